@@ -1,0 +1,98 @@
+"""The command line: ``python -m casestudy [--db URL] [--format F] COMMAND ...``.
+
+Each module in this package adds its commands through ``register(subparsers)``; every command
+is a thin wrapper over a library function. User errors print ``error: <message>`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .. import config, logs
+from ..errors import UserError
+from .output import DATA_FORMATS, emit
+
+EXIT_USER_ERROR = 2
+EXIT_UNEXPECTED = 1
+
+
+class Context:
+    """What a command needs: parsed arguments, the store (opened on first use), output."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self._store = None
+
+    @property
+    def store(self):
+        if self._store is None:
+            from ..db import get_store
+
+            self._store = get_store(self.args.db)
+        return self._store
+
+    @property
+    def format(self) -> str:
+        return getattr(self.args, "format", None) or self.args.global_format or "table"
+
+    def study(self, session):
+        from ..study import get_study
+
+        return get_study(session, self.args.study)
+
+    def emit(self, data: Any, columns: Sequence[str] | None = None) -> None:
+        emit(data, self.format, columns)
+
+
+def add_format_option(parser: argparse.ArgumentParser, choices: Sequence[str] = DATA_FORMATS) -> None:
+    parser.add_argument("--format", choices=list(choices), default=None, help="output format")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: one line, exit 2
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(EXIT_USER_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="casestudy", description="Qualitative multiple-case studies: the whole chain in one place.")
+    parser.add_argument("--db", help=f"SQLAlchemy database URL (default: $CASESTUDY_DATABASE_URL or {config.DEFAULT_DATABASE_URL})")
+    parser.add_argument("--study", help="study id or title (default: the first study)")
+    parser.add_argument("--format", dest="global_format", choices=list(DATA_FORMATS), help="output format for data")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name in ("output",):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    context = Context(args)
+    try:
+        result = args.handler(context)
+        return int(result or 0)
+    except UserError as exc:
+        sys.stderr.write(f"error: {exc.message}\n")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted; nothing of the unfinished step was saved\n")
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last resort: log, short message
+        reference = logs.log_unexpected(exc, where=f"cli {args.command}")
+        sys.stderr.write(f"error: {logs.unexpected_message(reference)}\n")
+        return EXIT_UNEXPECTED

@@ -1,0 +1,206 @@
+"""The store: engine set-up, read and write transactions, migrations with backups.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys and a busy timeout. Writing
+transactions start with ``BEGIN IMMEDIATE`` so that a read-then-write transaction cannot race
+with another process and lose an update (Python's sqlite3 otherwise starts the transaction only
+at the first write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import audit, config  # noqa: F401  (importing audit registers its flush hook)
+from .errors import UserError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        # Let SQLAlchemy's "begin" event below decide how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised by every test
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; a malformed URL or a missing driver is a UserError."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UserError(f"cannot use database URL {url!r}: it is not a valid SQLAlchemy URL")
+    kwargs: dict = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot create the folder for the database {database!r}: {exc.strerror}")
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise UserError(f"cannot use database URL {url!r}: no driver for it ({exc})")
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+class Store:
+    """One database. ``read()`` and ``write()`` hand out sessions inside a transaction."""
+
+    def __init__(self, url: str | None = None):
+        self.url = config.database_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(write_bind, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing it changes is committed.
+
+        Closing (not rolling back) keeps loaded attributes readable after the block.
+        """
+        with _translate_db_errors(self.url), self._read_sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self, actor: str = "system") -> Iterator[Session]:
+        """A writing transaction: all of it is committed, or (on any exception) none of it.
+
+        ``actor`` is recorded with every audit event the transaction writes.
+        """
+        with _translate_db_errors(self.url), self._write_sessions() as session:
+            session.info["actor"] = actor
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- migrations -------------------------------------------------------------------
+    def upgrade(self) -> Path | None:
+        """Apply pending migrations; back up a SQLite file first. Returns the backup path."""
+        from . import migrate
+
+        return migrate.upgrade(self)
+
+
+@contextlib.contextmanager
+def _translate_db_errors(url: str) -> Iterator[None]:
+    try:
+        yield
+    except StaleDataError:
+        raise UserError(CONFLICT_MESSAGE)
+    except OperationalError as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        if "database is locked" in message:
+            raise UserError("the database is busy; try again in a moment")
+        if "no such table" in message or "does not exist" in message and "relation" in message:
+            raise UserError(
+                f"the database at {_safe_url(url)} is not set up; run 'python -m casestudy db upgrade'"
+            )
+        if "unable to open database" in message or "connection" in message.lower():
+            raise UserError(f"cannot open the database at {_safe_url(url)}: {message.splitlines()[0]}")
+        raise
+
+
+CONFLICT_MESSAGE = (
+    "someone else saved this item in the meantime; reload to see the newer version "
+    "and apply your change again"
+)
+
+
+def apply_edit(session: Session, model: type, row_id: int, expected_version: int, **changes):
+    """Apply ``changes`` to a row the user edited from version ``expected_version``.
+
+    If another save came first, nothing is overwritten: a UserError shows the newer values.
+    """
+    row = session.get(model, row_id)
+    if row is None:
+        raise UserError(f"this {model.__name__.lower()} no longer exists")
+    if row.version != expected_version:
+        newer = {key: getattr(row, key) for key in changes}
+        raise UserError(f"{CONFLICT_MESSAGE}. Saved now (version {row.version}): {newer}")
+    for key, value in changes.items():
+        setattr(row, key, value)
+    return row
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(url: str | None = None, upgrade: bool = True) -> Store:
+    """The process-wide store for ``url`` (default from the environment), upgraded once."""
+    resolved = config.database_url(url)
+    with _stores_lock:
+        store = _stores.get(resolved)
+        if store is None:
+            store = Store(resolved)
+            if upgrade:
+                store.upgrade()
+            _stores[resolved] = store
+        return store
+
+
+def sqlite_backup(store: Store) -> Path | None:
+    """Copy a SQLite database file to a timestamped backup beside it (consistent under WAL)."""
+    if not store.is_sqlite:
+        return None
+    database = store.engine.url.database
+    if not database or database == ":memory:" or not Path(database).exists():
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = Path(database).with_name(f"{Path(database).name}.{stamp}.bak")
+    source = sqlite3.connect(database)
+    try:
+        destination = sqlite3.connect(target)
+        with destination:
+            source.backup(destination)
+        destination.close()
+    finally:
+        source.close()
+    return target
+
+
+def table_names(store: Store) -> list[str]:
+    return inspect(store.engine).get_table_names()
+
+
+__all__ = ["Store", "get_store", "make_engine", "sqlite_backup"]

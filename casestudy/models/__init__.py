@@ -1,0 +1,4 @@
+"""All tables. Each stage of the chain adds its own module here and imports it below."""
+
+from .base import Base, utcnow  # noqa: F401
+from .core import *  # noqa: F401,F403

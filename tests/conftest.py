@@ -1,0 +1,218 @@
+"""Shared fixtures: a fresh store per test, the demo store, the CLI in-process, AppTest, browser.
+
+Set CASESTUDY_TEST_DATABASE_URL to a PostgreSQL URL to run the suite against PostgreSQL: each
+test then gets the schema rebuilt from the migrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
+os.environ.setdefault("CASESTUDY_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "casestudy-test-data"))
+
+from casestudy import db as dbmod  # noqa: E402
+from casestudy.cli import main as cli_main  # noqa: E402
+
+POSTGRES_URL = os.environ.get("CASESTUDY_TEST_DATABASE_URL")
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    if POSTGRES_URL:
+        _reset_postgres(POSTGRES_URL)
+        dbmod._stores.pop(POSTGRES_URL, None)
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'study.sqlite'}"
+
+
+@pytest.fixture
+def store(db_url):
+    store = dbmod.Store(db_url)
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path | None:
+    """The demo loaded once into a SQLite file that tests copy (PostgreSQL: loaded per test)."""
+    if POSTGRES_URL:
+        return None
+    from casestudy import demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    template = dbmod.Store(f"sqlite:///{path}")
+    template.upgrade()
+    demo.load_demo(template)
+    template.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_store(tmp_path, demo_template, db_url):
+    from casestudy import demo
+
+    if demo_template is None:
+        store = dbmod.Store(db_url)
+        store.upgrade()
+        demo.load_demo(store)
+    else:
+        target = tmp_path / "demo.sqlite"
+        shutil.copy(demo_template, target)
+        store = dbmod.Store(f"sqlite:///{target}")
+    yield store
+    store.dispose()
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out[:500]!r}, err={self.err[:500]!r})"
+
+
+@pytest.fixture
+def cli():
+    """Run ``python -m casestudy`` in-process: cli('--db', url, 'cases', 'list')."""
+
+    def run(*argv: str, stdin: str | None = None) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        old_stdin = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = cli_main([str(a) for a in argv])
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 2
+        finally:
+            sys.stdin = old_stdin
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+# --- AppTest --------------------------------------------------------------------------
+@pytest.fixture
+def app_env(monkeypatch):
+    """Point the app at a given store: app_env(store) returns an AppTest factory."""
+
+    def for_store(store):
+        monkeypatch.setenv("CASESTUDY_DATABASE_URL", store.url)
+        from streamlit.testing.v1 import AppTest
+
+        def new_app(query: dict | None = None) -> AppTest:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+            for key, value in (query or {}).items():
+                at.query_params[key] = value
+            return at
+
+        return new_app
+
+    return for_store
+
+
+# --- real browser ---------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_chromium() -> str:
+    if CHROMIUM:
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        pytest.fail("chromium is missing under CI=true: browser tests must run (apt-get install chromium)")
+    pytest.skip("chromium is not installed (run 'make test' as root, or apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser_server(tmp_path_factory):
+    """A real Streamlit server on a free port over a fresh demo database."""
+    require_chromium()
+    from casestudy import demo
+
+    path = tmp_path_factory.mktemp("browser") / "browser.sqlite"
+    url = f"sqlite:///{path}"
+    store = dbmod.Store(url)
+    store.upgrade()
+    demo.load_demo(store)
+    store.dispose()
+    port = _free_port()
+    env = {**os.environ, "CASESTUDY_DATABASE_URL": url, "CASESTUDY_AUTOLOAD_DEMO": "0"}
+    log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the Streamlit server did not become healthy within 60 s")
+    yield {"base": base, "url": url}
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser):
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()

@@ -1,0 +1,173 @@
+"""The store: pragmas, transactions, migrations, backups, bad URLs, killed writers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from casestudy import db as dbmod, migrate, study as studies
+from casestudy.errors import UserError
+from casestudy.models import AuditEvent, Base, Case, Study
+
+from .conftest import POSTGRES_URL, ROOT
+
+sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite-specific behaviour")
+
+
+@sqlite_only
+def test_sqlite_pragmas(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == dbmod.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_migrations_match_models(store):
+    """Every table and column in the models exists in the migrations and vice versa."""
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent_and_reports_heads(store):
+    assert migrate.pending_revisions(store) == set()
+    assert store.upgrade() is None
+    assert migrate.current_revisions(store)
+
+
+@sqlite_only
+def test_upgrade_backs_up_sqlite_file_first(tmp_path, monkeypatch):
+    path = tmp_path / "old.sqlite"
+    store = dbmod.Store(f"sqlite:///{path}")
+    assert store.upgrade() is None  # a new, empty database needs no backup
+    with store.write() as session:
+        studies.create_study(session, "Old study")
+    # Pretend a newer revision is pending; the backup must be taken before alembic runs.
+    calls = []
+    monkeypatch.setattr(migrate, "pending_revisions", lambda s: {"9999_future"})
+    monkeypatch.setattr(migrate.command, "upgrade", lambda cfg, target: calls.append((target, sorted(tmp_path.glob("*.bak")))))
+    backup = store.upgrade()
+    assert backup is not None and backup.exists()
+    assert calls == [("heads", [backup])]
+    import sqlite3
+
+    copy = sqlite3.connect(backup)
+    assert copy.execute("select title from study").fetchone() == ("Old study",)
+    copy.close()
+
+
+def test_write_transaction_is_all_or_nothing(store):
+    with pytest.raises(UserError):
+        with store.write() as session:
+            study = studies.create_study(session, "S")
+            studies.add_case(session, study, "Unit 1", "Case A")
+            studies.add_case(session, study, "Unit 1", "Case B")  # duplicate internal label
+    with store.read() as session:
+        assert session.scalar(select(func.count(Study.id))) == 0
+        assert session.scalar(select(func.count(Case.id))) == 0
+        assert session.scalar(select(func.count(AuditEvent.id))) == 0
+
+
+def test_every_change_is_audited(store):
+    with store.write("alice") as session:
+        study = studies.create_study(session, "S")
+        case = studies.add_case(session, study, "Unit 1", "Case A", outcome_class="mixed")
+    with store.write("bob") as session:
+        session.get(Case, case.id).outcome_class = "positive"
+    with store.read() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.entity == "case").order_by(AuditEvent.id)).all()
+    assert [(e.actor, e.action) for e in events] == [("alice", "create"), ("bob", "update")]
+    assert events[0].entity_id == case.id
+    assert events[1].detail["outcome_class"] == ["mixed", "positive"]
+
+
+def test_concurrent_edit_is_rejected_not_overwritten(store):
+    with store.write() as session:
+        study = studies.create_study(session, "S")
+        case_id = studies.add_case(session, study, "Unit 1", "Case A").id
+    # Two researchers open the same case (version 1) and both save.
+    with store.read() as session:
+        seen_by_first = seen_by_second = session.get(Case, case_id).version
+    with store.write("first") as session:
+        dbmod.apply_edit(session, Case, case_id, seen_by_first, outcome_description="first")
+    with pytest.raises(UserError, match="someone else saved.*first"):
+        with store.write("second") as session:
+            dbmod.apply_edit(session, Case, case_id, seen_by_second, outcome_description="second")
+    with store.read() as session:
+        case = session.get(Case, case_id)
+        assert (case.outcome_description, case.version) == ("first", 2)
+
+
+def test_stale_orm_update_becomes_user_error(store):
+    with store.write() as session:
+        case_id = studies.add_case(session, studies.create_study(session, "S"), "Unit 1", "Case A").id
+    with pytest.raises(UserError, match="someone else saved"):
+        with store.write() as session:
+            case = session.get(Case, case_id)
+            session.execute(text("UPDATE \"case\" SET version = version + 1 WHERE id = :id"), {"id": case_id})
+            case.outcome_description = "lost?"
+            session.flush()
+
+
+@pytest.mark.parametrize("url", ["not a url", "foo://x/y", "postgresql+nosuchdriver://u@h/db"])
+def test_bad_database_url_is_one_line_user_error(url):
+    with pytest.raises(UserError) as info:
+        dbmod.Store(url)
+    assert "\n" not in info.value.message and "cannot use database URL" in info.value.message
+
+
+@sqlite_only
+def test_unopenable_sqlite_path(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot"):
+        dbmod.get_store(f"sqlite:///{blocker}/sub/db.sqlite")
+
+
+@sqlite_only
+def test_killed_writer_leaves_consistent_database(tmp_path):
+    """A process killed in the middle of a big write transaction leaves nothing half-written."""
+    path = tmp_path / "kill.sqlite"
+    url = f"sqlite:///{path}"
+    store = dbmod.Store(url)
+    store.upgrade()
+    with store.write() as session:
+        studies.create_study(session, "S")
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from casestudy import db, study as studies
+        store = db.Store({url!r})
+        with store.write() as session:
+            study = studies.get_study(session)
+            for i in range(100000):
+                studies.add_case(session, study, f"Unit {{i}}", f"Case {{i}}")
+                if i == 200:
+                    print("writing", flush=True)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "writing"
+    time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    store.dispose()
+    reopened = dbmod.Store(url)
+    with reopened.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    with reopened.read() as session:
+        assert session.scalar(select(func.count(Case.id))) == 0
+    assert reopened.upgrade() is None  # still upgradeable, nothing pending
+    with reopened.write() as session:
+        studies.add_case(session, studies.get_study(session), "Unit 1", "Case A")
