@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import ScriptDirectory  # noqa: F401  (used by scripts and tests)
 
 if TYPE_CHECKING:
     from .db import Store
