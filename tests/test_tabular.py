@@ -14,7 +14,7 @@ DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx
 
 def test_csv_neutralises_formula_cells_and_keeps_numbers():
     text = tabular.csv_text(["quote", "n"], [[value, 3] for value in DANGEROUS] + [["plain", -2]])
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     assert [r[0] for r in rows[1:-1]] == ["'" + v for v in DANGEROUS]
     assert rows[-1] == ["plain", "-2"]  # a number is not text: it stays a number
 
