@@ -24,9 +24,9 @@ def neutralise(value: Any) -> Any:
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """UTF-8 CSV text (no BOM) with a header row; every text cell neutralised."""
+    """UTF-8 CSV text (RFC 4180: CRLF rows, no BOM) with a header row; text cells neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(c) for c in columns])
     for row in rows:
         writer.writerow(["" if v is None else neutralise(v) for v in row])
