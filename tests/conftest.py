@@ -154,44 +154,52 @@ def require_chromium() -> str:
     pytest.skip("chromium is not installed (run 'make test' as root, or apt-get install chromium)")
 
 
+@contextlib.contextmanager
+def streamlit_server(app: Path, env: dict, log_path: Path):
+    """Run ``streamlit run app`` on a free loopback port until the block ends; yields the base URL."""
+    port = _free_port()
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.time() > deadline or process.poll() is not None:
+                    pytest.fail(f"the Streamlit server did not become healthy; see {log_path}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def browser_server(tmp_path_factory):
-    """A real Streamlit server on a free port over a fresh demo database."""
+    """A real Streamlit server (app.py) on a free port over a fresh demo database."""
     require_chromium()
     from casestudy import demo
 
-    path = tmp_path_factory.mktemp("browser") / "browser.sqlite"
-    url = f"sqlite:///{path}"
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'browser.sqlite'}"
     store = dbmod.Store(url)
     store.upgrade()
     demo.load_demo(store)
     store.dispose()
-    port = _free_port()
-    env = {**os.environ, "CASESTUDY_DATABASE_URL": url, "CASESTUDY_AUTOLOAD_DEMO": "0"}
-    log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the Streamlit server did not become healthy within 60 s")
-    yield {"base": base, "url": url}
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    env = {"CASESTUDY_DATABASE_URL": url, "CASESTUDY_AUTOLOAD_DEMO": "0"}
+    with streamlit_server(ROOT / "app.py", env, folder / "streamlit.log") as base:
+        yield {"base": base, "url": url}
 
 
 @pytest.fixture(scope="session")
