@@ -1,0 +1,69 @@
+"""Agreement statistics checked against hand-worked and published values."""
+
+from __future__ import annotations
+
+import pytest
+
+from casestudy.agreement import Document, Span, compute
+from casestudy.errors import UserError
+
+
+def _document_from_table(both: int, only_a: int, only_b: int, neither: int) -> Document:
+    """Characters laid out so that the 2x2 table of decisions is exactly the one given."""
+    spans, position = [], 0
+    for count, coders in ((both, "AB"), (only_a, "A"), (only_b, "B"), (neither, "")):
+        for coder in coders:
+            spans.append(Span(coder, "code", position, position + count))
+        position += count
+    return Document("d", position, [], spans)
+
+
+def test_cohen_kappa_textbook_example():
+    # 50 units: both yes 20, A only 5, B only 10, both no 15 -> p_o .70, p_e .50, kappa .40
+    report = compute([_document_from_table(20, 5, 10, 15)], ["A", "B"])
+    result = report.per_code[0]
+    assert result.percent_agreement == pytest.approx(0.70)
+    assert result.kappa == pytest.approx(0.40)
+    # alpha nominal for two coders, binary: 1 - (n-1) * D / (n0*n1) with n=100, n1=55, n0=45, D=15
+    assert result.alpha == pytest.approx(1 - 99 * 15 / (45 * 55))
+
+
+def test_krippendorff_binary_hand_worked():
+    # Krippendorff's 2-coder binary illustration (2011, section A): 10 units,
+    # coder A: 0 1 0 0 0 0 0 0 1 0 ; coder B: 1 1 1 0 0 1 0 0 0 0 -> alpha = 0.095
+    a = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
+    b = [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]
+    spans = [Span("A", "c", i, i + 1) for i, v in enumerate(a) if v] + [Span("B", "c", i, i + 1) for i, v in enumerate(b) if v]
+    result = compute([Document("d", 10, [], spans)], ["A", "B"]).per_code[0]
+    assert round(result.alpha, 3) == 0.095
+    assert result.percent_agreement == pytest.approx(0.6)
+
+
+def test_sentence_unit_counts_overlap_and_lists_disagreements():
+    sentences = [(0, 10), (10, 20), (20, 30), (30, 40)]
+    spans = [Span("A", "x", 2, 12), Span("B", "x", 5, 8), Span("B", "x", 35, 36)]
+    report = compute([Document("int-1", 40, sentences, spans)], ["A", "B"], unit="sentence")
+    result = report.per_code[0]
+    assert result.units == 4 and result.coded_units == {"A": 2, "B": 2}
+    assert result.percent_agreement == pytest.approx(0.5)  # agree on sentences 1 and 3
+    assert [(d.start, d.end, d.coded_by) for d in report.disagreements] == [(10, 20, ("A",)), (30, 40, ("B",))]
+
+
+def test_perfect_and_degenerate_cases():
+    spans = [Span("A", "x", 0, 5), Span("B", "x", 0, 5), Span("C", "x", 0, 5)]
+    report = compute([Document("d", 10, [], spans)], ["A", "B", "C"])
+    assert report.per_code[0].alpha == pytest.approx(1.0)
+    assert report.per_code[0].kappa is None  # kappa is for two coders only
+    everything = compute([Document("d", 5, [], [Span("A", "x", 0, 5), Span("B", "x", 0, 5)])], ["A", "B"]).per_code[0]
+    assert everything.alpha is None and everything.kappa is None and everything.percent_agreement == 1.0
+    with pytest.raises(UserError, match="two different coders"):
+        compute([Document("d", 5, [], [])], ["A", "A"])
+    with pytest.raises(UserError, match="unknown unit"):
+        compute([Document("d", 5, [], [])], ["A", "B"], unit="word")
+
+
+def test_overall_pools_codes():
+    spans = [Span("A", "x", 0, 5), Span("B", "x", 0, 5), Span("A", "y", 5, 10)]
+    report = compute([Document("d", 10, [], spans)], ["A", "B"])
+    assert [c.code for c in report.per_code] == ["x", "y"]
+    assert report.overall.units == 20 and report.overall.percent_agreement == pytest.approx(15 / 20)
