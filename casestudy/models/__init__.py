@@ -4,3 +4,4 @@ from .base import Base, utcnow  # noqa: F401
 from .core import *  # noqa: F401,F403
 from .interviews import *  # noqa: F401,F403
 from .codebook import *  # noqa: F401,F403
+from .coding import *  # noqa: F401,F403
