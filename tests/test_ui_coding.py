@@ -70,3 +70,31 @@ def test_quick_mode_codes_sentences(store, setup, monkeypatch):  # noqa: F811
     with store.read() as session:
         (saved,) = session.query(Coding).all()
         assert saved.code.name == "Budget"
+
+
+def _page(store, monkeypatch, module, username="coder1"):
+    at = _app(store, monkeypatch, username)
+    at.session_state["_page_module"] = module
+    return at
+
+
+def test_analysis_and_agreement_pages(store, setup, monkeypatch):  # noqa: F811
+    from casestudy import codebook, coding, interviews, study as studies
+
+    start = TEXT_MANAGER.index("Leadership was strong")
+    with store.write() as session:
+        study = studies.get_study(session)
+        interview = interviews.get_interview(session, study, setup["manager"])
+        for name in ("coder1", "coder2"):
+            coding.apply_codes(session, interview, [codebook.get_code(session, study, "Leadership")], coding.get_coder(session, name), start, start + 21)
+    at = _page(store, monkeypatch, "casestudy.ui.pages.analysis")
+    at.run()
+    assert not at.exception
+    assert any("2 segment(s)" in c.value for c in at.caption)
+    at = _page(store, monkeypatch, "casestudy.ui.pages.agreement")
+    at.run()
+    at.button(key="agr_compute").click()
+    at.run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["code"]) == ["Leadership", "(all codes)"] and table["percent agreement"].iloc[0] == 1.0
