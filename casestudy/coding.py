@@ -169,6 +169,40 @@ def codings_of(session: Session, interview: Interview, coder: User | None = None
     return list(session.scalars(query))
 
 
+@dataclass(frozen=True)
+class CodingRow:
+    """A light, read-only view of a coding for display (no ORM object per coding)."""
+
+    id: int
+    code_id: int
+    coder: str
+    start: int
+    end: int
+    start_line: int
+    end_line: int
+    memo: str
+    version: int
+
+
+def coding_rows(session: Session, interview_id: int, coder_id: int | None = None) -> list[CodingRow]:
+    """The codings of an interview as plain rows, by start (blind mode: one coder's only)."""
+    query = (
+        select(Coding.id, Coding.code_id, User.username, Coding.start, Coding.end, Coding.start_line, Coding.end_line, Coding.memo, Coding.version)
+        .join(User, Coding.coder_id == User.id)
+        .where(Coding.interview_id == interview_id)
+        .order_by(Coding.start, Coding.end, Coding.id)
+    )
+    if coder_id is not None:
+        query = query.where(Coding.coder_id == coder_id)
+    return [CodingRow(*row) for row in session.connection().execute(query)]
+
+
+def sentence_spans(session: Session, interview_id: int) -> list[tuple[int, int, int]]:
+    """(sentence id, start, end) of an interview, in order."""
+    query = select(Sentence.id, Sentence.start, Sentence.end).where(Sentence.interview_id == interview_id).order_by(Sentence.ordinal)
+    return [tuple(row) for row in session.connection().execute(query)]
+
+
 def create_emergent_code(session: Session, study: Study, name: str, level: str, coder: User, parent: Code | None = None, **fields) -> Code:
     """A new code made while coding: it enters the codebook with origin 'emergent'."""
     return codebook.add_code(session, study, name, level=level, parent=parent, origin="emergent", origin_by=coder.username, **fields)
@@ -251,8 +285,9 @@ def _segment_query(study: Study, flt: SegmentFilter, with_context: bool):
         .join(Respondent, Interview.respondent_id == Respondent.id)
         .join(Code, Coding.code_id == Code.id)
         .join(User, Coding.coder_id == User.id)
-        .where(Coding.study_id == study.id)
     )
+    # With an interview filter, let the planner walk the interview index, not the study's codings.
+    query = query.where(Interview.study_id == study.id) if flt.interview_ids is not None else query.where(Coding.study_id == study.id)
     if flt.code_ids is not None:
         query = query.where(Coding.code_id.in_(list(flt.code_ids)))
     if flt.level:
@@ -275,7 +310,8 @@ def segments(session: Session, study: Study, flt: SegmentFilter | None = None, w
     flt = flt or SegmentFilter()
     paths = codebook.code_paths(codebook.all_codes(session, study))
     result = []
-    for row in session.execute(_segment_query(study, flt, with_context)):
+    # Core rows (no ORM entity loading): this is the hot path of retrieval and export.
+    for row in session.connection().execute(_segment_query(study, flt, with_context)):
         record = {
             "coding_id": row[0], "case": row[1], "respondent": row[2], "role": row[3], "interview_id": row[4],
             "interview": row[5], "level": row[6], "code": paths.get(row[7], ""), "code_id": row[7], "coder": row[8],

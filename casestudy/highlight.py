@@ -6,6 +6,7 @@ made in the browser maps back exactly to offsets in the stored text.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,13 @@ def segments(length: int, marks: Iterable[Mark]) -> list[Segment]:
     return result
 
 
-def to_html(text: str, marks: Sequence[Mark], line_starts: Sequence[int] | None = None) -> str:
+@functools.lru_cache(maxsize=8)
+def cached_html(text: str, marks: tuple[Mark, ...]) -> str:
+    """:func:`to_html`, remembered for the last few (text, marks) pairs: reruns reuse it."""
+    return to_html(text, marks)
+
+
+def to_html(text: str, marks: Sequence[Mark]) -> str:
     """Escaped HTML: one <span data-o=OFFSET> per segment; marked segments get data-m ids.
 
     ``data-o`` is the code-point offset of the segment's first character, which lets the

@@ -60,6 +60,7 @@ def test_viewer_cannot_apply(store, setup, monkeypatch):  # noqa: F811
 
 def test_quick_mode_codes_sentences(store, setup, monkeypatch):  # noqa: F811
     at = _app(store, monkeypatch)
+    at.session_state["coding_mode"] = "Sentences"
     at.run()
     key = f"quick_{setup['manager']}"
     at.session_state[key] = {"edited_rows": {1: {"code": "Support/Budget"}}, "added_rows": [], "deleted_rows": []}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...highlight import Mark, to_html
+from ...highlight import Mark, cached_html
 
 _CSS = """
 .cs-text { white-space: pre-wrap; font-family: var(--st-font, sans-serif); line-height: 1.6;
@@ -83,7 +83,7 @@ def span_selector(text: str, marks: list[Mark], key: str, version: str | int = 0
     """
     callback = on_change or (lambda: None)
     return _component(
-        data={"html": to_html(text, marks), "version": f"{version}:{len(text)}:{len(marks)}"},
+        data={"html": cached_html(text, tuple(marks)), "version": f"{version}:{len(text)}:{len(marks)}"},
         key=key,
         on_selection_change=callback,
         on_clicked_change=callback,

@@ -55,27 +55,20 @@ def render() -> None:
     blind = top[1].toggle("Blind mode", key="coding_blind", help="Show only your own codings")
     can_code = principal.can_edit
     interview_id = choices[label]
-    tab_text, tab_quick, tab_suggest = st.tabs(["Text", "Quick mode (sentences)", "Suggestions"])
-    with tab_text:
-        _text_tab(principal, interview_id, blind, can_code)
-    with tab_quick:
-        _quick_tab(principal, interview_id, can_code)
-    with tab_suggest:
-        _suggestion_tab(principal, interview_id, can_code)
+    # Only the chosen mode is built on a rerun (tabs would build all three every time).
+    mode = top[2].segmented_control("Mode", ["Text", "Sentences", "Suggestions"], default="Text", key="coding_mode") or "Text"
+    {"Text": _text_tab, "Sentences": _quick_tab, "Suggestions": _suggestion_tab}[mode](principal, interview_id, blind, can_code)
 
 
 def _load(session, interview_id: int, principal, blind: bool):
     study = studies.get_study(session)
     interview = interviews.get_interview(session, study, interview_id)
-    me = coding.get_coder(session, principal.name) if blind and principal.can_edit else None
-    codings = coding.codings_of(session, interview, me)
-    codes = [c for c in codebook.all_codes(session, study)]
+    me = coding.get_coder(session, principal.name).id if blind and principal.can_edit else None
+    codings = coding.coding_rows(session, interview.id, me)
+    codes = codebook.all_codes(session, study)
     paths = codebook.code_paths(codes)
-    by_id = {c.id: c for c in codes}
-    marks = [
-        Mark(c.id, c.start, c.end, _colour(by_id[c.code_id], study.levels), f"{paths.get(c.code_id, '')} ({c.coder.username})")
-        for c in codings
-    ]
+    colours = {c.id: _colour(c, study.levels) for c in codes}
+    marks = [Mark(c.id, c.start, c.end, colours[c.code_id], f"{paths.get(c.code_id, '')} ({c.coder})") for c in codings]
     return study, interview, codings, codes, paths, marks
 
 
@@ -88,7 +81,7 @@ def _text_tab(principal, interview_id: int, blind: bool, can_code: bool) -> None
         study, interview, codings, codes, paths, marks = _load(session, interview_id, principal, blind)
         text = interview.text
         blocked = studies.analysis_blocked(interview.respondent)
-        records = {c.id: {"id": c.id, "code_id": c.code_id, "coder": c.coder.username, "start": c.start, "end": c.end,
+        records = {c.id: {"id": c.id, "code_id": c.code_id, "coder": c.coder, "start": c.start, "end": c.end,
                           "version": c.version, "memo": c.memo, "lines": f"{c.start_line}-{c.end_line}"} for c in codings}
         code_by_id = {c.id: c for c in codes}
     if blocked:
@@ -169,25 +162,24 @@ def _edit_coding(principal, record: dict, options: dict[str, int], paths: dict[i
                 st.rerun()
 
 
-def _quick_tab(principal, interview_id: int, can_code: bool) -> None:
+def _quick_tab(principal, interview_id: int, blind: bool, can_code: bool) -> None:
     """One row per sentence; pick a code per row (keyboard: arrows, Enter, type to search)."""
     with store().read() as session:
         study = studies.get_study(session)
         interview = interviews.get_interview(session, study, interview_id)
-        sentences = interviews.sentences_of(session, interview)
+        sentences = coding.sentence_spans(session, interview.id)
         codes = codebook.all_codes(session, study)
         paths = codebook.code_paths(codes)
         text = interview.text
         own = {}
         if can_code:
-            me = coding.get_coder(session, principal.name)
-            for c in coding.codings_of(session, interview, me):
+            for c in coding.coding_rows(session, interview.id, coding.get_coder(session, principal.name).id):
                 own.setdefault((c.start, c.end), paths.get(c.code_id))
     options = _code_options(codes, paths)
     frame = pd.DataFrame(
-        {"start": [s.start for s in sentences], "end": [s.end for s in sentences],
-         "sentence": [text[s.start : s.end] for s in sentences],
-         "code": [own.get((s.start, s.end)) for s in sentences]}
+        {"start": [s for _, s, _ in sentences], "end": [e for _, _, e in sentences],
+         "sentence": [text[s:e] for _, s, e in sentences],
+         "code": [own.get((s, e)) for _, s, e in sentences]}
     )
     edited = st.data_editor(
         frame, key=f"quick_{interview_id}", hide_index=True, width="stretch", disabled=["start", "end", "sentence"] if can_code else True,
@@ -206,7 +198,7 @@ def _quick_tab(principal, interview_id: int, can_code: bool) -> None:
             st.success(f"Coded {len(new)} sentence(s).")
 
 
-def _suggestion_tab(principal, interview_id: int, can_code: bool) -> None:
+def _suggestion_tab(principal, interview_id: int, blind: bool, can_code: bool) -> None:
     threshold = st.slider("Minimum confidence", 0.1, 0.95, 0.5, 0.05, key="suggest_threshold")
     if not st.button("Compute suggestions", key="suggest_compute"):
         st.caption("Suggestions learn from the study's coded sentences (a model per code with at least 8 examples).")
