@@ -207,7 +207,11 @@ def rank_determinants(
     ]
     universe = sorted(named_by)
     w = kendall_w(complete_partial(positions, universe)) if len(positions) >= 2 else None
-    unmapped = sorted({" ".join(m.determinant.split()) for m in mentions if mapping is not None and normalise_text(m.determinant) not in mapping}, key=str.casefold)
+    unmapped_by: dict[str, str] = {}
+    for m in mentions:
+        if mapping is not None and normalise_text(m.determinant) not in mapping:
+            unmapped_by.setdefault(normalise_text(m.determinant), " ".join(m.determinant.split()))
+    unmapped = [unmapped_by[k] for k in sorted(unmapped_by)]
     return Rankings(experts, ranking, singletons, additional, w, threshold, unmapped,
                     {e: {labels[k]: p for k, p in entries.items()} for e, entries in positions.items()})
 
