@@ -245,3 +245,60 @@ def ranking_table(r: Rankings) -> tuple[list[str], list[list]]:
     columns = ["Rank", "Determinant", "Experts (n)", "Experts (%)", "Borda", "Mean rank"]
     rows = [[x.rank, x.determinant, x.n_experts, x.percent, round(x.borda, 2), None if x.mean_rank is None else round(x.mean_rank, 2)] for x in r.ranking]
     return columns, rows
+
+
+# --- confirmed mappings in the store (researchers) ------------------------------------------------
+def study_mapping(session, study, principal) -> dict[str, str]:
+    """The study's confirmed mappings {normalised text: canonical}."""
+    from sqlalchemy import select
+
+    from .access import require_researcher
+    from .models import DeterminantMapping
+
+    require_researcher(principal)
+    rows = session.scalars(select(DeterminantMapping).where(DeterminantMapping.study_id == study.id).order_by(DeterminantMapping.determinant_text))
+    return {r.determinant_text: r.canonical for r in rows}
+
+
+def confirm_mappings(session, study, principal, mapping: dict[str, str], code_ids: dict[str, int] | None = None) -> int:
+    """Store (insert or update) researcher-confirmed mappings; every change is audited. Returns the count changed."""
+    from sqlalchemy import select
+
+    from .access import require_researcher
+    from .models import DeterminantMapping, utcnow
+
+    require_researcher(principal, edit=True)
+    existing = {r.determinant_text: r for r in session.scalars(select(DeterminantMapping).where(DeterminantMapping.study_id == study.id))}
+    changed = 0
+    for text, label in mapping.items():
+        key = normalise_text(text)
+        label = " ".join((label or "").split())
+        if not key or not label:
+            raise UserError(f"mapping of {text!r}: the determinant and its canonical label must both be filled")
+        code_id = (code_ids or {}).get(key)
+        row = existing.get(key)
+        if row is None:
+            row = DeterminantMapping(study_id=study.id, determinant_text=key, canonical=label, code_id=code_id,
+                                     confirmed_by=principal.actor, confirmed_at=utcnow())
+            session.add(row)
+            existing[key] = row
+            changed += 1
+        elif row.canonical != label or row.code_id != code_id:
+            row.canonical, row.code_id, row.confirmed_by, row.confirmed_at = label, code_id, principal.actor, utcnow()
+            changed += 1
+    session.flush()
+    return changed
+
+
+def remove_mapping(session, study, principal, text: str) -> None:
+    from sqlalchemy import select
+
+    from .access import require_researcher
+    from .models import DeterminantMapping
+
+    require_researcher(principal, edit=True)
+    row = session.scalar(select(DeterminantMapping).where(DeterminantMapping.study_id == study.id,
+                                                          DeterminantMapping.determinant_text == normalise_text(text)))
+    if row is None:
+        raise UserError(f"no confirmed mapping for {text!r}")
+    session.delete(row)

@@ -83,13 +83,17 @@ def cmd_table2(ctx: Context):
 
 def build_rankings(ctx: Context):
     a = ctx.args
+    from ..rankings import rank_determinants, study_mapping
+
     mapping = load_mapping(Path(a.mapping)) if a.mapping else None
     if a.determinants:
         mentions = load_determinants(Path(a.determinants))
     else:
         with ctx.store.read() as session:
-            mentions = study_determinants(session, ctx.study(session))
-    from ..rankings import rank_determinants
+            study = ctx.study(session)
+            mentions = study_determinants(session, study)
+            if mapping is None:
+                mapping = study_mapping(session, study, CLI_PRINCIPAL) or None
 
     return rank_determinants(mentions, mapping, experts=a.experts, threshold=a.threshold)
 
@@ -112,6 +116,26 @@ def cmd_suggest(ctx: Context):
     suggestions = suggest_mapping([m.determinant for m in mentions], candidates, limit=ctx.args.limit)
     ctx.emit([{"determinant": s["determinant"], "suggestions": [f"{x['canonical']} ({x['score']:g})" for x in s["suggestions"]]} for s in suggestions]
              if ctx.format != "json" else suggestions)
+
+
+def cmd_mapping_confirm(ctx: Context):
+    from .. import rankings
+
+    mapping = load_mapping(Path(ctx.args.mapping))
+    with ctx.store.write("cli") as session:
+        changed = rankings.confirm_mappings(session, ctx.study(session), CLI_PRINCIPAL, mapping)
+    print(f"confirmed {len(mapping)} mapping(s); {changed} new or changed")
+
+
+def cmd_mapping_export(ctx: Context):
+    from .. import rankings
+
+    with ctx.store.read() as session:
+        mapping = rankings.study_mapping(session, ctx.study(session), CLI_PRINCIPAL)
+    columns, rows = rankings.mapping_rows(mapping)
+    if ctx.args.format == "json":
+        return _write(ctx, _json([dict(zip(columns, r)) for r in rows]), "json")
+    _write(ctx, tabular.csv_text(columns, rows), "csv")
 
 
 def cmd_reliability(ctx: Context):
@@ -243,6 +267,14 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, default=3)
     p.add_argument("--format", choices=["table", "json", "csv"], default=None)
     p.set_defaults(handler=cmd_suggest)
+
+    p = sub.add_parser("mapping-confirm", help="store researcher-confirmed determinant mappings (CSV determinant,canonical)")
+    p.add_argument("--mapping", required=True)
+    p.set_defaults(handler=cmd_mapping_confirm)
+    p = sub.add_parser("mapping-export", help="the study's confirmed determinant mappings (loadable with --mapping)")
+    p.add_argument("--format", choices=["csv", "json"], default=None)
+    p.add_argument("--output")
+    p.set_defaults(handler=cmd_mapping_export)
 
     p = sub.add_parser("reliability", help="Krippendorff's alpha, ICC, top agreement, r_wg and consensus")
     _ratings_options(p)
