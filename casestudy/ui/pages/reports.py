@@ -40,7 +40,7 @@ def _show(table: reports.ReportTable) -> None:
 def _figure(fig, key: str) -> None:
     st.plotly_chart(fig, key=f"fig_{key}")
     cols = st.columns(3)
-    cols[0].download_button("HTML", plots.figure_bytes(fig, "html"), file_name=f"{key}.html", mime="text/html", key=f"dl_fig_{key}_html")
+    cols[0].download_button("HTML", plots.figure_bytes(fig, "html", self_contained=False), help="loads plotly.js from its CDN; the CLI writes a self-contained file", file_name=f"{key}.html", mime="text/html", key=f"dl_fig_{key}_html")
     for column, fmt in zip(cols[1:], ("png", "svg")):
         state_key = f"_fig_{key}_{fmt}"
         if st.session_state.get(state_key) is None:
