@@ -77,8 +77,7 @@ def cmd_table2(ctx: Context):
         sys.stderr.write(f"warning: {warning}\n")
     if fmt == "json":
         return _write(ctx, _json(t.as_json()), fmt)
-    tables = reports.table2_tables(t)
-    _write(ctx, reports.render(tables if fmt in ("xlsx",) else tables[:1] if fmt == "csv" else tables, fmt), fmt)
+    _write(ctx, reports.render(reports.table2_tables(t, for_format=fmt), fmt), fmt)
 
 
 def build_rankings(ctx: Context):
