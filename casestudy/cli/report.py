@@ -165,6 +165,13 @@ def _read_text(path: str, what: str) -> str:
         raise UserError(f"cannot read {what} {path}: {exc}")
 
 
+def _has_panel(ctx: Context) -> bool:
+    from ..reportinputs import has_panel
+
+    with ctx.store.read() as session:
+        return has_panel(session, ctx.study(session))
+
+
 def cmd_check(ctx: Context):
     fmt = _format(ctx)
     a = ctx.args
@@ -173,7 +180,7 @@ def cmd_check(ctx: Context):
     n = a.n
     if a.table2:
         table2 = consistency.parse_table2(_read_text(a.table2, "Table 2"))
-    elif a.ratings or a.db:
+    elif a.ratings or (a.db and _has_panel(ctx)):
         t = build_table2(ctx)
         table2 = consistency.table2_as_published(t)
         n = n or t.experts
