@@ -56,6 +56,7 @@ class Rankings:
     threshold: int
     unmapped: list[str]
     positions: dict[str, dict[str, float]]  # expert -> {determinant: position}
+    counts: dict[str, int] | None = None  # determinant -> distinct experts (recurring task)
 
     def as_json(self) -> dict:
         return {
@@ -193,7 +194,7 @@ def rank_determinants(
         if count != previous:
             rank, previous = index, count
         ranking.append(RankedDeterminant(
-            rank, labels[key], count, round(100 * count / experts, 1), borda[key],
+            rank, labels[key], count, 100 * count / experts, borda[key],
             sum(position_lists[key]) / len(position_lists[key]),
         ))
     singletons = sorted((labels[k] for k in order if len(named_by[k]) < threshold), key=str.casefold)
@@ -213,7 +214,8 @@ def rank_determinants(
             unmapped_by.setdefault(normalise_text(m.determinant), " ".join(m.determinant.split()))
     unmapped = [unmapped_by[k] for k in sorted(unmapped_by)]
     return Rankings(experts, ranking, singletons, additional, w, threshold, unmapped,
-                    {e: {labels[k]: p for k, p in entries.items()} for e, entries in positions.items()})
+                    {e: {labels[k]: p for k, p in entries.items()} for e, entries in positions.items()},
+                    {labels[k]: len(v) for k, v in named_by.items()})
 
 
 def suggest_mapping(texts: Iterable[str], candidates: Sequence[str], limit: int = 3, cutoff: float = 60.0) -> list[dict]:
@@ -243,7 +245,7 @@ def mapping_rows(mapping: dict[str, str]) -> tuple[list[str], list[list[str]]]:
 
 def ranking_table(r: Rankings) -> tuple[list[str], list[list]]:
     columns = ["Rank", "Determinant", "Experts (n)", "Experts (%)", "Borda", "Mean rank"]
-    rows = [[x.rank, x.determinant, x.n_experts, x.percent, round(x.borda, 2), None if x.mean_rank is None else round(x.mean_rank, 2)] for x in r.ranking]
+    rows = [[x.rank, x.determinant, x.n_experts, round(x.percent, 1), round(x.borda, 2), None if x.mean_rank is None else round(x.mean_rank, 2)] for x in r.ranking]
     return columns, rows
 
 

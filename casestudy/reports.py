@@ -109,8 +109,9 @@ def rankings_tables(r) -> list[ReportTable]:
 
 def rankings_long_table(r) -> ReportTable:
     """All three lists in one table (CSV): list, rank, determinant, n_experts, percent, borda, mean_rank."""
-    rows = [["ranking", x.rank, x.determinant, x.n_experts, x.percent, x.borda, x.mean_rank] for x in r.ranking]
-    rows += [["singleton", None, s, 1 if r.threshold == 2 else None, None, None, None] for s in r.singletons]
+    rows = [["ranking", x.rank, x.determinant, x.n_experts, round(x.percent, 1), x.borda, x.mean_rank] for x in r.ranking]
+    counts = r.counts or {}
+    rows += [["singleton", None, s, counts.get(s), round(100 * counts[s] / r.experts, 1) if s in counts else None, None, None] for s in r.singletons]
     rows += [["additional", None, a["determinant"], a["n_experts"], round(100 * a["n_experts"] / r.experts, 1), None, None] for a in r.additional]
     return ReportTable("Determinants", ["list", "rank", "determinant", "n_experts", "percent", "borda", "mean_rank"], rows)
 
