@@ -197,9 +197,13 @@ def export_qdc(session: Session, study: Study) -> bytes:
     return etree.tostring(codebook_element(nodes, study.levels), xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
+EXPORTERS = {"yaml": export_yaml, "csv": export_csv, "xlsx": export_xlsx, "qdc": export_qdc}
+
+
 def export(session: Session, study: Study, fmt: str) -> str | bytes:
+    """The codebook in ``fmt``; the export is logged in the audit log."""
     fmt = cb.check_choice(fmt, FORMATS, "format")
-    data = {"yaml": export_yaml, "csv": export_csv, "xlsx": export_xlsx, "qdc": export_qdc}[fmt](session, study)
+    data = EXPORTERS[fmt](session, study)
     audit.record(session, "codebook", "export", None, study.id, format=fmt)
     return data
 
