@@ -413,6 +413,14 @@ def parse_codebook_element(book, levels: Sequence[str]) -> tuple[list[dict], lis
                 node["status"] = value.lower()
         else:
             warnings.append(f"set {set_name!r} ({len(members)} codes) could not be carried over: it is not a level of this study")
+    without_level = [n["name"] for n in nodes if not n["level"]]
+    if without_level and levels:
+        for node in nodes:
+            node["level"] = node["level"] or levels[0]
+        warnings.append(
+            f"{len(without_level)} top-level code(s) had no level set and were put on level {levels[0]!r} "
+            f"(their sub-codes follow them): {', '.join(without_level[:5])}{' ...' if len(without_level) > 5 else ''}"
+        )
     for node in _walk(nodes):
         if node["status"] == "merged":
             warnings.append(f"code {node['name']!r} was merged; its merge target is not in the file, so it is imported as retired")
