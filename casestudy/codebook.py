@@ -154,7 +154,7 @@ def normalise_guid(guid: str | None) -> str:
     try:
         return str(uuid.UUID(str(guid).strip().strip("{}")))
     except ValueError:
-        raise UserError(f"invalid GUID {guid!r}")
+        raise UserError(f"invalid GUID {str(guid)!r}")
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -591,7 +591,10 @@ def import_nodes(session: Session, study: Study, nodes: list[dict], replace: boo
             else:
                 changed = False
                 for key, value in values.items():
-                    if getattr(code, key) != value:
+                    current = getattr(code, key)
+                    if key == "origin_at" and current.replace(microsecond=0) == value.replace(microsecond=0):
+                        continue
+                    if current != value:
                         setattr(code, key, value)
                         changed = True
                 counts["updated"] += changed
