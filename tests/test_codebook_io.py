@@ -178,6 +178,15 @@ def _codes_in(store, study_id):
     return len(_records(store, study_id))
 
 
+def _assert_refused(store, fmt, data, message):
+    """One clear one-line message, and nothing imported."""
+    study_id = _new_study(store)
+    with pytest.raises(UserError) as info:
+        _import(store, study_id, data if isinstance(data, bytes) else data.encode(), fmt)
+    assert message in info.value.message and "\n" not in info.value.message.strip()
+    assert _codes_in(store, study_id) == 0
+
+
 BAD_YAML = {
     "malformed": ("codes:\n  - name: A\n    level: [organization\n", "the YAML file is malformed at line"),
     "not a codebook": ("just: text\n", "needs a top-level 'codes:' list"),
@@ -197,12 +206,7 @@ BAD_YAML = {
 
 @pytest.mark.parametrize("case", sorted(BAD_YAML))
 def test_bad_yaml_gives_one_message_and_imports_nothing(store, case):
-    text, message = BAD_YAML[case]
-    study_id = _new_study(store)
-    with pytest.raises(UserError) as info:
-        _import(store, study_id, text.encode(), "yaml")
-    assert message in info.value.message and "\n" not in info.value.message
-    assert _codes_in(store, study_id) == 0
+    _assert_refused(store, "yaml", *BAD_YAML[case])
 
 
 BAD_CSV = {
@@ -219,12 +223,7 @@ BAD_CSV = {
 
 @pytest.mark.parametrize("case", sorted(BAD_CSV))
 def test_bad_csv_gives_one_message_and_imports_nothing(store, case):
-    text, message = BAD_CSV[case]
-    study_id = _new_study(store)
-    with pytest.raises(UserError) as info:
-        _import(store, study_id, text if isinstance(text, bytes) else text.encode(), "csv")
-    assert message in info.value.message
-    assert _codes_in(store, study_id) == 0
+    _assert_refused(store, "csv", *BAD_CSV[case])
 
 
 def _xlsx(rows):
@@ -280,10 +279,7 @@ def test_bad_qdc_gives_one_message_and_imports_nothing(store, case):
             pass
         assert "root:" not in str(_records(store, study_id))
         return
-    with pytest.raises(UserError) as info:
-        _import(store, study_id, data, "qdc")
-    assert message in info.value.message
-    assert _codes_in(store, study_id) == 0
+    _assert_refused(store, "qdc", data, message)
 
 
 def test_read_file_by_extension(tmp_path, store):
