@@ -76,3 +76,39 @@ def test_viewer_sees_no_edit_controls(page, demo_store):
     assert not at.exception
     labels = [e.label for e in at.expander]
     assert "Retire" not in labels and "Add a code" not in labels and "Export" in labels
+
+
+def test_edit_saves_and_refuses_a_stale_version(page, demo_store):
+    at = page()
+    with demo_store.read() as session:
+        code_id = cb.get_code(session, studies.get_study(session), "Team/Crisis management").id
+    at.selectbox(key="codebook_code").select("Team/Crisis management").run()
+    at.text_area(key=f"edit_{code_id}_example").input("A new invented example.")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert any(s.value == "Saved." for s in at.success), [e.value for e in at.error]
+    with demo_store.write("coder2") as session:  # someone else saves in between
+        cb.edit_code(session, cb.get_code(session, studies.get_study(session), "Team/Crisis management"), definition="Changed elsewhere.")
+    at.text_area(key=f"edit_{code_id}_example").input("Mine.")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert any("someone else saved this item in the meantime" in e.value for e in at.error)
+    with demo_store.read() as session:
+        code = cb.get_code(session, studies.get_study(session), "Team/Crisis management")
+        assert (code.example, code.definition) == ("A new invented example.", "Changed elsewhere.")
+
+
+def test_definition_panel_for_the_coding_page(demo_store, monkeypatch):
+    """The coding page calls show_code_definition(code) with a Code row or a record."""
+    monkeypatch.setenv("CASESTUDY_DATABASE_URL", demo_store.url)
+    script = (
+        "from casestudy import codebook as cb, study as studies\n"
+        "from casestudy.ui.session import store\n"
+        "from casestudy.ui.codebook_panel import show_code_definition\n"
+        "with store().read() as session:\n"
+        "    code = cb.get_code(session, studies.get_study(session), 'Leadership')\n"
+        "    show_code_definition(code, compact=True)\n"
+    )
+    at = AppTest.from_string(script, default_timeout=30).run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Leadership**" in text and "**When to use:**" in text and "**Example:**" not in text
+    assert "level: team (also organization)" in at.caption[0].value

@@ -133,7 +133,10 @@ def cmd_merge(ctx: Context):
     with ctx.store.write("cli") as session:
         study = ctx.study(session)
         result = cb.merge_codes(session, cb.get_code(session, study, ctx.args.source), cb.get_code(session, study, ctx.args.target))
-    ctx.emit(result) if ctx.format == "json" else print(f"merged {result['source']!r} into {result['target']!r}; moved {result['moved']}")
+    if ctx.format == "json":
+        ctx.emit(result)
+    else:
+        print(f"merged {result['source']!r} into {result['target']!r}; moved {result['moved']}")
 
 
 def _assignments(items: list[str] | None) -> dict[str, list[int]]:

@@ -88,11 +88,11 @@ def render() -> None:
             st.caption("No codes at that date.")
 
     with st.expander("Export"):
-        for fmt, column in zip(cio.FORMATS, st.columns(len(cio.FORMATS))):
-            with column, user_errors("codebook export"), store().read() as session:
-                if records:
-                    data = cio.EXPORTERS[fmt](session, studies.get_study(session))
-                    st.download_button(fmt.upper(), data, file_name=f"codebook.{fmt}", mime=MIME[fmt], key=f"codebook_export_{fmt}")
+        fmt = st.radio("Format", cio.FORMATS, horizontal=True, key="codebook_export_format")
+        if records:
+            with user_errors("codebook export"), store().read() as session:
+                data = cio.EXPORTERS[fmt](session, studies.get_study(session))
+            st.download_button(f"Download codebook.{fmt}", data, file_name=f"codebook.{fmt}", mime=MIME[fmt], key="codebook_export")
 
     if not principal.can_edit:
         return
@@ -138,11 +138,16 @@ def render() -> None:
             colour = st.text_input("Colour (#RRGGBB)", selected["colour"] or "", key=f"edit_colour_{code_id}")
             polarity = st.selectbox("Polarity", CODE_POLARITIES, index=CODE_POLARITIES.index(selected["polarity"]), key=f"edit_polarity_{code_id}")
             codable = st.checkbox("Codable", value=selected["codable"], key=f"edit_codable_{code_id}")
+            # The version the user started editing from: a save by someone else in between is refused.
+            version_key = f"edit_version_{code_id}"
+            st.session_state.setdefault(version_key, versions[code_id])
             if st.form_submit_button("Save"):
                 with user_errors("edit code"), store().write(actor) as session:
                     code = cb.get_code(session, studies.get_study(session), code_id)
-                    cb.edit_code(session, code, versions[code_id], name=name, level=level, secondary_levels=secondary, colour=colour,
-                                 polarity=polarity, codable=codable, **texts)
+                    cb.edit_code(session, code, st.session_state[version_key], name=name, level=level, secondary_levels=secondary,
+                                 colour=colour, polarity=polarity, codable=codable, **texts)
+                    session.flush()
+                    st.session_state[version_key] = code.version
                     st.success("Saved.")
 
     others = [p for p in paths if p != selected["path"]]
