@@ -170,6 +170,8 @@ def test_merge_moves_references_and_collapses_duplicates(study_store, refs):
         assert [n.name for n in cb.flatten(cb.tree(session, _study(session)))] == ["Support", "Commitment", "Board backing"]
         merged = [n for n in cb.flatten(cb.tree(session, _study(session), include_inactive=True)) if n.status == "merged"]
         assert merged[0].merged_into == "Support/Commitment"
+        event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "code", AuditEvent.action == "merge")).one()
+        assert (event.entity_id, event.detail["moved"]) == (ids[0], {"test codings": 1})
         with pytest.raises(UserError, match="it is merged"):
             cb.merge_codes(session, session.get(Code, ids[0]), session.get(Code, ids[1]))
 
