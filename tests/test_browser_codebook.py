@@ -6,12 +6,9 @@ import pytest
 
 from casestudy import access, config, db as dbmod, study as studies
 
+from .test_browser_shell import _wait_for_app
+
 pytestmark = pytest.mark.browser
-
-
-def _wait_for_app(page):
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_load_state("networkidle")
 
 
 def test_researcher_opens_the_codebook(browser_server, browser_page):
@@ -20,7 +17,7 @@ def test_researcher_opens_the_codebook(browser_server, browser_page):
     _wait_for_app(page)
     page.get_by_role("textbox", name="User name").fill("admin")
     page.get_by_label("Password", exact=True).fill(config.DEMO_ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.keyboard.press("Enter")
     page.get_by_role("link", name="Codebook").click()
     page.get_by_role("heading", name="Codebook").wait_for()
     page.get_by_role("tab", name="team (16)").wait_for()
