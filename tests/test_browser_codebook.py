@@ -22,7 +22,7 @@ def test_researcher_opens_the_codebook(browser_server, browser_page):
     page.get_by_role("heading", name="Codebook").wait_for()
     page.get_by_role("tab", name="team (16)").wait_for()
     page.get_by_text("When not to use:").first.wait_for()
-    assert "Organization" in page.inner_text("body")
+    page.get_by_text("Do not code text on the category itself.").first.wait_for()  # the first code's definition
 
 
 def test_expert_cannot_reach_the_codebook(browser_server, browser_page):
