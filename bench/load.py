@@ -8,7 +8,8 @@
 Without --pg-url (or $CASESTUDY_PG_URL) the PostgreSQL run starts a throwaway cluster with
 Debian's pg_virtualenv (scripts/with-postgres, fsync on so commits are real). The simulated users
 are spread over several processes (like several Streamlit processes behind a proxy), each user a
-thread that saves as fast as it can (no think time: a stress test). Figures per backend: writes
+thread that saves as fast as it can (no think time: a stress test; --think-ms 1000 gives a
+busy but human pace). Figures per backend: writes
 per second, p50/p95/p99 latency of a save, conflicts (refused with the newer version shown, as
 intended), failed saves (an error shown to the user), and LOST saves (reported as saved but not
 in the database afterwards, or overwritten: must be 0).
@@ -151,7 +152,9 @@ WORKLOADS: list[Workload] = [
 
 
 # --- the harness -------------------------------------------------------------------------------
-def _user_loop(store, users, params, deadline, results, lock):
+def _user_loop(store, users, params, deadline, results, lock, think_ms=0.0):
+    import random
+
     local = []
     role, user = users
     mine = [(i, w) for i, w in enumerate(WORKLOADS) if w.role == role]
@@ -170,16 +173,18 @@ def _user_loop(store, users, params, deadline, results, lock):
             receipt, outcome = f"{type(exc).__name__}: {exc}", "failed"
         local.append((index, outcome, time.perf_counter() - started, receipt))
         seq += 1
+        if think_ms:
+            time.sleep(random.uniform(0, 2 * think_ms) / 1000)
     with lock:
         results.extend(local)
 
 
-def _process_main(url, users, params, seconds, queue):
+def _process_main(url, users, params, seconds, queue, think_ms):
     store = dbmod.Store(url)
     results, lock = [], threading.Lock()
     start_at = time.monotonic()
     deadline = start_at + seconds
-    threads = [threading.Thread(target=_user_loop, args=(store, u, params, deadline, results, lock)) for u in users]
+    threads = [threading.Thread(target=_user_loop, args=(store, u, params, deadline, results, lock, think_ms)) for u in users]
     for t in threads:
         t.start()
     for t in threads:
@@ -188,7 +193,7 @@ def _process_main(url, users, params, seconds, queue):
     queue.put(results)
 
 
-def run(url: str, experts: int, coders: int, seconds: float, processes: int) -> dict:
+def run(url: str, experts: int, coders: int, seconds: float, processes: int, think_ms: float = 0.0) -> dict:
     store = dbmod.Store(url)
     store.upgrade()
     demo.load_demo(store)
@@ -198,7 +203,7 @@ def run(url: str, experts: int, coders: int, seconds: float, processes: int) -> 
     groups = [users[i::processes] for i in range(processes)]
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    workers = [context.Process(target=_process_main, args=(url, g, params, seconds, queue)) for g in groups if g]
+    workers = [context.Process(target=_process_main, args=(url, g, params, seconds, queue, think_ms)) for g in groups if g]
     started = time.monotonic()
     for w in workers:
         w.start()
@@ -226,7 +231,8 @@ def run(url: str, experts: int, coders: int, seconds: float, processes: int) -> 
 
     return {
         "backend": url.split(":")[0],
-        "users": f"{experts} experts + {coders} coders in {len([g for g in groups if g])} processes",
+        "users": f"{experts} experts + {coders} coders in {len([g for g in groups if g])} processes"
+        + (f", think time ~{think_ms:g} ms" if think_ms else ", no think time"),
         "seconds": round(elapsed, 1),
         "saves": outcomes["ok"],
         "saves_per_s": round(outcomes["ok"] / elapsed, 1),
@@ -274,24 +280,25 @@ def main(argv=None) -> int:
     parser.add_argument("--coders", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a user's saves (0: stress)")
     args = parser.parse_args(argv)
     reports = []
     if args.backend in ("both", "sqlite"):
         folder = tempfile.mkdtemp(prefix="casestudy-load-")
         try:
-            reports.append(run(f"sqlite:///{folder}/load.sqlite", args.experts, args.coders, args.seconds, args.processes))
+            reports.append(run(f"sqlite:///{folder}/load.sqlite", args.experts, args.coders, args.seconds, args.processes, args.think_ms))
             _print(reports[-1])
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     if args.backend in ("both", "postgresql"):
         if args.pg_url:
             _reset_postgres(args.pg_url)
-            reports.append(run(args.pg_url, args.experts, args.coders, args.seconds, args.processes))
+            reports.append(run(args.pg_url, args.experts, args.coders, args.seconds, args.processes, args.think_ms))
             _print(reports[-1])
         else:
             command = [str(ROOT / "scripts" / "with-postgres"), sys.executable, __file__, "--backend", "postgresql",
                        "--experts", str(args.experts), "--coders", str(args.coders), "--seconds", str(args.seconds),
-                       "--processes", str(args.processes)]
+                       "--processes", str(args.processes), "--think-ms", str(args.think_ms)]
             env = {**os.environ, "PG_OPTIONS": "-o fsync=on -o synchronous_commit=on"}
             code = subprocess.call(command, env=env)
             if code:
