@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import shutil
 import zipfile
 
 import pytest
@@ -35,14 +36,24 @@ def without_restore_event(rows: dict) -> dict:
     return rows
 
 
-@pytest.fixture
-def sqlite_demo(tmp_path):
-    store = dbmod.Store(f"sqlite:///{tmp_path / 'source.sqlite'}")
+@pytest.fixture(scope="module")
+def sqlite_demo_template(tmp_path_factory):
+    """The demo (plus awkward values) in a SQLite file, loaded once; tests copy it."""
+    path = tmp_path_factory.mktemp("backup") / "template.sqlite"
+    store = dbmod.Store(f"sqlite:///{path}")
     store.upgrade()
     demo.load_demo(store)
     with store.write("tester") as session:  # awkward values: formulas, newlines, unicode, quotes
         case = studies.get_case(session, studies.get_study(session), "Case A")
         case.outcome_description = '=1+1\r\n"quoted" ü ✓ \\ tab\t'
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_demo(tmp_path, sqlite_demo_template):
+    shutil.copy(sqlite_demo_template, tmp_path / "source.sqlite")
+    store = dbmod.Store(f"sqlite:///{tmp_path / 'source.sqlite'}")
     yield store
     store.dispose()
 
