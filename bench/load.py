@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from casestudy import db as dbmod, demo  # noqa: E402
 from casestudy.errors import UserError  # noqa: E402
@@ -262,16 +262,6 @@ def _print(report: dict) -> None:
     print("   JSON " + json.dumps(report))
 
 
-def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=["both", "sqlite", "postgresql"], default="both")
@@ -292,6 +282,8 @@ def main(argv=None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
     if args.backend in ("both", "postgresql"):
         if args.pg_url:
+            from tests.conftest import _reset_postgres  # the test suite's schema wipe
+
             _reset_postgres(args.pg_url)
             reports.append(run(args.pg_url, args.experts, args.coders, args.seconds, args.processes, args.think_ms))
             _print(reports[-1])

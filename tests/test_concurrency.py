@@ -22,7 +22,7 @@ from casestudy import db as dbmod, study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Case, ConsentRecord, Respondent
 
-from .conftest import POSTGRES_URL, ROOT
+from .conftest import ROOT
 
 
 def _case(store) -> int:
