@@ -124,12 +124,20 @@ def _tamper(source, target, name, change):
             dst.writestr(item, change(data) if item.filename == name else data)
 
 
+def _future_revision(manifest: bytes) -> bytes:
+    import json
+
+    data = json.loads(manifest)
+    data["alembic_revisions"] = ["9999_from_the_future"]
+    return json.dumps(data).encode()
+
+
 @pytest.mark.parametrize(
     "name, change, message",
     [
         ("tables/respondent.jsonl", lambda b: b.replace(b'"manager"', b'"boss"', 1), "damaged"),
         ("tables/case.jsonl", lambda b: b + b'{"id": 1000}\n', "damaged"),
-        ("manifest.json", lambda b: b.replace(b"0001_foundation", b"9999_from_the_future"), "does not know"),
+        ("manifest.json", lambda b: _future_revision(b), "does not know"),
         ("manifest.json", lambda b: b"not json", "not a Casestudy backup"),
     ],
 )
