@@ -5,3 +5,4 @@ from .core import *  # noqa: F401,F403
 from .interviews import *  # noqa: F401,F403
 from .codebook import *  # noqa: F401,F403
 from .coding import *  # noqa: F401,F403
+from .reports import *  # noqa: F401,F403

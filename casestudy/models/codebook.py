@@ -27,7 +27,7 @@ class Code(Versioned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("code.id", ondelete="RESTRICT"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("code.id", ondelete="CASCADE"))
     # Stable identity across exports (REFI-QDA guid), lower-case, without braces.
     guid: Mapped[str] = mapped_column(String(36))
     name: Mapped[str] = mapped_column(String(200))

@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('sources', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['merged_into_id'], ['code.id'], name=op.f('fk_code_merged_into_id_code'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['parent_id'], ['code.id'], name=op.f('fk_code_parent_id_code'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['parent_id'], ['code.id'], name=op.f('fk_code_parent_id_code'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_code_study_id_study'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_code'))
     )
