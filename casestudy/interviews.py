@@ -201,11 +201,57 @@ def sentence_pipeline(language: str):
 _SENTENCE_END = re.compile(r"[.!?…。？！]")
 
 
-def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[SentenceSpan]:
-    """Sentences inside each turn's words, never crossing a line break, whitespace trimmed.
+def _sentence_starts(nlp, parts: list[str]) -> list[int]:
+    """Offsets, in ``"\\n".join(parts)``, where spaCy's sentencizer starts a sentence.
 
-    Lines without inner sentence punctuation are one sentence without calling spaCy (the fast
-    path); other lines go through the spaCy tokenizer and sentencizer of ``language``.
+    Each part is tokenised on its own (the tokenizer's cache works per call), and the
+    sentencizer's rule is applied vectorised over the concatenated token arrays, which gives the
+    same result without building Token objects: a sentence starts at the first token after a
+    token in ``punct_chars`` that is neither in ``punct_chars`` nor punctuation itself (closing
+    quotes and brackets stay with their sentence). Between parts a separator token (the
+    newline) resets the rule, exactly as a newline token does in spaCy. A trained pipeline
+    without a sentencizer uses its own ``doc.sents``.
+    """
+    import numpy as np
+    from spacy.attrs import IDX, IS_PUNCT, ORTH
+
+    if "sentencizer" not in nlp.pipe_names:
+        starts, base = [], 0
+        for part, doc in zip(parts, nlp.pipe(parts)):
+            starts.extend(base + sent.start_char for sent in doc.sents)
+            base += len(part) + 1
+        return starts
+    arrays, base = [], 0
+    for part, doc in zip(parts, nlp.tokenizer.pipe(parts, batch_size=1000)):
+        if len(doc):
+            array = doc.to_array([ORTH, IS_PUNCT, IDX])
+            array[:, 2] += base
+            arrays.append(array)
+        base += len(part)
+        arrays.append(np.array([[0, 0, base]], dtype=np.uint64))  # the newline between parts
+        base += 1
+    array = np.concatenate(arrays)
+    in_punct = np.isin(array[:, 0], _punct_hashes(nlp))
+    eligible = np.flatnonzero(~in_punct & (array[:, 1] == 0))
+    after = np.searchsorted(eligible, np.flatnonzero(in_punct), side="right")
+    starts = np.unique(eligible[after[after < len(eligible)]])
+    return array[starts, 2].tolist()
+
+
+@functools.lru_cache(maxsize=8)
+def _punct_hashes(nlp):
+    import numpy as np
+
+    return np.array(sorted(nlp.vocab.strings.add(c) for c in nlp.get_pipe("sentencizer").punct_chars), dtype=np.uint64)
+
+
+def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[SentenceSpan]:
+    """Sentences inside each turn's words: spaCy's sentencizer for ``language``, whitespace trimmed.
+
+    A sentence never crosses a line break or a turn. Lines without sentence punctuation before
+    their last character are one sentence as they are (no spaCy needed); the other lines are
+    tokenised as a batch and split by :func:`_sentence_starts`, with the same boundaries as
+    spaCy's ``doc.sents`` on each line.
     """
     nlp = sentence_pipeline(language)
     pieces: list[tuple[int, int, int]] = []  # (start, end, turn ordinal) of non-blank lines
@@ -222,32 +268,34 @@ def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[Sent
             if end > start:
                 pieces.append((start, end, turn.ordinal))
             position = stop + 1
-    spans: list[SentenceSpan] = []
-    slow: list[int] = []
-    for index, (start, end, _turn) in enumerate(pieces):
-        if _SENTENCE_END.search(text, start, end - 1) is not None:
-            slow.append(index)
-    results: dict[int, list[tuple[int, int]]] = {}
+    search = _SENTENCE_END.search
+    slow = [i for i, (start, end, _) in enumerate(pieces) if search(text, start, end - 1) is not None]
+    splits: dict[int, list[int]] = {}  # piece index -> sentence starts after its first
     if slow:
-        sentencizer = nlp.get_pipe("sentencizer") if "sentencizer" in nlp.pipe_names else None
-        texts = (text[pieces[i][0] : pieces[i][1]] for i in slow)
-        docs = (sentencizer(doc) for doc in nlp.tokenizer.pipe(texts)) if sentencizer else nlp.pipe(texts)
-        for index, doc in zip(slow, docs):
-            base = pieces[index][0]
-            local = []
-            for sent in doc.sents:
-                s, e = sent.start_char, sent.end_char
-                piece = doc.text
-                while s < e and piece[s].isspace():
-                    s += 1
-                while e > s and piece[e - 1].isspace():
-                    e -= 1
-                if e > s:
-                    local.append((base + s, base + e))
-            results[index] = local
+        joined_starts, parts, offset = [], [], 0
+        for i in slow:
+            start, end, _ = pieces[i]
+            joined_starts.append(offset)
+            parts.append(text[start:end])
+            offset += end - start + 1
+        starts = _sentence_starts(nlp, parts)
+        for at in starts:
+            k = bisect.bisect_right(joined_starts, at) - 1
+            delta = at - joined_starts[k]
+            if delta > 0:
+                piece = slow[k]
+                if pieces[piece][0] + delta < pieces[piece][1]:
+                    splits.setdefault(piece, []).append(pieces[piece][0] + delta)
+    spans: list[SentenceSpan] = []
     for index, (start, end, turn) in enumerate(pieces):
-        for s, e in results.get(index, [(start, end)]):
-            spans.append(SentenceSpan(len(spans), s, e, turn))
+        bounds = [start, *splits.get(index, ()), end]
+        for s, e in zip(bounds, bounds[1:]):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                spans.append(SentenceSpan(len(spans), s, e, turn))
     return spans
 
 
