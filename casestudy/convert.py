@@ -164,13 +164,15 @@ def _has_utf8_multibyte(data: bytes) -> bool:
 
 
 def _legacy(file_name: str, data: bytes) -> tuple[str, str]:
+    """A single-byte (or other legacy) encoding. Latin-script text, which charset-normalizer
+    often labels cp1250 or even a Cyrillic code page when only a few accented letters occur,
+    is read as cp1252 (else latin-1); a guess outside Latin script is used only for text that is
+    not mostly ASCII."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is None:
-        raise UserError(f"{file_name}: undecodable bytes: the encoding could not be recognised; re-save it as UTF-8")
-    guess = best.encoding
-    if guess in _LATIN_FAMILY:
+    ascii_share = sum(b < 0x80 for b in data[:65536]) / min(len(data), 65536)
+    if best is None or best.encoding in _LATIN_FAMILY or ascii_share >= 0.9:
         for encoding in ("cp1252", "latin_1"):
             try:
                 text = data.decode(encoding)
@@ -178,10 +180,11 @@ def _legacy(file_name: str, data: bytes) -> tuple[str, str]:
                 continue
             if not _CONTROL.search(text):
                 return text, encoding
+        raise UserError(f"{file_name}: undecodable bytes: neither UTF-8 nor cp1252/latin-1 reads it as text; re-save it as UTF-8")
     text = str(best)
     if _CONTROL.search(text):
         raise UserError(f"{file_name}: undecodable bytes: no encoding reads it as text; re-save it as UTF-8")
-    return text, guess
+    return text, best.encoding
 
 
 # --- subtitles ------------------------------------------------------------------------
@@ -277,6 +280,36 @@ def _docx(file_name: str, data: bytes) -> str:
 _TIME_CELL = re.compile(r"^\[?\(?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?\)?\]?$")
 
 
+_HEADER_WORDS = {"speaker", "spreker", "wie", "who", "name", "naam", "persoon", "person"}
+
+
+def _speaker_columns(rows: list[list[str]]) -> tuple[int | None, int | None, bool]:
+    """(speaker column, time column, first row is a header) of a transcript table, else Nones.
+
+    A transcript table has 2 columns (speaker, text) or 3 (time, speaker, text; or speaker,
+    time, text); speaker cells are short labels without sentence punctuation, few distinct.
+    """
+    if not rows:
+        return None, None, False
+    width = max(len(r) for r in rows)
+    header = bool(rows[0]) and rows[0][0].strip().lower().rstrip(":") in _HEADER_WORDS | {"time", "tijd", "timestamp"}
+    body = [r for r in rows[1 if header else 0 :] if len(r) == width]
+    if width not in (2, 3) or not body:
+        return None, None, header
+    time_col = None
+    if width == 3:
+        time_col = next((c for c in (0, 1) if all(not r[c] or _TIME_CELL.match(r[c]) for r in body)), None)
+        if time_col is None:
+            return None, None, header
+    speaker_col = next(c for c in range(width - 1) if c != time_col)
+    speakers = [r[speaker_col] for r in body if r[speaker_col]]
+    if not speakers or any(len(v) > 40 or v.endswith((".", "?", "!")) for v in speakers):
+        return None, None, header
+    if len(set(speakers)) > max(6, len(speakers) // 2):
+        return None, None, header
+    return speaker_col, time_col, header
+
+
 def _table_rows(table) -> list[str]:
     """Rows as lines. A table with a speaker column becomes 'Speaker: text' (with its time first)."""
     rows = []
@@ -288,22 +321,14 @@ def _table_rows(table) -> list[str]:
             seen.add(id(cell._tc))
             cells.append(cell.text.strip())
         rows.append(cells)
-    width = max((len(r) for r in rows), default=0)
-    speaker_col = time_col = None
-    if 2 <= width <= 4:
-        for col in range(width - 1):
-            values = [r[col] for r in rows if len(r) > col and r[col]]
-            if values and all(_TIME_CELL.match(v) for v in values):
-                time_col = col
-            elif speaker_col is None and values and sum(len(v) <= 40 and not v.endswith((".", "?", "!")) for v in values) >= 0.9 * len(values):
-                speaker_col = col
+    speaker_col, time_col, header = _speaker_columns(rows)
     lines = []
     for index, cells in enumerate(rows):
         if speaker_col is not None and len(cells) > speaker_col:
             text = " ".join(c for i, c in enumerate(cells) if i not in (speaker_col, time_col) and c)
             speaker = cells[speaker_col].rstrip(":").strip()
-            if index == 0 and speaker.lower() in ("speaker", "spreker", "wie", "who", "name", "naam"):
-                continue  # a header row
+            if index == 0 and header:
+                continue
             time = f"[{cells[time_col].strip('[]()')}] " if time_col is not None and len(cells) > time_col and cells[time_col] else ""
             lines.append(f"{time}{speaker}: {text}" if speaker else text)
         else:

@@ -442,22 +442,30 @@ def _store(session: Session, study: Study, item: ImportItem, case: Case, respond
     )
     session.add(interview)
     session.flush()
-    connection = session.connection()
-    if parsed.turns:
-        connection.execute(
-            insert(SpeakerTurn.__table__),
-            [{"interview_id": interview.id, "ordinal": t.ordinal, "speaker": t.speaker[:200], "role": t.role, "start": t.start,
-              "end": t.end, "text_start": t.text_start, "time": t.time[:60]} for t in parsed.turns],
-        )
-    if parsed.sentences:
-        connection.execute(
-            insert(Sentence.__table__),
-            [{"interview_id": interview.id, "ordinal": s.ordinal, "start": s.start, "end": s.end, "turn_ordinal": s.turn_ordinal}
-             for s in parsed.sentences],
-        )
+    _bulk_insert(session, SpeakerTurn.__table__, ("interview_id", "ordinal", "speaker", "role", "start", "end", "text_start", "time"),
+                 [(interview.id, t.ordinal, t.speaker[:200], t.role, t.start, t.end, t.text_start, t.time[:60]) for t in parsed.turns])
+    _bulk_insert(session, Sentence.__table__, ("interview_id", "ordinal", "start", "end", "turn_ordinal"),
+                 [(interview.id, x.ordinal, x.start, x.end, x.turn_ordinal) for x in parsed.sentences])
     audit.record(session, "interview", "import", interview.id, study.id, file=item.file_name, sha256=parsed.sha256,
                  encoding=parsed.encoding, characters=len(parsed.text), turns=len(parsed.turns), sentences=len(parsed.sentences))
     return interview
+
+
+def _bulk_insert(session: Session, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert many rows with the driver's executemany (tuples, no per-row SQLAlchemy work).
+
+    Runs on the session's connection, so it is part of the same all-or-nothing transaction.
+    One summary audit event is written by the caller.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join([placeholder] * len(columns))})")
+    connection.exec_driver_sql(sql, rows)
 
 
 def read_file(path: str | Path) -> tuple[str, bytes]:
