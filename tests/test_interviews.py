@@ -345,7 +345,7 @@ def test_cli_import_list_show_text(cli, demo_store, tmp_path):
     assert [text[s["start"] : s["end"]] for s in shown["sentences"]] == ["Hi.", "Hello 🙂."]
     assert cli("--db", demo_store.url, "interviews", "text", "1").out == TRANSCRIPT
     numbered = cli("--db", demo_store.url, "interviews", "text", "1", "--line-numbers").out
-    assert numbered.splitlines()[2] == " 3  [00:00:05] Interviewer: Welcome! How did the programme start? 🙂"
+    assert numbered.splitlines()[2] == "3  [00:00:05] Interviewer: Welcome! How did the programme start? 🙂"
     table = cli("--db", demo_store.url, "interviews", "show", "1")
     assert table.code == 0 and "Interviewer" in table.out
 
