@@ -87,6 +87,41 @@ def test_sentence_boundaries_equal_spacy_sentencizer_per_line():
         assert mine == reference, language
 
 
+def _spacy_reference(text, turns, language):
+    nlp = interviews.sentence_pipeline(language)
+    reference = []
+    for turn in turns:
+        position = turn.text_start
+        for line in text[turn.text_start : turn.end].split("\n"):
+            for sent in nlp(line).sents:
+                start, end = position + sent.start_char, position + sent.end_char
+                segment = text[start:end]
+                start += len(segment) - len(segment.lstrip())
+                end -= len(segment) - len(segment.rstrip())
+                if end > start:
+                    reference.append((start, end))
+            position += len(line) + 1
+    return reference
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "de"])
+def test_fast_sentencizer_equals_spacy_on_random_punctuation_heavy_text(language):
+    import random
+
+    rng = random.Random(language)
+    atoms = ["word", "Dr.", "e.g.", "bijv.", "o.a.", "3.5", "U.S.", "etc.", "a.m.", "...", "…", ".", "!", "?", "?!", '"', "'", "(", ")", "[",
+             "]", "-", "--", "—", ",", ";", ":", "🙂", "café", "naïve", "http://x.org/a.b", "x@y.nl", "1.", "2)", "«", "»", "¿", "。", "Next"]
+    lines = []
+    for n in range(1500):
+        tokens = [rng.choice(atoms) for _ in range(rng.randint(1, 25))]
+        glue = [rng.choice([" ", " ", " ", "", "  ", "\t"]) for _ in tokens]
+        lines.append(("I: " if n % 2 else "R: ") + "".join(t + g for t, g in zip(tokens, glue)))
+    text = "\n".join(lines) + "\n"
+    turns = interviews.find_turns(text)
+    mine = [(s.start, s.end) for s in interviews.find_sentences(text, turns, language)]
+    assert mine == _spacy_reference(text, turns, language)
+
+
 def test_markdown_labels_unlabelled_text_and_unknown_language():
     parsed = interviews.parse_transcript("a.md", b"**Interviewer:** Hi.\n**Anna:** Hello. Bye.\n", "en")
     assert [t.speaker for t in parsed.turns] == ["Interviewer", "Anna"]
