@@ -254,18 +254,23 @@ def _open_zip(file_name: str, data: bytes, kind: str) -> zipfile.ZipFile:
     return archive
 
 
+def _load_zipped(file_name: str, data: bytes, kind: str, member: str, loader):
+    """Check the archive (zip bomb guard, required member) before the library parses it."""
+    archive = _open_zip(file_name, data, kind)
+    if member not in archive.namelist():
+        raise UserError(f"{file_name}: not a valid .{kind} file (no {member} inside)")
+    try:
+        return loader(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - the document libraries raise many kinds on broken files
+        raise UserError(f"{file_name}: not a valid .{kind} file ({type(exc).__name__}: {exc})")
+
+
 def _docx(file_name: str, data: bytes) -> str:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    archive = _open_zip(file_name, data, "docx")
-    if "word/document.xml" not in archive.namelist():
-        raise UserError(f"{file_name}: not a valid .docx file (no word/document.xml inside)")
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on broken files
-        raise UserError(f"{file_name}: not a valid .docx file ({type(exc).__name__}: {exc})")
+    document = _load_zipped(file_name, data, "docx", "word/document.xml", docx.Document)
     parts: list[str] = []
     body = document.element.body
     for child in body.iterchildren():
@@ -340,13 +345,7 @@ def _odt(file_name: str, data: bytes) -> str:
     from odf import opendocument, teletype
     from odf.namespaces import TABLENS, TEXTNS
 
-    archive = _open_zip(file_name, data, "odt")
-    if "content.xml" not in archive.namelist():
-        raise UserError(f"{file_name}: not a valid .odt file (no content.xml inside)")
-    try:
-        document = opendocument.load(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - odfpy raises many kinds on broken files
-        raise UserError(f"{file_name}: not a valid .odt file ({type(exc).__name__}: {exc})")
+    document = _load_zipped(file_name, data, "odt", "content.xml", opendocument.load)
     lines: list[str] = []
 
     def walk(node) -> None:

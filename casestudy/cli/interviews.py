@@ -123,6 +123,15 @@ def _metadata_options(p, with_date: bool = True) -> None:
         p.add_argument("--date", help="YYYY-MM-DD")
 
 
+def _by_id(group, name: str, help_text: str, handler, formats: bool = False):
+    parser = group.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    parser.add_argument("id", type=int)
+    if formats:
+        add_format_option(parser)
+    return parser
+
+
 def register(subparsers) -> None:
     group = subparsers.add_parser("interviews", help="interview transcripts").add_subparsers(dest="interviews_command", required=True)
 
@@ -143,27 +152,10 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cmd_list)
     add_format_option(p)
 
-    p = group.add_parser("show", help="one interview with its turns and sentences")
-    p.set_defaults(handler=cmd_show)
-    p.add_argument("id", type=int)
-    add_format_option(p)
-
-    p = group.add_parser("text", help="print the stored normalised text exactly")
-    p.set_defaults(handler=cmd_text)
-    p.add_argument("id", type=int)
+    _by_id(group, "show", "one interview with its turns and sentences", cmd_show, formats=True)
+    p = _by_id(group, "text", "print the stored normalised text exactly", cmd_text)
     p.add_argument("--line-numbers", action="store_true", help="prefix each line with its number (as used for citation)")
-
-    p = group.add_parser("speakers", help="show or change the speaker mapping")
-    p.set_defaults(handler=cmd_speakers)
-    p.add_argument("id", type=int)
+    p = _by_id(group, "speakers", "show or change the speaker mapping", cmd_speakers, formats=True)
     p.add_argument("--set", action="append", metavar="LABEL=ROLE", help="role: interviewer, respondent or other; repeatable")
-    add_format_option(p)
-
-    p = group.add_parser("edit", help="edit interview metadata")
-    p.set_defaults(handler=cmd_edit)
-    p.add_argument("id", type=int)
-    _metadata_options(p)
-
-    p = group.add_parser("delete", help="delete an interview with its turns and sentences")
-    p.set_defaults(handler=cmd_delete)
-    p.add_argument("id", type=int)
+    _metadata_options(_by_id(group, "edit", "edit interview metadata", cmd_edit))
+    _by_id(group, "delete", "delete an interview with its turns and sentences", cmd_delete)
