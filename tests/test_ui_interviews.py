@@ -18,6 +18,15 @@ def _page():
 
 
 @pytest.fixture
+def demo_store(demo_store):
+    """The demo without its transcripts (they come from interviews/): every test starts from none."""
+    with demo_store.write() as session:
+        for interview in interviews.list_interviews(session, studies.get_study(session)):
+            interviews.delete_interview(session, interview)
+    return demo_store
+
+
+@pytest.fixture
 def page_app(demo_store, monkeypatch):
     monkeypatch.setenv("CASESTUDY_DATABASE_URL", demo_store.url)
     from streamlit.testing.v1 import AppTest
