@@ -23,6 +23,7 @@ DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 
 # Each extension is "module:function"; the function takes (session, study) and adds its stage.
 DEMO_EXTENSIONS: list[str] = [
+    "casestudy.interviews:load_demo",  # the 14 demo transcripts in interviews/
     "casestudy.codebook_io:demo_codebook",  # the default MBT implementation codebook
 ]
 
