@@ -361,18 +361,42 @@ def test_manifest_missing_columns_and_empty(demo_store, tmp_path):
         interviews.import_manifest(session, studies.get_study(session), manifest)
 
 
-def test_demo_extension_imports_the_transcripts_present(store, tmp_path, monkeypatch):
+def test_demo_loads_all_fourteen_transcripts(demo_template, db_url, tmp_path):
+    import shutil
+
+    from casestudy import db as dbmod, demo as demo_module
+
+    # This module's demo_store fixture removes the transcripts, so build the full demo here.
+    if demo_template is not None:
+        shutil.copy(demo_template, tmp_path / "demo.sqlite")
+        demo_store = dbmod.Store(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    else:
+        demo_store = dbmod.Store(db_url)
+        demo_store.upgrade()
+        demo_module.load_demo(demo_store)
     from casestudy import demo
 
     assert "casestudy.interviews:load_demo" in demo.DEMO_EXTENSIONS
-    (tmp_path / "case-a-manager.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    with demo_store.read() as session:
+        loaded = interviews.list_interviews(session, studies.get_study(session))
+        assert len(loaded) == 14
+        assert sorted((i.case.public_label, i.respondent.role) for i in loaded) == sorted(
+            (f"Case {c}", role) for c in "ABCDEFG" for role in ("manager", "therapist"))
+        assert {i.file_name for i in loaded if i.language == "nl"} == {"case-d-therapist.txt", "case-f-manager.txt"}
+        assert all(len(i.text.split()) >= 1900 for i in loaded)
+        assert all(len(interviews.turns_of(session, i)) > 20 for i in loaded)
+
+
+def test_demo_with_a_missing_transcript_fails_whole(store, tmp_path, monkeypatch):
+    from casestudy import demo
+
     (tmp_path / "manifest.csv").write_text(
-        "file,case,respondent,role,language,date\ncase-a-manager.txt,Case A,Marleen Verhoef,manager,en,2024-03-11\n"
-        "case-a-therapist.txt,Case A,Thijs Brandsma,therapist,en,2024-03-13\n", encoding="utf-8")
+        "file,case,respondent,role,language,date\ncase-a-manager.txt,Case A,Marleen Verhoef,manager,en,2024-03-11\n", encoding="utf-8")
     monkeypatch.setattr(interviews, "DEMO_FOLDER", tmp_path)
-    demo.load_demo(store)
+    with pytest.raises(UserError, match="case-a-manager.txt"):
+        demo.load_demo(store)
     with store.read() as session:
-        assert [(i.file_name, i.date) for i in interviews.list_interviews(session, studies.get_study(session))] == [("case-a-manager.txt", dt.date(2024, 3, 11))]
+        assert studies.list_studies(session) == []
 
 
 def test_demo_manifest_lists_fourteen_transcripts():
