@@ -336,16 +336,55 @@ def test_cli_workflow(cli, demo_store, tmp_path):
 
 
 # --- page -----------------------------------------------------------------------------
-def test_masking_page(demo_store, app_env):
-    from casestudy import config
+def _page_script():
+    import time
 
-    at = app_env(demo_store)()
-    at.run()
-    at.text_input(key="login_username").input("admin")
-    at.text_input(key="login_password").input(config.DEMO_ADMIN_PASSWORD)
-    at.button[0].click()
-    at.run()
-    at.switch_page("casestudy/ui/pages/masking.py") if False else None
+    import streamlit as st
+
+    from casestudy import access, users
+    from casestudy.ui import session as ui_session
+    from casestudy.ui.pages import masking as page
+
+    with ui_session.store().read() as db:
+        user = next(u for u in users.list_users(db) if u.username == "admin")
+        st.session_state[ui_session.PRINCIPAL_KEY] = access.researcher(user)
+    st.session_state[ui_session.LAST_SEEN_KEY] = time.time()
+    page.render()
+
+
+def test_masking_page_generate_review_release(demo_store, app_env):
     from casestudy.ui.pages import masking as page
 
     assert page.PAGE.audience == ("researcher",)
+    from streamlit.testing.v1 import AppTest
+
+    app_env(demo_store)  # points the app at the demo store
+    at = AppTest.from_function(_page_script, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Masking"
+    assert "Marleen Verhoef" in at.dataframe[0].value["term"].tolist()
+    at.text_area(key="gen_text").input("Ans Kuipers met Dr. Verhoef <b>in</b> Hoogland; later Hendriksen came.")
+    at.button(key="gen_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Draft" in s.value for s in at.success)
+    at.run()  # the review tab lists the new draft on the next rerun
+    body = at.get("html")[0].proto.body
+    assert "&lt;b&gt;in&lt;/b&gt;" in body and "<b>in</b>" not in body  # escaped
+    assert body.count('class="mask-rep"') == 3 and body.count('class="mask-cand"') == 1
+    assert any("[manager] met [manager] <b>in</b> [town]" in t.value for t in at.text)
+    at.selectbox(key="cand_index").set_value(0)
+    at.radio(key="cand_action").set_value("keep")
+    [b for b in at.button if b.label == "Decide"][0].click()
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="release_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Released" in s.value for s in at.success), ([e.value for e in at.error], [s.value for s in at.success], [i.value for i in at.info])
+
+
+def test_page_refuses_non_researchers():
+    with pytest.raises(access.AccessDenied):
+        access.require_researcher(access.Principal(access.EXPERT, 1, "e"))
