@@ -89,13 +89,15 @@ _SEP_RE = r"(?:\s*[-\u2010\u2011\u2013]\s*|\s+)"
 _SINGLE_SEP_RE = re.compile(r"[\s\-\u2010\u2011\u2013]+")
 _WORD_SPLIT_RE = re.compile(r"[\s\-\u2010\u2011\u2013]+")
 
-_EMAIL_RE = r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+"
-_URL_RE = (
-    r"(?:https?://|www\.)[^\s<>\"']+"
-    r"|(?<![\w@.])[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|eu|be|de|uk|info|io|edu|gov)(?:/[^\s<>\"']*)?(?![\w.]*\w)"
-)
-_PHONE_RE = r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])"
-_CONTACT_RE = re.compile(f"(?P<email>{_EMAIL_RE})|(?P<url>{_URL_RE})|(?P<phone>{_PHONE_RE})", re.IGNORECASE)
+_EMAIL_RE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_TLD_RE = re.compile(r"\.(?:nl|com|org|net|eu|be|de|uk|info|io|edu|gov)(?![\w])", re.IGNORECASE)
+_DOMAIN_BEFORE_RE = re.compile(r"(?<![\w@.])[\w-]+(?:\.[\w-]+)*$")
+_DOMAIN_PATH_RE = re.compile(r"/[^\s<>\"']*")
+# Phone numbers: a run of digits and separators found fast, then checked strictly.
+_PHONE_RUN_RE = re.compile(r"[+(\d][\d ().\-]{7,24}\d")
+_PHONE_RE = re.compile(r"(?:\+\d{1,3}[ .\-]?)?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,5}")
+_DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 
 
 # --- data -----------------------------------------------------------------------------
@@ -195,22 +197,26 @@ def strip_marks(text: str) -> str:
 def normalise(text: str) -> tuple[str, list[int] | None]:
     """The folded text and, when lengths differ, the original offset of every folded character.
 
-    ASCII text and text whose characters each fold to one character keep their length (the
-    common case, done with ``str.translate`` at C speed); the offset map is then None.
+    ASCII text, and text whose characters each fold to one character, keep their length (the
+    common case, done with C-speed ``lower`` and one ``replace`` per distinct accented
+    character); the offset map is then None.
     """
     if text.isascii():
         return text.lower(), None
-    table = {}
-    simple = True
-    for ch in set(text):
-        if ch.isascii():
-            continue
-        folded = _fold_char(ch)
-        table[ord(ch)] = folded
-        if len(folded) != 1:
-            simple = False
-    if simple:
-        return text.translate({**table, **_ascii_lower_table()}), None
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        changes = {}
+        for ch in set(lowered):
+            if not ch.isascii():
+                folded = _fold_char(ch)
+                if len(folded) != 1:
+                    break
+                if folded != ch:
+                    changes[ch] = folded
+        else:
+            for ch, folded in changes.items():
+                lowered = lowered.replace(ch, folded)
+            return lowered, None
     pieces, offsets = [], []
     for index, ch in enumerate(text):
         folded = _fold_char(ch)
@@ -451,21 +457,7 @@ class Register:
         return out
 
     def contact_matches(self, text: str) -> list[Replacement]:
-        out = []
-        for match in _CONTACT_RE.finditer(text):
-            kind = match.lastgroup
-            value = match.group()
-            end = match.end()
-            if kind == "url":
-                stripped = value.rstrip(".,;:!?)]'\"")
-                end -= len(value) - len(stripped)
-                value = stripped
-            if kind == "phone":
-                digits = sum(ch.isdigit() for ch in value)
-                if not 9 <= digits <= 15 or re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", value):
-                    continue
-            out.append(Replacement(match.start(), end, value, CONTACT_REPLACEMENTS[kind], kind, kind, kind))
-        return out
+        return contact_matches(text)
 
     def find(self, text: str) -> list[Replacement]:
         """Every replacement for ``text``: register matches and contacts, overlaps resolved."""
@@ -554,6 +546,45 @@ def _tokenizer(language: str):
     except Exception:  # noqa: BLE001 - unknown language code: the multi-language tokenizer
         nlp = spacy.blank("xx")
     return nlp.tokenizer
+
+
+def contact_matches(text: str) -> list[Replacement]:
+    """E-mail addresses, URLs (with scheme, www. or a common top-level domain) and phone numbers."""
+    out = []
+
+    def add(start: int, end: int, kind: str) -> None:
+        out.append(Replacement(start, end, text[start:end], CONTACT_REPLACEMENTS[kind], kind, kind, kind))
+
+    if "@" in text:
+        for m in _EMAIL_RE.finditer(text):
+            add(m.start(), m.end(), "email")
+    for m in _URL_RE.finditer(text):
+        value = m.group().rstrip(".,;:!?)]'\"")
+        add(m.start(), m.start() + len(value), "url")
+    for m in _TLD_RE.finditer(text):
+        before = _DOMAIN_BEFORE_RE.search(text, max(0, m.start() - 200), m.start())
+        if before is None or before.start() == m.start() or "@" in text[max(0, before.start() - 1) : before.start()]:
+            continue
+        end = m.end()
+        path = _DOMAIN_PATH_RE.match(text, end)
+        if path:
+            end += len(path.group().rstrip(".,;:!?)]'\""))
+        add(before.start(), end, "url")
+    for m in _PHONE_RUN_RE.finditer(text):
+        start = m.start()
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+_"):
+            continue
+        strict = _PHONE_RE.match(text, start, m.end())
+        if strict is None:
+            continue
+        end = strict.end()
+        if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            continue
+        value = strict.group()
+        digits = sum(ch.isdigit() for ch in value)
+        if 9 <= digits <= 15 and not _DATE_RE.fullmatch(value):
+            add(start, end, "phone")
+    return out
 
 
 def resolve_overlaps(spans: Iterable[Replacement]) -> list[Replacement]:
