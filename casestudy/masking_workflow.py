@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import access, audit, masking
 from .access import AccessDenied, Principal
 from .errors import UserError
-from .models import Case, MaskedText, Organisation, RegisterEntry, Study, utcnow
+from .models import Case, MaskedText, Organisation, RegisterEntry, Respondent, Study, utcnow
 from .study import register_stage_probe
 
 GUARD_ORGANISATION_REPLACEMENT = "the institution"
@@ -115,7 +115,7 @@ def export_register_csv(session: Session, study: Study) -> str:
 
 
 def guard_entries(session: Session, study: Study) -> list[masking.Entry]:
-    """Internal case labels and organisation names, unless the register already covers them."""
+    """Internal case labels, respondents' names and organisation names the register lacks."""
     covered = {masking.fold(r.term) for r in list_entries(session, study)}
     covered |= {masking.fold(v) for r in list_entries(session, study) for v in r.variants or ()}
     guards = []
@@ -123,6 +123,13 @@ def guard_entries(session: Session, study: Study) -> list[masking.Entry]:
         if masking.fold(case.internal_label) not in covered:
             guards.append(masking.make_entry(case.internal_label, case.public_label, "unit", options={"endings": False}))
             covered.add(masking.fold(case.internal_label))
+    respondents = session.scalars(
+        select(Respondent).join(Case, Case.id == Respondent.case_id).where(Case.study_id == study.id).order_by(Respondent.id)
+    )
+    for respondent in respondents:
+        if masking.fold(respondent.name) not in covered and respondent.name.strip():
+            guards.append(masking.make_entry(respondent.name, f"[{respondent.role}]", "person"))
+            covered.add(masking.fold(respondent.name))
     for organisation in session.scalars(select(Organisation).where(Organisation.study_id == study.id).order_by(Organisation.id)):
         if masking.fold(organisation.name) not in covered:
             guards.append(masking.make_entry(organisation.name, GUARD_ORGANISATION_REPLACEMENT, "organisation"))

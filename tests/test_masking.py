@@ -301,6 +301,19 @@ def test_released_texts_for_privacy(demo_store):
             wf.released_texts_for(session, None)
 
 
+def test_guards_without_register(store):
+    """Internal labels, respondents and organisations are masked and block a release even with an empty register."""
+    with store.write("tester") as session:
+        study = studies.create_study(session, "S")
+        case = studies.add_case(session, study, "Unit 9", "Case Z", "Kliniek Zonnehoek")
+        studies.add_respondent(session, case, "Bram Oosterhuis", "manager")
+        row = wf.generate_masked(session, case, "Unit 9 of Kliniek Zonnehoek: Bram Oosterhuis and Oosterhuis.", "pasted")
+        assert row.masked_text == "Case Z of the institution: [manager] and [manager]."
+        wf.review_replacement(session, row.id, 1, "Kliniek Zonnehoek")
+        with pytest.raises(UserError, match="leak scan"):
+            wf.release(session, row.id, "tester")
+
+
 def test_register_crud_and_csv_roundtrip(store):
     with store.write("tester") as session:
         study = studies.create_study(session, "S")
