@@ -384,6 +384,8 @@ class Register:
                 self.forms.setdefault(key, []).extend(forms)
                 if entry.option("possessive"):
                     for suffix in POSSESSIVES:
+                        if suffix == "'" and not key.endswith(("s", "x", "z")):
+                            continue
                         for form in forms:
                             self.forms.setdefault(key + suffix, []).append(
                                 _Form(form.entry, form.display, form.rule, form.cased, True)
@@ -425,6 +427,13 @@ class Register:
                 return False
         return True
 
+    def _lookup(self, key: str) -> list[_Form] | None:
+        forms = self.forms.get(key)
+        if forms is None and "." in key[:2]:
+            # An initial's optional space: "m.verhoef" and "m. verhoef" share one key with OSEP.
+            forms = self.forms.get(re.sub(r"^(\w)\.\x00?", "\\1." + OSEP, key))
+        return forms
+
     def register_matches(self, text: str) -> list[Replacement]:
         """Register terms (all forms) in ``text``, non-overlapping, in text order."""
         if self.pattern is None or not text:
@@ -433,16 +442,24 @@ class Register:
         out = []
         for match in self.pattern.finditer(folded):
             core_start = match.start("core")
-            key = _SINGLE_SEP_RE.sub(lambda m: SEP, match.group("core")) + (match.group("suffix") or "")
-            forms = self.forms.get(key)
-            if forms is None:
-                # An initial's optional space: "m.verhoef" / "m. verhoef" share one key with OSEP.
-                key = re.sub(r"^(\w)\.\x00?", "\\1." + OSEP, key)
-                forms = self.forms.get(key)
-                if forms is None:
+            core = _SINGLE_SEP_RE.sub(SEP, match.group("core"))
+            suffix = match.group("suffix") or ""
+            if suffix == "'" and core_start > 0 and folded[core_start - 1] == "'":
+                suffix = ""  # 'Dijkhuis': a closing quote, not a possessive
+            forms = self._lookup(core + suffix) if suffix else None
+            match_end = match.end() if suffix else match.end("core")
+            if forms is None and suffix:
+                # e.g. a closing quote after a name: 'Verhoef' -> the name without the quote
+                forms = self._lookup(core)
+                match_end = match.end("core")
+                if forms is None or folded[match_end : match_end + 1].isalnum():
+                    continue
+            if forms is None and not suffix:
+                forms = self._lookup(core)
+                if forms is None or folded[match_end : match_end + 1].isalnum():
                     continue
             start = offsets[core_start] if offsets else core_start
-            end = offsets[match.end()] if offsets else match.end()
+            end = offsets[match_end] if offsets else match_end
             title = match.group("title")
             original = text[start:end]
             for form in forms:

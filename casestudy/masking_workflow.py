@@ -293,7 +293,7 @@ def released_texts_for(session: Session, principal: Principal, study_id: int | N
     if principal.kind == access.EXPERT:
         study_id = principal.study_id
     if study_id is None:
-        raise AccessDenied("no study given for the masked texts")
+        raise UserError("name the study whose released texts you want")
     rows = session.execute(
         select(MaskedText, Case.public_label)
         .join(Case, Case.id == MaskedText.case_id)

@@ -37,6 +37,12 @@ def test_possessive_and_genitive_forms():
     assert masked(r, text) == "[m] plan, [m] team, [m] aanpak, [t] idea"
 
 
+def test_quotes_around_names_are_kept():
+    r = reg(("Verhoef", "[m]", "other"), ("Dijkhuis", "[t]", "other"))
+    assert masked(r, "she said 'Verhoef' and ‘Dijkhuis’ and 'Verhoef's'") == "she said '[m]' and ‘[t]’ and '[m]'"
+    assert masked(r, "'Verhoefx'") == "'Verhoefx'"
+
+
 def test_hyphenated_compounds():
     r = reg(("Dijkhuis", "[t]", "other"))
     assert masked(r, "the Dijkhuis-team and team-Dijkhuis") == "the [t]-team and team-[t]"
