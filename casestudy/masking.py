@@ -599,7 +599,9 @@ def contact_matches(text: str) -> list[Replacement]:
             continue
         value = strict.group()
         digits = sum(ch.isdigit() for ch in value)
-        if 9 <= digits <= 15 and not _DATE_RE.fullmatch(value):
+        groups = re.findall(r"\d+", value)
+        years = all(len(g) == 4 and g[:2] in ("19", "20") for g in groups)
+        if 9 <= digits <= 15 and not years and not _DATE_RE.fullmatch(value):
             add(start, end, "phone")
     return out
 

@@ -33,6 +33,13 @@ def list_entries(session: Session, study: Study) -> list[RegisterEntry]:
     return list(session.scalars(select(RegisterEntry).where(RegisterEntry.study_id == study.id).order_by(RegisterEntry.id)))
 
 
+def _get(session: Session, model: type, row_id: int, what: str):
+    row = session.get(model, row_id)
+    if row is None:
+        raise UserError(f"no {what} {row_id}")
+    return row
+
+
 def _find_entry(session: Session, study: Study, term: str) -> RegisterEntry | None:
     return session.scalar(
         select(RegisterEntry).where(RegisterEntry.study_id == study.id, func.lower(RegisterEntry.term) == term.strip().lower())
@@ -59,9 +66,7 @@ def add_entry(
 
 
 def update_entry(session: Session, entry_id: int, expected_version: int | None = None, **changes) -> RegisterEntry:
-    row = session.get(RegisterEntry, entry_id)
-    if row is None:
-        raise UserError(f"no register entry {entry_id}")
+    row = _get(session, RegisterEntry, entry_id, "register entry")
     if expected_version is not None and row.version != expected_version:
         from .db import CONFLICT_MESSAGE
 
@@ -81,10 +86,7 @@ def update_entry(session: Session, entry_id: int, expected_version: int | None =
 
 
 def delete_entry(session: Session, entry_id: int) -> None:
-    row = session.get(RegisterEntry, entry_id)
-    if row is None:
-        raise UserError(f"no register entry {entry_id}")
-    session.delete(row)
+    session.delete(_get(session, RegisterEntry, entry_id, "register entry"))
     session.flush()
 
 
@@ -166,10 +168,7 @@ def generate_masked(session: Session, case: Case, source_text: str, source_ref: 
 
 
 def get_masked(session: Session, masked_id: int) -> MaskedText:
-    row = session.get(MaskedText, masked_id)
-    if row is None:
-        raise UserError(f"no masked text {masked_id}")
-    return row
+    return _get(session, MaskedText, masked_id, "masked text")
 
 
 def list_masked(session: Session, study: Study, case: Case | None = None) -> list[MaskedText]:

@@ -107,6 +107,7 @@ def test_emails_phones_urls_always():
     text = "Mail m.verhoef@zorg.nl, call 06-12345678 or +31 20 123 4567, see https://www.zorg.nl/team. In 2024-03-11 we had 12 groups."
     out = masked(r, text)
     assert out == "Mail [email], call [phone] or [phone], see [url]. In 2024-03-11 we had 12 groups."
+    assert masked(r, "Years 2019 2020 2021, 10 000 000 words, (020) 123 4567, zorg.nl/x.") == "Years 2019 2020 2021, 10 000 000 words, [phone], [url]."
 
 
 def test_offsets_map_to_original_text_with_non_ascii():
