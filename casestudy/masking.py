@@ -87,6 +87,7 @@ SEP = "\x00"  # between words of a form: whitespace (one or more) or a hyphen
 OSEP = "\x01"  # after an initial's dot: optional whitespace
 _SEP_RE = r"(?:\s*[-\u2010\u2011\u2013]\s*|\s+)"
 _SINGLE_SEP_RE = re.compile(r"[\s\-\u2010\u2011\u2013]+")
+_INITIALS_RE = re.compile(r"(?:\w\.\x00?)+")
 _WORD_SPLIT_RE = re.compile(r"[\s\-\u2010\u2011\u2013]+")
 
 _EMAIL_RE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
@@ -256,26 +257,39 @@ def _key(words: Sequence[str], seps: Sequence[str] | None = None) -> str:
 
 
 def _name_forms(term: str, entry: Entry) -> list[tuple[list[str], list[str] | None, str, bool]]:
-    """(words, separators, rule, cased) for the usual forms of a person's full name."""
+    """(words, separators, rule, cased) for the usual forms of a person's full name.
+
+    The surname starts at the first particle after the first given name ("Femke van der Laan",
+    "Anna Maria de Vries"), otherwise it is the last word ("Anna Maria Jansen").
+    """
     words = _words(term)
     if len(words) < 2:
         return []
-    first, rest = words[0], words[1:]
+    at = next((i for i in range(1, len(words) - 1) if words[i].lower() in PARTICLES), len(words) - 1)
+    given, last = words[:at], words[at:]
     i = 0
-    while i < len(rest) - 1 and rest[i].lower() in PARTICLES:
+    while i < len(last) - 1 and last[i].lower() in PARTICLES:
         i += 1
-    particles, core = rest[:i], rest[i:]
-    last = particles + core
+    particles, core = last[:i], last[i:]
+    shared = _shared()
+
+    def cased(parts: list[str]) -> bool:
+        return len(parts) == 1 and fold(parts[0]) in shared
+
     forms: list[tuple[list[str], list[str] | None, str, bool]] = []
-    initial = first[0]
-    forms.append(([initial + "."] + last, [OSEP] + [SEP] * (len(last) - 1), "name form", False))
-    forms.append(([initial] + last, None, "name form", False))
-    forms.append((last, None, "name form", len(last) == 1 and fold(last[0]) in SHARED_WORDS))
+    initials_sets = [[given[0][0]]]
+    if len(given) > 1:
+        initials_sets.append([g[0] for g in given])
+    for initials in initials_sets:
+        dotted = [f"{c}." for c in initials]
+        forms.append((dotted + last, [OSEP] * len(dotted) + [SEP] * (len(last) - 1), "name form", False))
+        forms.append((initials + last, None, "name form", False))
+    if len(given) > 1:
+        forms.append(([given[0]] + last, None, "name form", False))
+    forms.append((last, None, "name form", cased(last)))
     if particles:
-        forms.append((core, None, "name form", len(core) == 1 and fold(core[0]) in _shared()))
-        # Dutch capitalises the first particle when no first name precedes: "De Wit", "Van der Laan".
-    if len(words) >= 2:
-        forms.append(([first], None, "name form", fold(first) in _shared()))
+        forms.append((core, None, "name form", cased(core)))
+    forms.append(([given[0]], None, "name form", cased([given[0]])))
     return forms
 
 
@@ -430,8 +444,11 @@ class Register:
     def _lookup(self, key: str) -> list[_Form] | None:
         forms = self.forms.get(key)
         if forms is None and "." in key[:2]:
-            # An initial's optional space: "m.verhoef" and "m. verhoef" share one key with OSEP.
-            forms = self.forms.get(re.sub(r"^(\w)\.\x00?", "\\1." + OSEP, key))
+            # Initials' optional spaces: "m.verhoef", "m. verhoef", "a.m. de vries" use OSEP keys.
+            initials = _INITIALS_RE.match(key)
+            if initials:
+                prefix = "".join(ch + "." + OSEP for ch in initials.group() if ch.isalnum())
+                forms = self.forms.get(prefix + key[initials.end() :])
         return forms
 
     def register_matches(self, text: str) -> list[Replacement]:

@@ -80,6 +80,12 @@ def test_person_name_forms_particles_and_titles():
     assert masked(r, "the laan, and Laan said") == "the laan, and [therapist] said"
 
 
+def test_several_given_names():
+    r = reg(("Anna Maria de Vries", "[a]", "person"), ("Jan Peter Jansen", "[j]", "person"))
+    text = "Anna Maria de Vries, A.M. de Vries, A. de Vries, Anna de Vries, De Vries, Vries; J.P. Jansen, Jan Jansen, Jansen, Jan."
+    assert masked(r, text) == "[a], [a], [a], [a], [a], [a]; [j], [j], [j], [j]."
+
+
 def test_shared_word_surname_needs_a_capital():
     r = reg(("Willem Post", "[manager]", "person"))
     assert masked(r, "the post arrived; Post said so; Willem Post agreed") == "the post arrived; [manager] said so; [manager] agreed"
