@@ -414,3 +414,46 @@ def test_masking_page_generate_review_release(demo_store, app_env):
 def test_page_refuses_non_researchers():
     with pytest.raises(access.AccessDenied):
         access.require_researcher(access.Principal(access.EXPERT, 1, "e"))
+
+
+def test_stale_review_is_refused(demo_store):
+    masked_id = _draft(demo_store)
+    with demo_store.read() as session:
+        version = wf.get_masked(session, masked_id).version
+    with demo_store.write("a") as session:
+        wf.review_replacement(session, masked_id, 0, None, version)
+    with pytest.raises(UserError, match="someone else saved"):
+        with demo_store.write("b") as session:
+            wf.review_replacement(session, masked_id, 0, "[boss]", version)
+
+
+def test_tampered_release_is_not_served(demo_store):
+    masked_id = _draft(demo_store, "Marleen Verhoef spoke.\n", "Case A")
+    with demo_store.write("tester") as session:
+        row = wf.release(session, masked_id, "tester")
+        row.masked_text = "Marleen Verhoef spoke.\n"
+        study_id = row.study_id
+    expert = access.Principal(access.EXPERT, 1, "expert 1", study_id=study_id)
+    with pytest.raises(UserError, match="does not match its hash"):
+        with demo_store.read() as session:
+            wf.released_texts_for(session, expert)
+
+
+def test_cli_register_import_errors_and_edit(cli, store, tmp_path):
+    db = ("--db", store.url)
+    assert cli(*db, "init", "--title", "S").code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("term,replacement,kind\nX,y,animal\n", encoding="utf-8")
+    result = cli(*db, "masking", "register", "import", bad)
+    assert result.code == 2 and "unknown kind" in result.err
+    good = tmp_path / "good.csv"
+    good.write_text("term,replacement,kind,variants\nHoogland,[town],place,Hooglandt\n", encoding="utf-8")
+    assert cli(*db, "masking", "register", "import", good).code == 0
+    import json
+
+    entries = json.loads(cli(*db, "--format", "json", "masking", "register", "list").out)
+    assert entries[0]["term"] == "Hoogland" and entries[0]["variants"] == "Hooglandt"
+    edited = cli(*db, "masking", "register", "edit", str(entries[0]["id"]), "--option", "endings=off", "--expect-version", "1")
+    assert edited.code == 0, edited
+    assert cli(*db, "masking", "register", "list", "--format", "json").out.count("endings=off") == 1
+    assert cli(*db, "masking", "register", "edit", str(entries[0]["id"]), "--replacement", "x", "--expect-version", "1").code == 2
