@@ -23,7 +23,9 @@ DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 
 # Each extension is "module:function"; the function takes (session, study) and adds its stage.
 DEMO_EXTENSIONS: list[str] = [
+    "casestudy.interviews:load_demo",  # the 14 demo transcripts in interviews/
     "casestudy.codebook_io:demo_codebook",  # the default MBT implementation codebook
+    "casestudy.masking_workflow:load_demo_register",  # identity register for the demo names
 ]
 
 DEMO_CODERS = [("coder1", "Noor Coder"), ("coder2", "Jesse Coder")]
