@@ -66,7 +66,7 @@ def test_scriptable_operations(store, cli):
     assert "give either --to PARENT or --top" in run("move", "Money").err
     assert run("move", "Money", "--top").code == 0
     merged = json.loads(run("merge", "Money", "Support", "--format", "json").out)
-    assert merged == {"source": "Money", "target": "Support", "moved": {}}
+    assert (merged["source"], merged["target"]) == ("Money", "Support") and not any(merged["moved"].values())
     assert run("split", "Support", "Support from peers").code == 0
     assert "invalid --move" in run("split", "Support", "Y", "--move", "codings:a").err
     assert run("retire", "Support from peers").code == 0

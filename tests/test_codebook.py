@@ -163,7 +163,7 @@ def test_merge_moves_references_and_collapses_duplicates(study_store, refs):
     with study_store.write() as session:
         source, target, sub = (session.get(Code, i) for i in ids)
         result = cb.merge_codes(session, source, target)
-        assert result["moved"] == {"test codings": 1}
+        assert result["moved"]["test codings"] == 1  # other stages' movers may report too
         assert (source.status, source.merged_into_id, sub.parent_id) == ("merged", target.id, target.id)
     assert _spans(study_store, table) == [(ids[1], "1-10"), (ids[1], "20-30")]
     with study_store.read() as session:
@@ -171,7 +171,7 @@ def test_merge_moves_references_and_collapses_duplicates(study_store, refs):
         merged = [n for n in cb.flatten(cb.tree(session, _study(session), include_inactive=True)) if n.status == "merged"]
         assert merged[0].merged_into == "Support/Commitment"
         event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "code", AuditEvent.action == "merge")).one()
-        assert (event.entity_id, event.detail["moved"]) == (ids[0], {"test codings": 1})
+        assert (event.entity_id, event.detail["moved"]["test codings"]) == (ids[0], 1)
         with pytest.raises(UserError, match="it is merged"):
             cb.merge_codes(session, session.get(Code, ids[0]), session.get(Code, ids[1]))
 
