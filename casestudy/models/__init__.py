@@ -3,3 +3,4 @@
 from .base import Base, utcnow  # noqa: F401
 from .core import *  # noqa: F401,F403
 from .masking import *  # noqa: F401,F403
+from .panel import *  # noqa: F401,F403
