@@ -217,6 +217,7 @@ def load_demo_panel(session: Session, study: Study) -> None:
         member.invited_at = START + dt.timedelta(minutes=5 * number)
         members.append(member)
     panel.import_responses(session, study, ratings_text(), determinants_text())
+    q.frozen_at = START + dt.timedelta(days=2)
     for index, member in enumerate(members):
         day = START + dt.timedelta(days=2 + index % 9, hours=index % 5)
         if member.pseudonym in RATINGS:
