@@ -585,10 +585,10 @@ def move_item(session: Session, q: Questionnaire, key: str, step: int) -> None:
     index = items.index(_item(q, key))
     target = max(0, min(len(items) - 1, index + step))
     items.insert(target, items.pop(index))
-    # Two passes keep ordinals distinct at every flush.
     for ordinal, item in enumerate(items, start=1):
         item.ordinal = ordinal
     session.flush()
+    session.refresh(q, ["items"])
 
 
 def scale_labels(q: Questionnaire) -> dict[int, str]:
