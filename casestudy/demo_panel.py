@@ -25,7 +25,7 @@ START = dt.datetime(2024, 9, 2, 9, 0)
 # Internal label -> a short neutral description (the organisation's name is masked on release).
 CASE_SKETCHES = {
     "Unit 4": (
-        "{org} opened two day-treatment groups after a period of preparation by a small project group. "
+        "The department at {org} opened two day-treatment groups after a period of preparation by a small project group. "
         "The groups filled slowly and the costs rose faster than planned. Several therapists left within the "
         "first two years and the remaining staff carried a heavy load. The management eventually decided to stop "
         "the programme."
@@ -37,12 +37,12 @@ CASE_SKETCHES = {
         "manageable."
     ),
     "Unit 7": (
-        "{org} began two day-treatment groups with a newly formed team. Sick leave and staff turnover were high "
+        "The department at {org} began two day-treatment groups with a newly formed team. Sick leave and staff turnover were high "
         "from the first year, and the programme ran at a financial loss. After repeated attempts to stabilise the "
         "team, the programme was closed."
     ),
     "Unit 1": (
-        "{org} introduced two day-treatment groups. Therapists came and went, patients voiced dissatisfaction "
+        "The department at {org} introduced two day-treatment groups. Therapists came and went, patients voiced dissatisfaction "
         "about changes in their therapists, and the department reported losses. At the time of the interviews the "
         "programme had been stopped."
     ),
@@ -52,12 +52,12 @@ CASE_SKETCHES = {
         "referred and staff were needed elsewhere."
     ),
     "Unit 6": (
-        "{org} expanded its programme quickly to two day-treatment groups. The department set out to include "
+        "The department at {org} expanded its programme quickly to two day-treatment groups. The department set out to include "
         "patients that other services found hard to treat and succeeded in doing so, with few incidents and few "
         "patients dropping out."
     ),
     "Unit 3": (
-        "{org} runs day-treatment and outpatient groups. The outpatient groups work well. The day-treatment "
+        "The department at {org} runs day-treatment and outpatient groups. The outpatient groups work well. The day-treatment "
         "groups weigh heavily on the team: many patients drop out, crises are frequent and several formal "
         "complaints were filed."
     ),

@@ -165,7 +165,7 @@ def _render_case(view, case) -> None:
             number += 1
             key = f"rate|{item['key']}|{case.label}"
             current = view.answers.get(panel.answer_key(item["key"], case.label))
-            st.radio(f"{number}. {item['text']}", points, index=points.index(current) if current in points else None, key=key, horizontal=True,
+            st.radio(f"{number}\\. {_md(item['text'])}", points, index=points.index(current) if current in points else None, key=key, horizontal=True,
                      on_change=_save, args=(item["key"], key, case.label))
 
 
@@ -214,8 +214,11 @@ def _render_finish(principal, view) -> None:
     else:
         st.success("Everything required is answered. You can still change answers until you submit.")
     if st.button("Submit my answers", type="primary", key="expert_submit"):
+        submitted = False
         with user_errors("expert submit"), store().write(principal.actor) as session:
             panel.submit(session, principal)
+            submitted = True
+        if submitted:  # rerun outside the transaction, or it would roll back
             st.session_state.pop(STEP_KEY, None)
             st.rerun()
 

@@ -24,6 +24,15 @@ def _base_url() -> str:
     return url.split("?")[0].rsplit("/", 1)[0] if url.startswith("http") else DEFAULT_BASE_URL
 
 
+def _act(principal, where: str, fn) -> bool:
+    """Run fn(session, study) in one write transaction; True when it committed (rerun afterwards, never inside)."""
+    done = False
+    with user_errors(where), store().write(principal.actor) as session:
+        fn(session, studies.get_study(session))
+        done = True
+    return done
+
+
 def render() -> None:
     principal = principal_or_stop()
     st.title("Expert panel")
@@ -95,10 +104,10 @@ def _members_tab(principal, funnel, members) -> None:
             left, middle, right = st.columns(3)
             for column, label, action in ((left, "Mark declined", panel.decline), (middle, "Re-open submitted answers", panel.reopen),
                                           (right, "Remove member", panel.delete_member)):
-                if column.button(label, key=f"panel_{action.__name__}"):
-                    with user_errors("panel member action"), store().write(principal.actor) as session:
-                        action(session, panel.get_member(session, studies.get_study(session), pseudonym))
-                        st.rerun()
+                if column.button(label, key=f"panel_{action.__name__}") and _act(
+                    principal, "panel member action", lambda s, study, a=action: a(s, panel.get_member(s, study, pseudonym))
+                ):
+                    st.rerun()
 
 
 def _show_links(rows: list[dict]) -> None:
@@ -152,8 +161,7 @@ def _questionnaire_tab(principal, record, versions) -> None:
     if record is None:
         st.info("No questionnaire yet.")
         if principal.can_edit and st.button("Create the default questionnaire", key="panel_q_default"):
-            with user_errors("panel questionnaire"), store().write(principal.actor) as session:
-                panel.create_default_questionnaire(session, studies.get_study(session))
+            if _act(principal, "panel questionnaire", panel.create_default_questionnaire):
                 st.rerun()
         return
     frozen = record["frozen_at"] is not None
@@ -171,8 +179,7 @@ def _questionnaire_tab(principal, record, versions) -> None:
         return
     if frozen:
         if st.button("Make a new version to change it", key="panel_q_new_version"):
-            with user_errors("panel new version"), store().write(principal.actor) as session:
-                panel.new_version(session, studies.get_study(session))
+            if _act(principal, "panel new version", panel.new_version):
                 st.rerun()
         return
     with st.form("panel_q_settings"):
@@ -184,14 +191,15 @@ def _questionnaire_tab(principal, record, versions) -> None:
         labels_text = st.text_area("Point labels (one per line: POINT = label; at least both ends)",
                                    value="\n".join(f"{k} = {v}" for k, v in scale["labels"].items()))
         if st.form_submit_button("Save questionnaire settings"):
-            with user_errors("panel questionnaire settings"), store().write(principal.actor) as session:
-                labels = {}
-                for line in labels_text.splitlines():
-                    point, sep, text = line.partition("=")
-                    if sep:
-                        labels[point.strip()] = text.strip()
-                q = panel.require_questionnaire(session, studies.get_study(session))
-                panel.update_questionnaire(session, q, title=title, introduction=introduction, scale_min=int(low), scale_max=int(high), scale_labels=labels)
+            labels = {}
+            for line in labels_text.splitlines():
+                point, sep, text = line.partition("=")
+                if sep:
+                    labels[point.strip()] = text.strip()
+            if _act(principal, "panel questionnaire settings", lambda s, study: panel.update_questionnaire(
+                s, panel.require_questionnaire(s, study), title=title, introduction=introduction,
+                scale_min=int(low), scale_max=int(high), scale_labels=labels,
+            )):
                 st.rerun()
     with st.form("panel_q_add_item", clear_on_submit=True):
         st.markdown("Add an item")
@@ -201,8 +209,9 @@ def _questionnaire_tab(principal, record, versions) -> None:
         label = st.text_input("Short label for tables")
         optional = st.checkbox("Optional")
         if st.form_submit_button("Add item"):
-            with user_errors("panel add item"), store().write(principal.actor) as session:
-                panel.add_item(session, panel.require_questionnaire(session, studies.get_study(session)), kind, key, text, label, not optional)
+            if _act(principal, "panel add item", lambda s, study: panel.add_item(
+                s, panel.require_questionnaire(s, study), kind, key, text, label, not optional
+            )):
                 st.rerun()
     keys = [i["key"] for i in record["items"]]
     if keys:
@@ -211,10 +220,10 @@ def _questionnaire_tab(principal, record, versions) -> None:
         for column, label, call in ((up, "Move up", lambda s, q: panel.move_item(s, q, pick, -1)),
                                     (down, "Move down", lambda s, q: panel.move_item(s, q, pick, 1)),
                                     (remove, "Remove item", lambda s, q: panel.remove_item(s, q, pick))):
-            if column.button(label, key=f"panel_item_{label}"):
-                with user_errors("panel item"), store().write(principal.actor) as session:
-                    call(session, panel.require_questionnaire(session, studies.get_study(session)))
-                    st.rerun()
+            if column.button(label, key=f"panel_item_{label}") and _act(
+                principal, "panel item", lambda s, study, c=call: c(s, panel.require_questionnaire(s, study))
+            ):
+                st.rerun()
 
 
 def _import_tab(principal) -> None:
