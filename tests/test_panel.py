@@ -469,3 +469,74 @@ def test_cli_panel(store, cli, tmp_path):
     assert cli(*db, "panel", "members", "decline", "E02").code == 0
     reminded = json.loads(cli(*db, "panel", "remind", "--format", "json").out)
     assert reminded == []  # E01 submitted by import, E02 declined
+
+
+# --- pages (AppTest) ----------------------------------------------------------------------------
+def _researcher_page(store, app_env, page="panel"):
+    from casestudy import users
+
+    with store.read() as session:
+        admin = next(u for u in users.list_users(session) if u.role == "admin")
+    app_env(store)  # points the app at this store
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "tests" / "apps" / "page_app.py"), default_timeout=30)
+    at.query_params["page"] = page
+    at.session_state["_principal"] = access.researcher(admin)
+    return at
+
+
+def test_researcher_page(demo_store, app_env):
+    at = _researcher_page(demo_store, app_env)
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {
+        "Invited": "20", "Opened": "16", "Started": "14", "Submitted": "12", "Declined": "2", "Response rate": "60 %"}
+    assert any(c.value == "Response rate: 12 of 20, 60 %" for c in at.caption)
+    assert at.dataframe[0].value["pseudonym"].tolist()[:2] == ["E01", "E02"]
+    # Add a member through the form, then invite every new member: one copyable link each.
+    at.text_input(key="panel_member_name").input("Vera Nieuwkoop")
+    at.text_input(key="panel_member_email").input("vera@example.org")
+    at.button(key="FormSubmitter:panel_add_member-Add member").click().run()
+    assert any("Added E21" in s.value for s in at.success)
+    at.button(key="panel_invite_new").click().run()
+    assert not at.exception
+    assert len(at.code) == 1 and "/?token=" in at.code[0].value
+    # The questionnaire is frozen (experts opened it): preview shows the legend, a new version is offered.
+    assert any(c.value == "Scale 0-5: 0 = clearly contradicted in this case; 5 = completely confirmed in this case." for c in at.caption)
+    at.button(key="panel_q_new_version").click().run()
+    assert not at.exception and not at.error
+    with demo_store.read() as session:
+        assert panel.current_questionnaire(session, studies.get_study(session)).number == 2
+
+
+def test_expert_page(demo_store, app_env):
+    with demo_store.write(ACTOR) as session:
+        study = studies.get_study(session)
+        secret = panel.invite(session, study, panel.get_member(session, study, "E17"), "http://app")["link"].split("token=")[1]
+    at = app_env(demo_store)({"token": secret})
+    at.run()
+    assert not at.exception and at.title[0].value == "Expert panel"
+    principal = _principal(demo_store, secret)
+    view = _view(demo_store, principal)
+    assert view.status == "opened"
+    steps = at.radio(key="expert_step").options
+    assert steps == [f"{c.position}. {c.label}" for c in view.cases] + ["Determinants", "Check and submit"]
+    first = view.cases[0].label
+    at.radio(key=f"rate|team|{first}").set_value(5).run()
+    assert _view(demo_store, principal).answers == {f"team|{first}": 5}
+    assert "1 of 30" in at.get("progress")[0].proto.text
+    at.radio(key="expert_step").set_value("Check and submit").run()
+    assert f"- {first}: statements 1, 2, 4 not rated yet" in at.warning[0].value
+    at.button(key="expert_submit").click().run()
+    assert any("before you submit" in e.value for e in at.error)
+    _complete(demo_store, principal)
+    at.radio(key="expert_step").set_value("Determinants").run()
+    assert [b.label for b in at.button][:2] == ["Move up", "Move down"]
+    at.radio(key="expert_step").set_value("Check and submit").run()
+    assert any("Everything required is answered" in s.value for s in at.success)
+    at.button(key="expert_submit").click().run()
+    assert not at.exception
+    assert any("submitted" in s.value for s in at.success)
+    assert _view(demo_store, principal).status == "submitted"
+    assert at.get("download_button")  # the printable copy

@@ -13,6 +13,7 @@ from ..session import principal_or_stop, store, user_errors
 PAGE = PageSpec(title="Expert panel", url_path="expert-panel", audience=("researcher",), section="Study", order=60)
 
 LINKS_KEY = "_panel_links"
+NOTICE_KEY = "_panel_notice"
 DEFAULT_BASE_URL = "http://localhost:8501"
 
 
@@ -22,6 +23,10 @@ def _base_url() -> str:
     except Exception:  # noqa: BLE001 - older runtimes or AppTest
         url = ""
     return url.split("?")[0].rsplit("/", 1)[0] if url.startswith("http") else DEFAULT_BASE_URL
+
+
+def _notice(text: str) -> None:
+    st.session_state[NOTICE_KEY] = text
 
 
 def _act(principal, where: str, fn) -> bool:
@@ -36,6 +41,8 @@ def _act(principal, where: str, fn) -> bool:
 def render() -> None:
     principal = principal_or_stop()
     st.title("Expert panel")
+    if st.session_state.get(NOTICE_KEY):
+        st.success(st.session_state.pop(NOTICE_KEY))
     with user_errors("panel"), store().read() as session:
         study = studies.get_study(session)
         funnel = panel.funnel(session, study)
@@ -86,17 +93,18 @@ def _members_tab(principal, funnel, members) -> None:
             email = st.text_input("E-mail", key="panel_member_email")
             organisation = st.text_input("Organisation", key="panel_member_org")
             expertise = st.multiselect("Expertise", EXPERTISE_FIELDS, key="panel_member_expertise")
-            if st.form_submit_button("Add member"):
-                with user_errors("panel add member"), store().write(principal.actor) as session:
-                    member = panel.add_member(session, studies.get_study(session), name, email, organisation, expertise)
-                    st.success(f"Added {member.pseudonym}.")
+            if st.form_submit_button("Add member") and _act(principal, "panel add member", lambda s, study: _notice(
+                f"Added {panel.add_member(s, study, name, email, organisation, expertise).pseudonym}."
+            )):
+                st.rerun()
     with st.expander("Import members from CSV"):
         st.caption("Columns: name, email, organisation, expertise (separated by ;), optionally pseudonym. All rows or none.")
         upload = st.file_uploader("Members CSV", type=["csv"], key="panel_members_csv")
-        if upload is not None and st.button("Import members", key="panel_import_members"):
-            with user_errors("panel import members"), store().write(principal.actor) as session:
-                added = panel.import_members_csv(session, studies.get_study(session), upload.getvalue().decode("utf-8-sig"))
-                st.success(f"Imported {len(added)} member(s).")
+        if upload is not None and st.button("Import members", key="panel_import_members") and _act(
+            principal, "panel import members",
+            lambda s, study: _notice(f"Imported {len(panel.import_members_csv(s, study, upload.getvalue().decode('utf-8-sig')))} member(s)."),
+        ):
+            st.rerun()
     if members:
         with st.expander("Decline, re-open or remove"):
             choice = st.selectbox("Member", [f"{p} ({name}, {status})" for p, name, status in members], key="panel_member_pick")
