@@ -35,6 +35,7 @@ from .models import (
     Answer,
     Case,
     CaseTiming,
+    MaskedText,
     PanelMember,
     Questionnaire,
     QuestionnaireItem,
@@ -675,6 +676,25 @@ def _shown_cases(session: Session, principal: Principal, member: PanelMember) ->
     return shown
 
 
+def _released_positions(session: Session, member: PanelMember) -> dict[str, tuple[int, int]]:
+    """Public label -> (case id, shown position) of the cases the expert rates; no texts are loaded.
+
+    Saves need only this; it follows the same rule as :func:`_shown_cases` (cases with a released text,
+    in the member's order) without reading and re-hashing every text on every autosave.
+    """
+    released = set(session.scalars(
+        select(MaskedText.case_id).where(MaskedText.study_id == member.study_id, MaskedText.status == "released")
+    ))
+    rows = dict(session.execute(select(Case.id, Case.public_label).where(Case.study_id == member.study_id)).all())
+    order = [c for c in (member.case_order or []) if c in rows] + sorted((c for c in rows if c not in (member.case_order or [])), key=rows.get)
+    result, position = {}, 0
+    for case_id in order:
+        if case_id in released:
+            position += 1
+            result[rows[case_id]] = (case_id, position)
+    return result
+
+
 def _answers(session: Session, member: PanelMember) -> dict[tuple[int, int], Answer]:
     query = select(Answer).where(Answer.member_id == member.id).execution_options(populate_existing=True)
     return {(a.item_id, a.case_slot): a for a in session.scalars(query)}
@@ -872,10 +892,10 @@ def save_answer(session: Session, principal: Principal, item_key: str, value, ca
     value = _check_value(q, item, value)
     case_id, position = None, None
     if item.kind == "likert_per_case":
-        shown = {c.label: c for c in _shown_cases(session, principal, member)}
+        shown = _released_positions(session, member)
         if case_label not in shown:
             raise UserError(f"there is no case {case_label!r} in your questionnaire")
-        case_id, position = shown[case_label].case_id, shown[case_label].position
+        case_id, position = shown[case_label]
     elif case_label:
         raise UserError(f"item {item_key!r} is answered once for all cases, not per case")
     if item.kind == "ordered_list":
@@ -901,13 +921,13 @@ def record_time(session: Session, principal: Principal, case_label: str, seconds
     member = _member_for(session, principal)
     if member.status == "submitted":
         return
-    shown = {c.label: c for c in _shown_cases(session, principal, member)}
+    shown = _released_positions(session, member)
     if case_label not in shown:
         raise UserError(f"there is no case {case_label!r} in your questionnaire")
     seconds = max(0.0, min(float(seconds), MAX_SECONDS_PER_VISIT))
     if seconds <= 0:
         return
-    _add_time(session, member.id, shown[case_label].case_id, seconds)
+    _add_time(session, member.id, shown[case_label][0], seconds)
 
 
 def _add_time(session: Session, member_id: int, case_id: int, seconds: float) -> None:
