@@ -1,9 +1,12 @@
 # Two entry points: `make run` (the app on the embedded SQLite default with the demo study)
 # and `make test` (the whole suite, browser tests included). Both set up .venv themselves.
+# `make test-postgres` runs the suite against a throwaway PostgreSQL cluster; .ci/run runs both.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Two pytest workers: the machines here have two cores.
+TEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test test-postgres bench clean-venv
@@ -29,12 +32,14 @@ run: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed
 	@scripts/ensure-chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The same suite against a throwaway PostgreSQL cluster (Debian's postgresql + pg_virtualenv).
+# The browser tests drive the same server code as the AppTest tests and run in `make test`;
+# here they are left out (PG_PYTEST_ARGS) to keep CI short.
+PG_PYTEST_ARGS ?= -m "not browser"
 test-postgres: $(VENV)/.dev-installed
-	@scripts/ensure-postgres
-	pg_virtualenv -o shared_buffers=128MB sh -c 'CASESTUDY_TEST_DATABASE_URL="postgresql+psycopg://$$PGUSER:$$PGPASSWORD@$$PGHOST:$$PGPORT/$$PGDATABASE" $(PY) -m pytest $(PYTEST_ARGS)'
+	scripts/with-postgres $(PY) -m pytest -n $(TEST_WORKERS) $(PG_PYTEST_ARGS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

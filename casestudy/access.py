@@ -25,7 +25,16 @@ INVALID_LINK = "this link is not valid: it may have expired or been revoked; ask
 
 
 class AccessDenied(UserError):
-    """Raised when a principal asks for something outside its role."""
+    """Raised when a principal asks for something outside its role.
+
+    It carries the principal so the boundary that catches it (a page guard, ``user_errors``)
+    can log the refusal with :func:`log_refusal` after the refused transaction has ended.
+    """
+
+    def __init__(self, message: str, principal: Principal | None = None, what: str = ""):
+        super().__init__(message)
+        self.principal = principal
+        self.what = what
 
 
 @dataclass(frozen=True)
@@ -57,18 +66,29 @@ class Principal:
 
 def require_researcher(principal: Principal | None, *, edit: bool = False, admin: bool = False) -> Principal:
     if principal is None or not principal.is_researcher:
-        raise AccessDenied("this page is for the research team only")
+        raise AccessDenied("this page is for the research team only", principal, "researcher only")
     if admin and not principal.is_admin:
-        raise AccessDenied("only an administrator can do this")
+        raise AccessDenied("only an administrator can do this", principal, "admin only")
     if edit and not principal.can_edit:
-        raise AccessDenied("your account can only view; ask an administrator for coder rights")
+        raise AccessDenied("your account can only view; ask an administrator for coder rights", principal, "edit")
     return principal
 
 
 def require_kind(principal: Principal | None, kind: str) -> Principal:
     if principal is None or principal.kind != kind:
-        raise AccessDenied(f"this page is only for {kind}s with a valid link")
+        raise AccessDenied(f"this page is only for {kind}s with a valid link", principal, f"{kind} only")
     return principal
+
+
+def log_refusal(store: Store, principal: Principal | None, where: str, reason: str = "") -> None:
+    """Record a refused attempt in its own transaction (call it after the refused one ended)."""
+    actor = principal.actor if principal is not None else "anonymous"
+    with store.write(actor=actor) as session:
+        audit.record(
+            session, "access", "refused", entity_id=principal.token_id if principal else None,
+            study_id=principal.study_id if principal else None, where=where, reason=reason,
+            kind=principal.kind if principal else "anonymous",
+        )
 
 
 def researcher(user: User) -> Principal:

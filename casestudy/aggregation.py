@@ -46,12 +46,12 @@ AVERAGES = {
 }
 
 
-def quantile(values: Sequence, p, method: str = "linear") -> Fraction:
+def quantile(values: Sequence, p, method: str = "linear", presorted: bool = False) -> Fraction:
     """Exact sample quantile of ``values`` at probability ``p`` by a named method (see module doc)."""
     if method not in QUARTILE_METHODS:
         raise UserError(f"unknown quartile method {method!r}; choose from {', '.join(QUARTILE_METHODS)}")
-    xs = sorted(Fraction(v) for v in values)
-    if not xs:
+    xs = values if presorted else sorted(values)
+    if not len(xs):
         raise UserError("no values for a quantile")
     n = len(xs)
     p = Fraction(p)
@@ -59,10 +59,12 @@ def quantile(values: Sequence, p, method: str = "linear") -> Fraction:
     j = math.floor(h)
     g = h - j
     if j < 1:
-        return xs[0]
+        return Fraction(xs[0])
     if j >= n:
-        return xs[-1]
-    return xs[j - 1] + g * (xs[j] - xs[j - 1])
+        return Fraction(xs[-1])
+    low = Fraction(xs[j - 1])
+    return low + g * (Fraction(xs[j]) - low)
+
 
 
 def iqr(values: Sequence, method: str = "linear") -> Fraction:
@@ -120,19 +122,21 @@ class CellStats:
 
 
 def describe(scores: Sequence[int], item: str = "", case: str = "", method: str = "linear") -> CellStats:
-    xs = [s for s in scores if s is not None]
+    xs = sorted(s for s in scores if s is not None)
     n = len(xs)
     if not n:
         return CellStats(item, case, 0, None, None, None, None, None, None, None, [])
-    mean = Fraction(sum(xs), n)
+    total = sum(xs)
+    mean = Fraction(total, n)
     sd = None
     if n > 1:
-        variance = sum((Fraction(x) - mean) ** 2 for x in xs) / (n - 1)
+        # exact: (n * sum x^2 - (sum x)^2) / (n (n - 1)), integers only
+        variance = Fraction(n * sum(x * x for x in xs) - total * total, n * (n - 1))
         with localcontext() as ctx:
             ctx.prec = 40
             sd = float((Decimal(variance.numerator) / Decimal(variance.denominator)).sqrt())
-    return CellStats(item, case, n, mean, sd, quantile(xs, Fraction(1, 2), method),
-                     quantile(xs, Fraction(1, 4), method), quantile(xs, Fraction(3, 4), method), min(xs), max(xs), sorted(xs))
+    return CellStats(item, case, n, mean, sd, quantile(xs, Fraction(1, 2), method, True),
+                     quantile(xs, Fraction(1, 4), method, True), quantile(xs, Fraction(3, 4), method, True), xs[0], xs[-1], xs)
 
 
 @dataclass

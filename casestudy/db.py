@@ -4,12 +4,21 @@ SQLite (the embedded default) runs in WAL mode with foreign keys and a busy time
 transactions start with ``BEGIN IMMEDIATE`` so that a read-then-write transaction cannot race
 with another process and lose an update (Python's sqlite3 otherwise starts the transaction only
 at the first write).
+
+PostgreSQL gets the same semantics: every writing transaction first takes one transaction-level
+advisory lock (``pg_advisory_xact_lock``), so writers run one after another exactly as with
+SQLite's ``BEGIN IMMEDIATE`` while readers never wait (MVCC). Under READ COMMITTED each statement
+of a writer then sees every earlier commit, so a read-modify-write cannot lose an update, and no
+serialization failure can surface to a user. A writer that waits longer than the busy timeout
+gets "the database is busy" (``lock_timeout``). The lock is released by commit, rollback, or the
+server when a client dies.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -26,6 +35,14 @@ from .errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Same wait for PostgreSQL writers; the advisory-lock key is arbitrary but fixed ("CASE" in ASCII).
+POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+WRITE_LOCK_KEY = 0x43415345
+# Connections per process (PostgreSQL): every Streamlit session or thread that is inside a
+# transaction holds one; the rest wait up to POOL_TIMEOUT seconds.
+POOL_SIZE = int(os.environ.get("CASESTUDY_DB_POOL_SIZE", "10"))
+POOL_MAX_OVERFLOW = int(os.environ.get("CASESTUDY_DB_POOL_OVERFLOW", "30"))
+POOL_TIMEOUT = 30
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -46,6 +63,14 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get("casestudy_writer"):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a malformed URL or a missing driver is a UserError."""
     try:
@@ -62,13 +87,15 @@ def make_engine(url: str) -> Engine:
                 raise UserError(f"cannot create the folder for the database {database!r}: {exc.strerror}")
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        kwargs["pool_pre_ping"] = True
+        kwargs.update(pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_MAX_OVERFLOW, pool_timeout=POOL_TIMEOUT)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise UserError(f"cannot use database URL {url!r}: no driver for it ({exc})")
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgres(engine)
     return engine
 
 
@@ -79,7 +106,8 @@ class Store:
         self.url = config.database_url(url)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        write_bind = self.writer_engine()
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(write_bind, expire_on_commit=False)
 
@@ -103,6 +131,10 @@ class Store:
             with session.begin():
                 yield session
 
+    def writer_engine(self) -> Engine:
+        """The engine whose transactions are serialised writers (BEGIN IMMEDIATE / advisory lock)."""
+        return self.engine.execution_options(sqlite_begin="IMMEDIATE", casestudy_writer=True)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -122,7 +154,7 @@ def _translate_db_errors(url: str) -> Iterator[None]:
         raise UserError(CONFLICT_MESSAGE)
     except OperationalError as exc:
         message = str(exc.orig) if exc.orig is not None else str(exc)
-        if "database is locked" in message:
+        if "database is locked" in message or "lock timeout" in message:
             raise UserError("the database is busy; try again in a moment")
         if "no such table" in message or "does not exist" in message and "relation" in message:
             raise UserError(
@@ -139,20 +171,39 @@ CONFLICT_MESSAGE = (
 )
 
 
+class EditConflict(UserError):
+    """A save based on an outdated version; ``current`` holds the newer saved values."""
+
+    def __init__(self, message: str, version: int, current: dict):
+        super().__init__(message)
+        self.version = version
+        self.current = current
+
+
 def apply_edit(session: Session, model: type, row_id: int, expected_version: int, **changes):
     """Apply ``changes`` to a row the user edited from version ``expected_version``.
 
-    If another save came first, nothing is overwritten: a UserError shows the newer values.
+    If another save came first, nothing is overwritten: an :class:`EditConflict` (a UserError)
+    shows the newer values. Writers are serialised (see the module docstring), and the row is
+    re-read inside the writing transaction, so the check cannot race on either backend.
     """
-    row = session.get(model, row_id)
+    row = session.get(model, row_id, populate_existing=True)
     if row is None:
         raise UserError(f"this {model.__name__.lower()} no longer exists")
     if row.version != expected_version:
         newer = {key: getattr(row, key) for key in changes}
-        raise UserError(f"{CONFLICT_MESSAGE}. Saved now (version {row.version}): {newer}")
+        shown = ", ".join(f"{key}={_short(value)}" for key, value in newer.items())
+        raise EditConflict(f"{CONFLICT_MESSAGE}. Saved now (version {row.version}): {shown}", row.version, newer)
     for key, value in changes.items():
+        if not hasattr(model, key):
+            raise UserError(f"{model.__name__.lower()} has no field {key!r}")
         setattr(row, key, value)
     return row
+
+
+def _short(value, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _safe_url(url: str) -> str:
@@ -203,4 +254,4 @@ def table_names(store: Store) -> list[str]:
     return inspect(store.engine).get_table_names()
 
 
-__all__ = ["Store", "get_store", "make_engine", "sqlite_backup"]
+__all__ = ["Store", "EditConflict", "apply_edit", "get_store", "make_engine", "sqlite_backup"]

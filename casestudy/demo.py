@@ -22,7 +22,11 @@ from .study import ComponentSpec
 DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 
 # Each extension is "module:function"; the function takes (session, study) and adds its stage.
-DEMO_EXTENSIONS: list[str] = ["casestudy.masking_workflow:load_demo_register", "casestudy.demo_panel:load_demo_panel"]
+DEMO_EXTENSIONS: list[str] = [
+    "casestudy.codebook_io:demo_codebook",  # the default MBT implementation codebook
+    "casestudy.masking_workflow:load_demo_register",
+    "casestudy.demo_panel:load_demo_panel",  # released demo texts, questionnaire, 20 experts (12 submitted)
+]
 
 DEMO_CODERS = [("coder1", "Noor Coder"), ("coder2", "Jesse Coder")]
 DEMO_CODER_PASSWORD = "demo-coder-2026"

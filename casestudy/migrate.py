@@ -51,7 +51,10 @@ def upgrade(store: Store):
         # An empty database has nothing to lose; anything else is copied before it changes.
         backup = sqlite_backup(store) if current_revisions(store) else None
         cfg = alembic_config(store)
-        with store.engine.begin() as connection:
+        # A writer transaction: several app processes starting at once upgrade one after another.
+        with store.writer_engine().begin() as connection:
+            if not pending_revisions(store):  # another process may have upgraded meanwhile
+                return None
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")
         return backup

@@ -101,9 +101,10 @@ def _ensure_browser() -> None:
                 break
 
 
-def figure_bytes(fig: go.Figure, fmt_: str, width: int = 1000, height: int = 600) -> bytes:
+def figure_bytes(fig: go.Figure, fmt_: str, width: int = 1000, height: int = 600, self_contained: bool = True) -> bytes:
+    """HTML (self-contained, or loading plotly.js from its CDN), PNG or SVG."""
     if fmt_ == "html":
-        return fig.to_html(include_plotlyjs="cdn", full_html=True).encode("utf-8")
+        return fig.to_html(include_plotlyjs=True if self_contained else "cdn", full_html=True).encode("utf-8")
     if fmt_ not in ("png", "svg"):
         raise UserError(f"unknown figure format {fmt_!r}; use html, png or svg")
     _ensure_browser()

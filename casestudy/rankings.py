@@ -56,6 +56,7 @@ class Rankings:
     threshold: int
     unmapped: list[str]
     positions: dict[str, dict[str, float]]  # expert -> {determinant: position}
+    counts: dict[str, int] | None = None  # determinant -> distinct experts (recurring task)
 
     def as_json(self) -> dict:
         return {
@@ -193,7 +194,7 @@ def rank_determinants(
         if count != previous:
             rank, previous = index, count
         ranking.append(RankedDeterminant(
-            rank, labels[key], count, round(100 * count / experts, 1), borda[key],
+            rank, labels[key], count, 100 * count / experts, borda[key],
             sum(position_lists[key]) / len(position_lists[key]),
         ))
     singletons = sorted((labels[k] for k in order if len(named_by[k]) < threshold), key=str.casefold)
@@ -207,9 +208,14 @@ def rank_determinants(
     ]
     universe = sorted(named_by)
     w = kendall_w(complete_partial(positions, universe)) if len(positions) >= 2 else None
-    unmapped = sorted({" ".join(m.determinant.split()) for m in mentions if mapping is not None and normalise_text(m.determinant) not in mapping}, key=str.casefold)
+    unmapped_by: dict[str, str] = {}
+    for m in mentions:
+        if mapping is not None and normalise_text(m.determinant) not in mapping:
+            unmapped_by.setdefault(normalise_text(m.determinant), " ".join(m.determinant.split()))
+    unmapped = [unmapped_by[k] for k in sorted(unmapped_by)]
     return Rankings(experts, ranking, singletons, additional, w, threshold, unmapped,
-                    {e: {labels[k]: p for k, p in entries.items()} for e, entries in positions.items()})
+                    {e: {labels[k]: p for k, p in entries.items()} for e, entries in positions.items()},
+                    {labels[k]: len(v) for k, v in named_by.items()})
 
 
 def suggest_mapping(texts: Iterable[str], candidates: Sequence[str], limit: int = 3, cutoff: float = 60.0) -> list[dict]:
@@ -239,5 +245,62 @@ def mapping_rows(mapping: dict[str, str]) -> tuple[list[str], list[list[str]]]:
 
 def ranking_table(r: Rankings) -> tuple[list[str], list[list]]:
     columns = ["Rank", "Determinant", "Experts (n)", "Experts (%)", "Borda", "Mean rank"]
-    rows = [[x.rank, x.determinant, x.n_experts, x.percent, round(x.borda, 2), None if x.mean_rank is None else round(x.mean_rank, 2)] for x in r.ranking]
+    rows = [[x.rank, x.determinant, x.n_experts, round(x.percent, 1), round(x.borda, 2), None if x.mean_rank is None else round(x.mean_rank, 2)] for x in r.ranking]
     return columns, rows
+
+
+# --- confirmed mappings in the store (researchers) ------------------------------------------------
+def study_mapping(session, study, principal) -> dict[str, str]:
+    """The study's confirmed mappings {normalised text: canonical}."""
+    from sqlalchemy import select
+
+    from .access import require_researcher
+    from .models import DeterminantMapping
+
+    require_researcher(principal)
+    rows = session.scalars(select(DeterminantMapping).where(DeterminantMapping.study_id == study.id).order_by(DeterminantMapping.determinant_text))
+    return {r.determinant_text: r.canonical for r in rows}
+
+
+def confirm_mappings(session, study, principal, mapping: dict[str, str], code_ids: dict[str, int] | None = None) -> int:
+    """Store (insert or update) researcher-confirmed mappings; every change is audited. Returns the count changed."""
+    from sqlalchemy import select
+
+    from .access import require_researcher
+    from .models import DeterminantMapping, utcnow
+
+    require_researcher(principal, edit=True)
+    existing = {r.determinant_text: r for r in session.scalars(select(DeterminantMapping).where(DeterminantMapping.study_id == study.id))}
+    changed = 0
+    for text, label in mapping.items():
+        key = normalise_text(text)
+        label = " ".join((label or "").split())
+        if not key or not label:
+            raise UserError(f"mapping of {text!r}: the determinant and its canonical label must both be filled")
+        code_id = (code_ids or {}).get(key)
+        row = existing.get(key)
+        if row is None:
+            row = DeterminantMapping(study_id=study.id, determinant_text=key, canonical=label, code_id=code_id,
+                                     confirmed_by=principal.actor, confirmed_at=utcnow())
+            session.add(row)
+            existing[key] = row
+            changed += 1
+        elif row.canonical != label or row.code_id != code_id:
+            row.canonical, row.code_id, row.confirmed_by, row.confirmed_at = label, code_id, principal.actor, utcnow()
+            changed += 1
+    session.flush()
+    return changed
+
+
+def remove_mapping(session, study, principal, text: str) -> None:
+    from sqlalchemy import select
+
+    from .access import require_researcher
+    from .models import DeterminantMapping
+
+    require_researcher(principal, edit=True)
+    row = session.scalar(select(DeterminantMapping).where(DeterminantMapping.study_id == study.id,
+                                                          DeterminantMapping.determinant_text == normalise_text(text)))
+    if row is None:
+        raise UserError(f"no confirmed mapping for {text!r}")
+    session.delete(row)

@@ -58,7 +58,20 @@ def _text(value: Any) -> str:
 
 
 # --- builders -------------------------------------------------------------------------------------
-def table2_tables(t: Table2) -> list[ReportTable]:
+def table2_tables(t: Table2, for_format: str | None = None) -> list[ReportTable]:
+    """Printed Table 2, the per-cell statistics and the level comparison.
+
+    For ``docx`` (a manuscript) the long statistics table is left out; ``csv`` gets the printed table only.
+    """
+    tables = _table2_tables(t)
+    if for_format == "docx":
+        return [tables[0], tables[2]]
+    if for_format == "csv":
+        return tables[:1]
+    return tables
+
+
+def _table2_tables(t: Table2) -> list[ReportTable]:
     columns, rows = t.grid()
     printed = ReportTable(table2_title(t), columns, rows, [t.note()], "Table 2")
     stats_rows = []
@@ -96,8 +109,9 @@ def rankings_tables(r) -> list[ReportTable]:
 
 def rankings_long_table(r) -> ReportTable:
     """All three lists in one table (CSV): list, rank, determinant, n_experts, percent, borda, mean_rank."""
-    rows = [["ranking", x.rank, x.determinant, x.n_experts, x.percent, x.borda, x.mean_rank] for x in r.ranking]
-    rows += [["singleton", None, s, 1 if r.threshold == 2 else None, None, None, None] for s in r.singletons]
+    rows = [["ranking", x.rank, x.determinant, x.n_experts, round(x.percent, 1), x.borda, x.mean_rank] for x in r.ranking]
+    counts = r.counts or {}
+    rows += [["singleton", None, s, counts.get(s), round(100 * counts[s] / r.experts, 1) if s in counts else None, None, None] for s in r.singletons]
     rows += [["additional", None, a["determinant"], a["n_experts"], round(100 * a["n_experts"] / r.experts, 1), None, None] for a in r.additional]
     return ReportTable("Determinants", ["list", "rank", "determinant", "n_experts", "percent", "borda", "mean_rank"], rows)
 
@@ -236,6 +250,12 @@ def _rule(cell, edges: Sequence[str]) -> None:
     tc_pr.append(borders)
 
 
+def _set_text(cell, text: str) -> None:
+    """Faster than ``cell.text = ...`` on big tables: write into the cell's existing empty paragraph."""
+    if text:
+        cell.paragraphs[0].add_run(text)
+
+
 def to_docx(tables: Sequence[ReportTable], paragraphs: Sequence[str] = ()) -> bytes:
     """APA style: bold 'Table N', italic title, horizontal rules above/below the header and at the end, 'Note.' in italics."""
     from docx import Document
@@ -252,14 +272,13 @@ def to_docx(tables: Sequence[ReportTable], paragraphs: Sequence[str] = ()) -> by
             document.add_paragraph().add_run(table.label).bold = True
         document.add_paragraph().add_run(table.caption).italic = True
         grid = document.add_table(rows=1 + len(table.rows), cols=len(table.columns))
-        for col, header in enumerate(table.columns):
-            cell = grid.rows[0].cells[col]
-            cell.text = str(header)
+        grid_rows = list(grid.rows)
+        for cell, header in zip(grid_rows[0].cells, table.columns):
+            _set_text(cell, str(header))
             _rule(cell, ("top", "bottom"))
-        for r_index, row in enumerate(table.rows, start=1):
-            for col, value in enumerate(row):
-                cell = grid.rows[r_index].cells[col]
-                cell.text = _text(value)
+        for r_index, (grid_row, row) in enumerate(zip(grid_rows[1:], table.rows), start=1):
+            for cell, value in zip(grid_row.cells, row):
+                _set_text(cell, _text(value))
                 if r_index == len(table.rows):
                     _rule(cell, ("bottom",))
         for note in table.notes:

@@ -13,6 +13,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from . import config
 from .errors import UserError
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
@@ -57,3 +58,26 @@ def hash_token(secret: str) -> str:
 
 def same_hash(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
+
+
+# --- uploads --------------------------------------------------------------------------
+def check_upload_size(name: str, size: int, limit: int | None = None) -> None:
+    """Refuse an upload above ``limit`` bytes (default ``config.MAX_UPLOAD_BYTES``)."""
+    limit = config.MAX_UPLOAD_BYTES if limit is None else limit
+    if size > limit:
+        raise UserError(
+            f"{name} is {_megabytes(size)}; uploads are limited to {_megabytes(limit)} "
+            "(the administrator sets CASESTUDY_MAX_UPLOAD_MB)"
+        )
+
+
+def read_upload(name: str, stream, limit: int | None = None) -> bytes:
+    """Read an uploaded file object, refusing it as soon as it passes the limit."""
+    limit = config.MAX_UPLOAD_BYTES if limit is None else limit
+    data = stream.read(limit + 1)
+    check_upload_size(name, len(data), limit)
+    return data
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"

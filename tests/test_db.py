@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,7 +12,7 @@ from casestudy import db as dbmod, migrate, study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Base, Case, Study
 
-from .conftest import POSTGRES_URL, ROOT
+from .conftest import POSTGRES_URL
 
 sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite-specific behaviour")
 
@@ -134,40 +127,4 @@ def test_unopenable_sqlite_path(tmp_path):
         dbmod.get_store(f"sqlite:///{blocker}/sub/db.sqlite")
 
 
-@sqlite_only
-def test_killed_writer_leaves_consistent_database(tmp_path):
-    """A process killed in the middle of a big write transaction leaves nothing half-written."""
-    path = tmp_path / "kill.sqlite"
-    url = f"sqlite:///{path}"
-    store = dbmod.Store(url)
-    store.upgrade()
-    with store.write() as session:
-        studies.create_study(session, "S")
-    script = textwrap.dedent(
-        f"""
-        import sys, time
-        sys.path.insert(0, {str(ROOT)!r})
-        from casestudy import db, study as studies
-        store = db.Store({url!r})
-        with store.write() as session:
-            study = studies.get_study(session)
-            for i in range(100000):
-                studies.add_case(session, study, f"Unit {{i}}", f"Case {{i}}")
-                if i == 200:
-                    print("writing", flush=True)
-        """
-    )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "writing"
-    time.sleep(0.2)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    store.dispose()
-    reopened = dbmod.Store(url)
-    with reopened.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-    with reopened.read() as session:
-        assert session.scalar(select(func.count(Case.id))) == 0
-    assert reopened.upgrade() is None  # still upgradeable, nothing pending
-    with reopened.write() as session:
-        studies.add_case(session, studies.get_study(session), "Unit 1", "Case A")
+# Killed writers (big transaction, bulk import, burst of saves) on both backends: tests/test_concurrency.py

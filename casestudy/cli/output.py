@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -36,6 +35,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_cell(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else _cell(value)
+
+
 def emit(data: Any, fmt: str = "table", columns: Sequence[str] | None = None, out: TextIO | None = None) -> None:
     """Print a list of records (dicts or dataclasses) or a single record."""
     out = out or sys.stdout
@@ -51,11 +54,10 @@ def emit(data: Any, fmt: str = "table", columns: Sequence[str] | None = None, ou
             for key in record:
                 if key not in columns:
                     columns.append(key)
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            writer.writerow([_cell(record.get(c)) for c in columns])
+    if fmt == "csv":  # through tabular: formula-like text cells are neutralised
+        from ..tabular import csv_text
+
+        out.write(csv_text(columns, ([_csv_cell(record.get(c)) for c in columns] for record in records)))
         return
     if not records:
         out.write("(none)\n")

@@ -8,6 +8,7 @@ researcher session ends after ``SESSION_IDLE_MINUTES`` without activity.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Iterator
 
@@ -108,9 +109,18 @@ def principal_or_stop(kind: str = access.RESEARCHER, *, edit: bool = False, admi
             return access.require_researcher(principal, edit=edit, admin=admin)
         return access.require_kind(principal, kind)
     except access.AccessDenied as exc:
+        page = sys._getframe(1).f_globals.get("PAGE")  # the calling page module's PageSpec
+        _log_refusal(exc, f"page {page.url_path}" if page is not None else "page")
         st.error(exc.message)
         st.stop()
         raise  # st.stop raises; this keeps type checkers calm
+
+
+def _log_refusal(exc: access.AccessDenied, where: str) -> None:
+    try:
+        access.log_refusal(store(), exc.principal, where, exc.what or exc.message)
+    except Exception as log_exc:  # noqa: BLE001 - never hide the refusal itself
+        logs.log_unexpected(log_exc, where="log refusal")
 
 
 @contextlib.contextmanager
@@ -118,6 +128,9 @@ def user_errors(where: str = "") -> Iterator[None]:
     """Show a UserError as one message; log anything unexpected and show its reference."""
     try:
         yield
+    except access.AccessDenied as exc:  # the refused transaction has ended: log it now
+        _log_refusal(exc, where)
+        st.error(exc.message)
     except UserError as exc:
         st.error(exc.message)
     except Exception as exc:  # noqa: BLE001 - last resort for the UI

@@ -1,0 +1,302 @@
+"""Load test: many experts and coders writing at once, on SQLite and on PostgreSQL.
+
+    python bench/load.py                      # both backends, 30 experts + 5 coders, 20 s each
+    python bench/load.py --backend sqlite --seconds 10
+    python bench/load.py --pg-url postgresql+psycopg://user:pw@host/db   # an existing server
+                                                                          # (its public schema is wiped!)
+
+Without --pg-url (or $CASESTUDY_PG_URL) the PostgreSQL run starts a throwaway cluster with
+Debian's pg_virtualenv (scripts/with-postgres, fsync on so commits are real). The simulated users
+are spread over several processes (like several Streamlit processes behind a proxy), each user a
+thread that saves as fast as it can (no think time: a stress test; --think-ms 1000 gives a
+busy but human pace). Figures per backend: writes
+per second, p50/p95/p99 latency of a save, conflicts (refused with the newer version shown, as
+intended), failed saves (an error shown to the user), and LOST saves (reported as saved but not
+in the database afterwards, or overwritten: must be 0).
+
+Workloads are pluggable: add a ``Workload`` to ``WORKLOADS`` (role "expert" or "coder") with
+``setup`` (once, returns picklable params), ``action`` (one save; returns a receipt or raises
+UserError) and ``verify`` (returns the number of lost saves). The foundation-level stand-ins
+below are meant to be joined by real panel-answer saves and coding inserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
+
+from sqlalchemy import select  # noqa: E402
+
+from casestudy import db as dbmod, demo  # noqa: E402
+from casestudy.errors import UserError  # noqa: E402
+from casestudy.models import Case, ConsentRecord, ProgrammeComponent, Respondent  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    role: str  # "expert" or "coder"
+    setup: Callable  # (store) -> params
+    action: Callable  # (store, params, user, seq) -> receipt (picklable)
+    verify: Callable  # (store, params, receipts) -> lost count
+
+
+# --- expert: answer saves (stand-in: one inserted row per save, like a questionnaire answer) ---
+def _respondent_ids(store) -> dict:
+    with store.read() as session:
+        return {"respondents": list(session.scalars(select(Respondent.id).order_by(Respondent.id)))}
+
+
+def expert_answer(store, params, user, seq):
+    marker = f"bench answer {user}-{seq}"
+    respondent_id = params["respondents"][user % len(params["respondents"])]
+    with store.write(f"expert:{user}") as session:
+        session.add(ConsentRecord(respondent_id=respondent_id, scope="member_check", given_on=demo_date(), note=marker))
+    return marker
+
+
+def verify_markers(store, params, receipts):
+    with store.read() as session:
+        found = set(session.scalars(select(ConsentRecord.note).where(ConsentRecord.note.like("bench %"))))
+    return sum(1 for marker in receipts if marker not in found)
+
+
+def demo_date():
+    import datetime as dt
+
+    return dt.date(2026, 1, 1)
+
+
+# --- coder: coding burst (stand-in: three rows in one transaction, all or none) ---------------
+def coder_codings(store, params, user, seq):
+    marker = f"bench coding {user}-{seq}"
+    respondent_id = params["respondents"][(user * 7 + seq) % len(params["respondents"])]
+    with store.write(f"coder{user}") as session:
+        for part in range(3):
+            session.add(ConsentRecord(respondent_id=respondent_id, scope="interview", given_on=demo_date(), note=f"{marker}/{part}"))
+    return marker
+
+
+def verify_codings(store, params, receipts):
+    with store.read() as session:
+        found = Counter(
+            note.rsplit("/", 1)[0]
+            for note in session.scalars(select(ConsentRecord.note).where(ConsentRecord.note.like("bench coding %")))
+        )
+    return sum(1 for marker in receipts if found[marker] != 3)
+
+
+# --- coder: editing shared entries with optimistic locking (conflicts expected) --------------
+COUNTER = "bench-counter="
+
+
+def setup_counters(store):
+    with store.write("bench") as session:
+        ids = []
+        for model in (Case, ProgrammeComponent):
+            for row in session.scalars(select(model).order_by(model.id)):
+                setattr(row, _field(model.__name__)[1], f"{COUNTER}0")
+                ids.append((model.__name__, row.id))
+    return {"rows": ids, **_respondent_ids(store)}
+
+
+def _field(model_name):
+    return (Case, "outcome_description") if model_name == "Case" else (ProgrammeComponent, "dosage")
+
+
+def coder_edit(store, params, user, seq):
+    """Open an entry, then save it +1: the read and the save are separate, as in the app."""
+    model_name, row_id = params["rows"][(user + seq) % len(params["rows"])]
+    model, field = _field(model_name)
+    with store.read() as session:
+        row = session.get(model, row_id)
+        version, value = row.version, int(getattr(row, field).removeprefix(COUNTER))
+    with store.write(f"coder{user}") as session:
+        dbmod.apply_edit(session, model, row_id, version, **{field: f"{COUNTER}{value + 1}"})
+    return [model_name, row_id]
+
+
+def verify_counters(store, params, receipts):
+    saved = Counter(tuple(r) for r in receipts)
+    lost = 0
+    with store.read() as session:
+        for model_name, row_id in params["rows"]:
+            model, field = _field(model_name)
+            value = int(getattr(session.get(model, row_id), field).removeprefix(COUNTER))
+            lost += abs(saved[(model_name, row_id)] - value)
+    return lost
+
+
+WORKLOADS: list[Workload] = [
+    Workload("expert answer save", "expert", _respondent_ids, expert_answer, verify_markers),
+    Workload("coder edit (versioned)", "coder", setup_counters, coder_edit, verify_counters),
+    Workload("coder coding burst", "coder", _respondent_ids, coder_codings, verify_codings),
+]
+
+
+# --- the harness -------------------------------------------------------------------------------
+def _user_loop(store, users, params, deadline, results, lock, think_ms=0.0):
+    import random
+
+    local = []
+    role, user = users
+    mine = [(i, w) for i, w in enumerate(WORKLOADS) if w.role == role]
+    seq = 0
+    while time.monotonic() < deadline:
+        index, workload = mine[seq % len(mine)]
+        started = time.perf_counter()
+        try:
+            receipt = workload.action(store, params[index], user, seq)
+            outcome = "ok"
+        except dbmod.EditConflict:
+            receipt, outcome = None, "conflict"
+        except UserError as exc:
+            receipt, outcome = str(exc), "failed"
+        except Exception as exc:  # noqa: BLE001 - counted, reported
+            receipt, outcome = f"{type(exc).__name__}: {exc}", "failed"
+        local.append((index, outcome, time.perf_counter() - started, receipt))
+        seq += 1
+        if think_ms:
+            time.sleep(random.uniform(0, 2 * think_ms) / 1000)
+    with lock:
+        results.extend(local)
+
+
+def _process_main(url, users, params, seconds, queue, think_ms):
+    store = dbmod.Store(url)
+    results, lock = [], threading.Lock()
+    start_at = time.monotonic()
+    deadline = start_at + seconds
+    threads = [threading.Thread(target=_user_loop, args=(store, u, params, deadline, results, lock, think_ms)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.dispose()
+    queue.put(results)
+
+
+def run(url: str, experts: int, coders: int, seconds: float, processes: int, think_ms: float = 0.0) -> dict:
+    store = dbmod.Store(url)
+    store.upgrade()
+    demo.load_demo(store)
+    params = [w.setup(store) for w in WORKLOADS]
+    store.dispose()
+    users = [("expert", i) for i in range(experts)] + [("coder", i) for i in range(coders)]
+    groups = [users[i::processes] for i in range(processes)]
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [context.Process(target=_process_main, args=(url, g, params, seconds, queue, think_ms)) for g in groups if g]
+    started = time.monotonic()
+    for w in workers:
+        w.start()
+    results = [item for _ in workers for item in queue.get()]
+    for w in workers:
+        w.join()
+    elapsed = time.monotonic() - started
+    store = dbmod.Store(url)
+    per_workload = {}
+    lost_total = 0
+    for index, workload in enumerate(WORKLOADS):
+        mine = [r for r in results if r[0] == index]
+        receipts = [r[3] for r in mine if r[1] == "ok"]
+        lost = workload.verify(store, params[index], receipts)
+        lost_total += lost
+        outcomes = Counter(r[1] for r in mine)
+        per_workload[workload.name] = {"saved": outcomes["ok"], "conflicts": outcomes["conflict"], "failed": outcomes["failed"], "lost": lost}
+    store.dispose()
+    latencies = sorted(r[2] * 1000 for r in results)
+    outcomes = Counter(r[1] for r in results)
+    failures = Counter(r[3].split(":")[0][:80] for r in results if r[1] == "failed")
+
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1) if latencies else None
+
+    return {
+        "backend": url.split(":")[0],
+        "users": f"{experts} experts + {coders} coders in {len([g for g in groups if g])} processes"
+        + (f", think time ~{think_ms:g} ms" if think_ms else ", no think time"),
+        "seconds": round(elapsed, 1),
+        "saves": outcomes["ok"],
+        "saves_per_s": round(outcomes["ok"] / elapsed, 1),
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
+        "conflicts": outcomes["conflict"],
+        "failed": outcomes["failed"],
+        "lost": lost_total,
+        "failure_kinds": dict(failures),
+        "workloads": per_workload,
+    }
+
+
+def _print(report: dict) -> None:
+    print(f"\n== {report['backend']}: {report['users']}, {report['seconds']} s")
+    print(
+        f"   {report['saves']} saves, {report['saves_per_s']} saves/s; latency p50 {report['p50_ms']} ms, "
+        f"p95 {report['p95_ms']} ms, p99 {report['p99_ms']} ms"
+    )
+    print(f"   conflicts (refused, newer version shown): {report['conflicts']}; failed: {report['failed']}; LOST: {report['lost']}")
+    for name, figures in report["workloads"].items():
+        print(f"   - {name}: {figures}")
+    if report["failure_kinds"]:
+        print(f"   failures: {report['failure_kinds']}")
+    print("   JSON " + json.dumps(report))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["both", "sqlite", "postgresql"], default="both")
+    parser.add_argument("--pg-url", default=os.environ.get("CASESTUDY_PG_URL"))
+    parser.add_argument("--experts", type=int, default=30)
+    parser.add_argument("--coders", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a user's saves (0: stress)")
+    args = parser.parse_args(argv)
+    reports = []
+    if args.backend in ("both", "sqlite"):
+        folder = tempfile.mkdtemp(prefix="casestudy-load-")
+        try:
+            reports.append(run(f"sqlite:///{folder}/load.sqlite", args.experts, args.coders, args.seconds, args.processes, args.think_ms))
+            _print(reports[-1])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    if args.backend in ("both", "postgresql"):
+        if args.pg_url:
+            from tests.conftest import _reset_postgres  # the test suite's schema wipe
+
+            _reset_postgres(args.pg_url)
+            reports.append(run(args.pg_url, args.experts, args.coders, args.seconds, args.processes, args.think_ms))
+            _print(reports[-1])
+        else:
+            command = [str(ROOT / "scripts" / "with-postgres"), sys.executable, __file__, "--backend", "postgresql",
+                       "--experts", str(args.experts), "--coders", str(args.coders), "--seconds", str(args.seconds),
+                       "--processes", str(args.processes), "--think-ms", str(args.think_ms)]
+            env = {**os.environ, "PG_OPTIONS": "-o fsync=on -o synchronous_commit=on"}
+            code = subprocess.call(command, env=env)
+            if code:
+                return code
+    return 1 if any(r["lost"] for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The Reports page (AppTest): study panel via a provider, Table 2 with note, rankings, downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from casestudy import access, reportinputs as ri, users
+from casestudy.ui.session import PRINCIPAL_KEY
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _page_script():
+    from casestudy.ui.pages import reports
+
+    reports.render()
+
+
+def _app(demo_store, app_env, principal=None):
+    from streamlit.testing.v1 import AppTest
+
+    app_env(demo_store)  # points the app at the demo database
+    if principal is None:
+        with demo_store.read() as session:
+            principal = access.researcher(users.get_user(session, "admin"))
+    at = AppTest.from_function(_page_script, default_timeout=60)
+    at.session_state[PRINCIPAL_KEY] = principal
+    return at
+
+
+@pytest.fixture
+def panel():
+    ratings = ri.load_ratings(EXAMPLES / "reference-ratings.csv")
+    mentions = ri.load_determinants(EXAMPLES / "reference-determinants.csv")
+    providers = [(ri._RATINGS, lambda s, st: ratings), (ri._DETERMINANTS, lambda s, st: mentions),
+                 (ri._PANEL_FIGURES, lambda s, st: ri.PanelFigures(20, 12, 90))]
+    for registry, fn in providers:
+        registry.append(fn)
+    yield
+    for registry, fn in providers:
+        registry.remove(fn)
+
+
+def test_page_without_panel_says_so(demo_store, app_env):
+    at = _app(demo_store, app_env)
+    at.run()
+    assert not at.exception
+    assert any("No expert-panel answers are in the database yet" in i.value for i in at.info)
+    assert at.dataframe  # Table 1 from the demo cases is still there
+
+
+def test_page_with_panel_shows_table2_rankings_and_methods(demo_store, app_env, panel):
+    at = _app(demo_store, app_env)
+    at.run()
+    assert not at.exception, at.exception
+    table2 = at.dataframe[0].value
+    assert table2.columns.tolist() == ["Statement", "A", "B", "C", "D", "E", "F", "G", "Average"]
+    assert table2.iloc[0].tolist() == ["Outcome", "negative", "positive", "negative", "negative", "mixed", "positive", "mixed", ""]
+    assert table2.iloc[3]["B"] == "4.5 (4-5)"
+    assert any("n = 12 experts" in c.value for c in at.caption)
+    ranking = next(d.value for d in at.dataframe if "Determinant" in d.value.columns and "Borda" in d.value.columns)
+    assert ranking["Experts (n)"].tolist() == [8, 7, 7, 5, 5, 3, 3, 2]
+    assert any("Of the 20 experts invited, 12 returned" in m.value for m in at.markdown)
+    at.radio(key="rounding").set_value("half-even").run()
+    assert at.dataframe[0].value.iloc[4]["C"] == "3.2 (3-4)"
+
+
+def test_mapping_confirmation_is_stored(demo_store, app_env, panel):
+    at = _app(demo_store, app_env)
+    at.run()
+    at.button(key="confirm_mapping").click().run()
+    assert not at.exception
+    assert any("Stored" in s.value for s in at.success)
+    from casestudy import rankings, study as studies
+
+    with demo_store.read() as session:
+        principal = access.researcher(users.get_user(session, "admin"))
+        mapping = rankings.study_mapping(session, studies.get_study(session), principal)
+    assert mapping["leadership"] == "leadership" and len(mapping) > 10
+
+
+def test_library_refuses_non_researchers(demo_store):
+    from casestudy import reports, rankings, study as studies
+
+    expert = access.Principal("expert", 1, "x")
+    with demo_store.read() as session:
+        study = studies.get_study(session)
+        for fn in (reports.study_table1, reports.study_outcomes, rankings.study_mapping):
+            with pytest.raises(access.AccessDenied):
+                fn(session, study, expert)
+    viewer = access.Principal("researcher", 1, "v", role="viewer")
+    with demo_store.write() as session, pytest.raises(access.AccessDenied):
+        rankings.confirm_mappings(session, studies.get_study(session), viewer, {"a": "b"})
