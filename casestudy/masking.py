@@ -87,15 +87,18 @@ SEP = "\x00"  # between words of a form: whitespace (one or more) or a hyphen
 OSEP = "\x01"  # after an initial's dot: optional whitespace
 _SEP_RE = r"(?:\s*[-\u2010\u2011\u2013]\s*|\s+)"
 _SINGLE_SEP_RE = re.compile(r"[\s\-\u2010\u2011\u2013]+")
+_INITIALS_RE = re.compile(r"(?:\w\.\x00?)+")
 _WORD_SPLIT_RE = re.compile(r"[\s\-\u2010\u2011\u2013]+")
 
-_EMAIL_RE = r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+"
-_URL_RE = (
-    r"(?:https?://|www\.)[^\s<>\"']+"
-    r"|(?<![\w@.])[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|eu|be|de|uk|info|io|edu|gov)(?:/[^\s<>\"']*)?(?![\w.]*\w)"
-)
-_PHONE_RE = r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])"
-_CONTACT_RE = re.compile(f"(?P<email>{_EMAIL_RE})|(?P<url>{_URL_RE})|(?P<phone>{_PHONE_RE})", re.IGNORECASE)
+_EMAIL_RE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_TLD_RE = re.compile(r"\.(?:nl|com|org|net|eu|be|de|uk|info|io|edu|gov)(?![\w])", re.IGNORECASE)
+_DOMAIN_BEFORE_RE = re.compile(r"(?<![\w@.])[\w-]+(?:\.[\w-]+)*$")
+_DOMAIN_PATH_RE = re.compile(r"/[^\s<>\"']*")
+# Phone numbers: a run of digits and separators found fast, then checked strictly.
+_PHONE_RUN_RE = re.compile(r"[+(\d][\d ().\-]{7,24}\d")
+_PHONE_RE = re.compile(r"(?:\+\d{1,3}[ .\-]?)?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,5}")
+_DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 
 
 # --- data -----------------------------------------------------------------------------
@@ -195,22 +198,26 @@ def strip_marks(text: str) -> str:
 def normalise(text: str) -> tuple[str, list[int] | None]:
     """The folded text and, when lengths differ, the original offset of every folded character.
 
-    ASCII text and text whose characters each fold to one character keep their length (the
-    common case, done with ``str.translate`` at C speed); the offset map is then None.
+    ASCII text, and text whose characters each fold to one character, keep their length (the
+    common case, done with C-speed ``lower`` and one ``replace`` per distinct accented
+    character); the offset map is then None.
     """
     if text.isascii():
         return text.lower(), None
-    table = {}
-    simple = True
-    for ch in set(text):
-        if ch.isascii():
-            continue
-        folded = _fold_char(ch)
-        table[ord(ch)] = folded
-        if len(folded) != 1:
-            simple = False
-    if simple:
-        return text.translate({**table, **_ascii_lower_table()}), None
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        changes = {}
+        for ch in set(lowered):
+            if not ch.isascii():
+                folded = _fold_char(ch)
+                if len(folded) != 1:
+                    break
+                if folded != ch:
+                    changes[ch] = folded
+        else:
+            for ch, folded in changes.items():
+                lowered = lowered.replace(ch, folded)
+            return lowered, None
     pieces, offsets = [], []
     for index, ch in enumerate(text):
         folded = _fold_char(ch)
@@ -250,26 +257,39 @@ def _key(words: Sequence[str], seps: Sequence[str] | None = None) -> str:
 
 
 def _name_forms(term: str, entry: Entry) -> list[tuple[list[str], list[str] | None, str, bool]]:
-    """(words, separators, rule, cased) for the usual forms of a person's full name."""
+    """(words, separators, rule, cased) for the usual forms of a person's full name.
+
+    The surname starts at the first particle after the first given name ("Femke van der Laan",
+    "Anna Maria de Vries"), otherwise it is the last word ("Anna Maria Jansen").
+    """
     words = _words(term)
     if len(words) < 2:
         return []
-    first, rest = words[0], words[1:]
+    at = next((i for i in range(1, len(words) - 1) if words[i].lower() in PARTICLES), len(words) - 1)
+    given, last = words[:at], words[at:]
     i = 0
-    while i < len(rest) - 1 and rest[i].lower() in PARTICLES:
+    while i < len(last) - 1 and last[i].lower() in PARTICLES:
         i += 1
-    particles, core = rest[:i], rest[i:]
-    last = particles + core
+    particles, core = last[:i], last[i:]
+    shared = _shared()
+
+    def cased(parts: list[str]) -> bool:
+        return len(parts) == 1 and fold(parts[0]) in shared
+
     forms: list[tuple[list[str], list[str] | None, str, bool]] = []
-    initial = first[0]
-    forms.append(([initial + "."] + last, [OSEP] + [SEP] * (len(last) - 1), "name form", False))
-    forms.append(([initial] + last, None, "name form", False))
-    forms.append((last, None, "name form", len(last) == 1 and fold(last[0]) in SHARED_WORDS))
+    initials_sets = [[given[0][0]]]
+    if len(given) > 1:
+        initials_sets.append([g[0] for g in given])
+    for initials in initials_sets:
+        dotted = [f"{c}." for c in initials]
+        forms.append((dotted + last, [OSEP] * len(dotted) + [SEP] * (len(last) - 1), "name form", False))
+        forms.append((initials + last, None, "name form", False))
+    if len(given) > 1:
+        forms.append(([given[0]] + last, None, "name form", False))
+    forms.append((last, None, "name form", cased(last)))
     if particles:
-        forms.append((core, None, "name form", len(core) == 1 and fold(core[0]) in _shared()))
-        # Dutch capitalises the first particle when no first name precedes: "De Wit", "Van der Laan".
-    if len(words) >= 2:
-        forms.append(([first], None, "name form", fold(first) in _shared()))
+        forms.append((core, None, "name form", cased(core)))
+    forms.append(([given[0]], None, "name form", cased([given[0]])))
     return forms
 
 
@@ -378,6 +398,8 @@ class Register:
                 self.forms.setdefault(key, []).extend(forms)
                 if entry.option("possessive"):
                     for suffix in POSSESSIVES:
+                        if suffix == "'" and not key.endswith(("s", "x", "z")):
+                            continue
                         for form in forms:
                             self.forms.setdefault(key + suffix, []).append(
                                 _Form(form.entry, form.display, form.rule, form.cased, True)
@@ -419,6 +441,16 @@ class Register:
                 return False
         return True
 
+    def _lookup(self, key: str) -> list[_Form] | None:
+        forms = self.forms.get(key)
+        if forms is None and "." in key[:2]:
+            # Initials' optional spaces: "m.verhoef", "m. verhoef", "a.m. de vries" use OSEP keys.
+            initials = _INITIALS_RE.match(key)
+            if initials:
+                prefix = "".join(ch + "." + OSEP for ch in initials.group() if ch.isalnum())
+                forms = self.forms.get(prefix + key[initials.end() :])
+        return forms
+
     def register_matches(self, text: str) -> list[Replacement]:
         """Register terms (all forms) in ``text``, non-overlapping, in text order."""
         if self.pattern is None or not text:
@@ -427,16 +459,24 @@ class Register:
         out = []
         for match in self.pattern.finditer(folded):
             core_start = match.start("core")
-            key = _SINGLE_SEP_RE.sub(lambda m: SEP, match.group("core")) + (match.group("suffix") or "")
-            forms = self.forms.get(key)
-            if forms is None:
-                # An initial's optional space: "m.verhoef" / "m. verhoef" share one key with OSEP.
-                key = re.sub(r"^(\w)\.\x00?", "\\1." + OSEP, key)
-                forms = self.forms.get(key)
-                if forms is None:
+            core = _SINGLE_SEP_RE.sub(SEP, match.group("core"))
+            suffix = match.group("suffix") or ""
+            if suffix == "'" and core_start > 0 and folded[core_start - 1] == "'":
+                suffix = ""  # 'Dijkhuis': a closing quote, not a possessive
+            forms = self._lookup(core + suffix) if suffix else None
+            match_end = match.end() if suffix else match.end("core")
+            if forms is None and suffix:
+                # e.g. a closing quote after a name: 'Verhoef' -> the name without the quote
+                forms = self._lookup(core)
+                match_end = match.end("core")
+                if forms is None or folded[match_end : match_end + 1].isalnum():
+                    continue
+            if forms is None and not suffix:
+                forms = self._lookup(core)
+                if forms is None or folded[match_end : match_end + 1].isalnum():
                     continue
             start = offsets[core_start] if offsets else core_start
-            end = offsets[match.end()] if offsets else match.end()
+            end = offsets[match_end] if offsets else match_end
             title = match.group("title")
             original = text[start:end]
             for form in forms:
@@ -451,21 +491,7 @@ class Register:
         return out
 
     def contact_matches(self, text: str) -> list[Replacement]:
-        out = []
-        for match in _CONTACT_RE.finditer(text):
-            kind = match.lastgroup
-            value = match.group()
-            end = match.end()
-            if kind == "url":
-                stripped = value.rstrip(".,;:!?)]'\"")
-                end -= len(value) - len(stripped)
-                value = stripped
-            if kind == "phone":
-                digits = sum(ch.isdigit() for ch in value)
-                if not 9 <= digits <= 15 or re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", value):
-                    continue
-            out.append(Replacement(match.start(), end, value, CONTACT_REPLACEMENTS[kind], kind, kind, kind))
-        return out
+        return contact_matches(text)
 
     def find(self, text: str) -> list[Replacement]:
         """Every replacement for ``text``: register matches and contacts, overlaps resolved."""
@@ -554,6 +580,47 @@ def _tokenizer(language: str):
     except Exception:  # noqa: BLE001 - unknown language code: the multi-language tokenizer
         nlp = spacy.blank("xx")
     return nlp.tokenizer
+
+
+def contact_matches(text: str) -> list[Replacement]:
+    """E-mail addresses, URLs (with scheme, www. or a common top-level domain) and phone numbers."""
+    out = []
+
+    def add(start: int, end: int, kind: str) -> None:
+        out.append(Replacement(start, end, text[start:end], CONTACT_REPLACEMENTS[kind], kind, kind, kind))
+
+    if "@" in text:
+        for m in _EMAIL_RE.finditer(text):
+            add(m.start(), m.end(), "email")
+    for m in _URL_RE.finditer(text):
+        value = m.group().rstrip(".,;:!?)]'\"")
+        add(m.start(), m.start() + len(value), "url")
+    for m in _TLD_RE.finditer(text):
+        before = _DOMAIN_BEFORE_RE.search(text, max(0, m.start() - 200), m.start())
+        if before is None or before.start() == m.start() or "@" in text[max(0, before.start() - 1) : before.start()]:
+            continue
+        end = m.end()
+        path = _DOMAIN_PATH_RE.match(text, end)
+        if path:
+            end += len(path.group().rstrip(".,;:!?)]'\""))
+        add(before.start(), end, "url")
+    for m in _PHONE_RUN_RE.finditer(text):
+        start = m.start()
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+_"):
+            continue
+        strict = _PHONE_RE.match(text, start, m.end())
+        if strict is None:
+            continue
+        end = strict.end()
+        if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            continue
+        value = strict.group()
+        digits = sum(ch.isdigit() for ch in value)
+        groups = re.findall(r"\d+", value)
+        years = all(len(g) == 4 and g[:2] in ("19", "20") for g in groups)
+        if 9 <= digits <= 15 and not years and not _DATE_RE.fullmatch(value):
+            add(start, end, "phone")
+    return out
 
 
 def resolve_overlaps(spans: Iterable[Replacement]) -> list[Replacement]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import access, audit, masking
 from .access import AccessDenied, Principal
 from .errors import UserError
-from .models import Case, MaskedText, Organisation, RegisterEntry, Study, utcnow
+from .models import Case, MaskedText, Organisation, RegisterEntry, Respondent, Study, utcnow
 from .study import register_stage_probe
 
 GUARD_ORGANISATION_REPLACEMENT = "the institution"
@@ -31,6 +31,13 @@ def sha256(text: str) -> str:
 # --- register -------------------------------------------------------------------------
 def list_entries(session: Session, study: Study) -> list[RegisterEntry]:
     return list(session.scalars(select(RegisterEntry).where(RegisterEntry.study_id == study.id).order_by(RegisterEntry.id)))
+
+
+def _get(session: Session, model: type, row_id: int, what: str):
+    row = session.get(model, row_id)
+    if row is None:
+        raise UserError(f"no {what} {row_id}")
+    return row
 
 
 def _find_entry(session: Session, study: Study, term: str) -> RegisterEntry | None:
@@ -59,9 +66,7 @@ def add_entry(
 
 
 def update_entry(session: Session, entry_id: int, expected_version: int | None = None, **changes) -> RegisterEntry:
-    row = session.get(RegisterEntry, entry_id)
-    if row is None:
-        raise UserError(f"no register entry {entry_id}")
+    row = _get(session, RegisterEntry, entry_id, "register entry")
     if expected_version is not None and row.version != expected_version:
         from .db import CONFLICT_MESSAGE
 
@@ -81,10 +86,7 @@ def update_entry(session: Session, entry_id: int, expected_version: int | None =
 
 
 def delete_entry(session: Session, entry_id: int) -> None:
-    row = session.get(RegisterEntry, entry_id)
-    if row is None:
-        raise UserError(f"no register entry {entry_id}")
-    session.delete(row)
+    session.delete(_get(session, RegisterEntry, entry_id, "register entry"))
     session.flush()
 
 
@@ -115,7 +117,7 @@ def export_register_csv(session: Session, study: Study) -> str:
 
 
 def guard_entries(session: Session, study: Study) -> list[masking.Entry]:
-    """Internal case labels and organisation names, unless the register already covers them."""
+    """Internal case labels, respondents' names and organisation names the register lacks."""
     covered = {masking.fold(r.term) for r in list_entries(session, study)}
     covered |= {masking.fold(v) for r in list_entries(session, study) for v in r.variants or ()}
     guards = []
@@ -123,6 +125,13 @@ def guard_entries(session: Session, study: Study) -> list[masking.Entry]:
         if masking.fold(case.internal_label) not in covered:
             guards.append(masking.make_entry(case.internal_label, case.public_label, "unit", options={"endings": False}))
             covered.add(masking.fold(case.internal_label))
+    respondents = session.scalars(
+        select(Respondent).join(Case, Case.id == Respondent.case_id).where(Case.study_id == study.id).order_by(Respondent.id)
+    )
+    for respondent in respondents:
+        if masking.fold(respondent.name) not in covered and respondent.name.strip():
+            guards.append(masking.make_entry(respondent.name, f"[{respondent.role}]", "person"))
+            covered.add(masking.fold(respondent.name))
     for organisation in session.scalars(select(Organisation).where(Organisation.study_id == study.id).order_by(Organisation.id)):
         if masking.fold(organisation.name) not in covered:
             guards.append(masking.make_entry(organisation.name, GUARD_ORGANISATION_REPLACEMENT, "organisation"))
@@ -159,10 +168,7 @@ def generate_masked(session: Session, case: Case, source_text: str, source_ref: 
 
 
 def get_masked(session: Session, masked_id: int) -> MaskedText:
-    row = session.get(MaskedText, masked_id)
-    if row is None:
-        raise UserError(f"no masked text {masked_id}")
-    return row
+    return _get(session, MaskedText, masked_id, "masked text")
 
 
 def list_masked(session: Session, study: Study, case: Case | None = None) -> list[MaskedText]:
@@ -286,7 +292,7 @@ def released_texts_for(session: Session, principal: Principal, study_id: int | N
     if principal.kind == access.EXPERT:
         study_id = principal.study_id
     if study_id is None:
-        raise AccessDenied("no study given for the masked texts")
+        raise UserError("name the study whose released texts you want")
     rows = session.execute(
         select(MaskedText, Case.public_label)
         .join(Case, Case.id == MaskedText.case_id)

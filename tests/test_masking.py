@@ -37,6 +37,12 @@ def test_possessive_and_genitive_forms():
     assert masked(r, text) == "[m] plan, [m] team, [m] aanpak, [t] idea"
 
 
+def test_quotes_around_names_are_kept():
+    r = reg(("Verhoef", "[m]", "other"), ("Dijkhuis", "[t]", "other"))
+    assert masked(r, "she said 'Verhoef' and ‘Dijkhuis’ and 'Verhoef's'") == "she said '[m]' and ‘[t]’ and '[m]'"
+    assert masked(r, "'Verhoefx'") == "'Verhoefx'"
+
+
 def test_hyphenated_compounds():
     r = reg(("Dijkhuis", "[t]", "other"))
     assert masked(r, "the Dijkhuis-team and team-Dijkhuis") == "the [t]-team and team-[t]"
@@ -74,6 +80,12 @@ def test_person_name_forms_particles_and_titles():
     assert masked(r, "the laan, and Laan said") == "the laan, and [therapist] said"
 
 
+def test_several_given_names():
+    r = reg(("Anna Maria de Vries", "[a]", "person"), ("Jan Peter Jansen", "[j]", "person"))
+    text = "Anna Maria de Vries, A.M. de Vries, A. de Vries, Anna de Vries, De Vries, Vries; J.P. Jansen, Jan Jansen, Jansen, Jan."
+    assert masked(r, text) == "[a], [a], [a], [a], [a], [a]; [j], [j], [j], [j]."
+
+
 def test_shared_word_surname_needs_a_capital():
     r = reg(("Willem Post", "[manager]", "person"))
     assert masked(r, "the post arrived; Post said so; Willem Post agreed") == "the post arrived; [manager] said so; [manager] agreed"
@@ -101,6 +113,7 @@ def test_emails_phones_urls_always():
     text = "Mail m.verhoef@zorg.nl, call 06-12345678 or +31 20 123 4567, see https://www.zorg.nl/team. In 2024-03-11 we had 12 groups."
     out = masked(r, text)
     assert out == "Mail [email], call [phone] or [phone], see [url]. In 2024-03-11 we had 12 groups."
+    assert masked(r, "Years 2019 2020 2021, 10 000 000 words, (020) 123 4567, zorg.nl/x.") == "Years 2019 2020 2021, 10 000 000 words, [phone], [url]."
 
 
 def test_offsets_map_to_original_text_with_non_ascii():
@@ -304,6 +317,19 @@ def test_released_texts_for_privacy(demo_store):
             wf.released_texts_for(session, None)
 
 
+def test_guards_without_register(store):
+    """Internal labels, respondents and organisations are masked and block a release even with an empty register."""
+    with store.write("tester") as session:
+        study = studies.create_study(session, "S")
+        case = studies.add_case(session, study, "Unit 9", "Case Z", "Kliniek Zonnehoek")
+        studies.add_respondent(session, case, "Bram Oosterhuis", "manager")
+        row = wf.generate_masked(session, case, "Unit 9 of Kliniek Zonnehoek: Bram Oosterhuis and Oosterhuis.", "pasted")
+        assert row.masked_text == "Case Z of the institution: [manager] and [manager]."
+        wf.review_replacement(session, row.id, 1, "Kliniek Zonnehoek")
+        with pytest.raises(UserError, match="leak scan"):
+            wf.release(session, row.id, "tester")
+
+
 def test_register_crud_and_csv_roundtrip(store):
     with store.write("tester") as session:
         study = studies.create_study(session, "S")
@@ -339,16 +365,98 @@ def test_cli_workflow(cli, demo_store, tmp_path):
 
 
 # --- page -----------------------------------------------------------------------------
-def test_masking_page(demo_store, app_env):
-    from casestudy import config
+def _page_script():
+    import time
 
-    at = app_env(demo_store)()
-    at.run()
-    at.text_input(key="login_username").input("admin")
-    at.text_input(key="login_password").input(config.DEMO_ADMIN_PASSWORD)
-    at.button[0].click()
-    at.run()
-    at.switch_page("casestudy/ui/pages/masking.py") if False else None
+    import streamlit as st
+
+    from casestudy import access, users
+    from casestudy.ui import session as ui_session
+    from casestudy.ui.pages import masking as page
+
+    with ui_session.store().read() as db:
+        user = next(u for u in users.list_users(db) if u.username == "admin")
+        st.session_state[ui_session.PRINCIPAL_KEY] = access.researcher(user)
+    st.session_state[ui_session.LAST_SEEN_KEY] = time.time()
+    page.render()
+
+
+def test_masking_page_generate_review_release(demo_store, app_env):
     from casestudy.ui.pages import masking as page
 
     assert page.PAGE.audience == ("researcher",)
+    from streamlit.testing.v1 import AppTest
+
+    app_env(demo_store)  # points the app at the demo store
+    at = AppTest.from_function(_page_script, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Masking"
+    assert "Marleen Verhoef" in at.dataframe[0].value["term"].tolist()
+    at.text_area(key="gen_text").input("Ans Kuipers met Dr. Verhoef <b>in</b> Hoogland; later Hendriksen came.")
+    at.button(key="gen_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Draft" in s.value for s in at.success)
+    at.run()  # the review tab lists the new draft on the next rerun
+    body = at.get("html")[0].proto.body
+    assert "&lt;b&gt;in&lt;/b&gt;" in body and "<b>in</b>" not in body  # escaped
+    assert body.count('class="mask-rep"') == 3 and body.count('class="mask-cand"') == 1
+    assert any("[manager] met [manager] <b>in</b> [town]" in t.value for t in at.text)
+    at.selectbox(key="cand_index").set_value(0)
+    at.radio(key="cand_action").set_value("keep")
+    [b for b in at.button if b.label == "Decide"][0].click()
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="release_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Released" in s.value for s in at.success), ([e.value for e in at.error], [s.value for s in at.success], [i.value for i in at.info])
+
+
+def test_page_refuses_non_researchers():
+    with pytest.raises(access.AccessDenied):
+        access.require_researcher(access.Principal(access.EXPERT, 1, "e"))
+
+
+def test_stale_review_is_refused(demo_store):
+    masked_id = _draft(demo_store)
+    with demo_store.read() as session:
+        version = wf.get_masked(session, masked_id).version
+    with demo_store.write("a") as session:
+        wf.review_replacement(session, masked_id, 0, None, version)
+    with pytest.raises(UserError, match="someone else saved"):
+        with demo_store.write("b") as session:
+            wf.review_replacement(session, masked_id, 0, "[boss]", version)
+
+
+def test_tampered_release_is_not_served(demo_store):
+    masked_id = _draft(demo_store, "Marleen Verhoef spoke.\n", "Case A")
+    with demo_store.write("tester") as session:
+        row = wf.release(session, masked_id, "tester")
+        row.masked_text = "Marleen Verhoef spoke.\n"
+        study_id = row.study_id
+    expert = access.Principal(access.EXPERT, 1, "expert 1", study_id=study_id)
+    with pytest.raises(UserError, match="does not match its hash"):
+        with demo_store.read() as session:
+            wf.released_texts_for(session, expert)
+
+
+def test_cli_register_import_errors_and_edit(cli, store, tmp_path):
+    db = ("--db", store.url)
+    assert cli(*db, "init", "--title", "S").code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("term,replacement,kind\nX,y,animal\n", encoding="utf-8")
+    result = cli(*db, "masking", "register", "import", bad)
+    assert result.code == 2 and "unknown kind" in result.err
+    good = tmp_path / "good.csv"
+    good.write_text("term,replacement,kind,variants\nHoogland,[town],place,Hooglandt\n", encoding="utf-8")
+    assert cli(*db, "masking", "register", "import", good).code == 0
+    import json
+
+    entries = json.loads(cli(*db, "--format", "json", "masking", "register", "list").out)
+    assert entries[0]["term"] == "Hoogland" and entries[0]["variants"] == "Hooglandt"
+    edited = cli(*db, "masking", "register", "edit", str(entries[0]["id"]), "--option", "endings=off", "--expect-version", "1")
+    assert edited.code == 0, edited
+    assert cli(*db, "masking", "register", "list", "--format", "json").out.count("endings=off") == 1
+    assert cli(*db, "masking", "register", "edit", str(entries[0]["id"]), "--replacement", "x", "--expect-version", "1").code == 2

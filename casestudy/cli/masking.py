@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .. import masking, masking_workflow  # noqa: F401  (registers the stage probe)
 from ..errors import UserError
-from . import Context, add_format_option
+from . import Context
+from .core import _command
 
 EXIT_FINDINGS = 1
 
@@ -213,12 +214,9 @@ def register(subparsers) -> None:
     m = subparsers.add_parser("masking", help="masking workflow in the study (register, review, release)")
     ms = m.add_subparsers(dest="masking_command", required=True)
     reg = ms.add_parser("register", help="the study's identity register").add_subparsers(dest="register_command", required=True)
-    p = reg.add_parser("list", help="list register entries")
-    p.set_defaults(handler=cmd_register_list)
-    add_format_option(p)
+    _command(reg, "list", "list register entries", cmd_register_list, formats=True)
     for name, handler in (("add", cmd_register_add), ("edit", cmd_register_edit)):
-        p = reg.add_parser(name, help=f"{name} a register entry")
-        p.set_defaults(handler=handler)
+        p = _command(reg, name, f"{name} a register entry", handler)
         if name == "edit":
             p.add_argument("entry_id", type=int)
             p.add_argument("--expect-version", type=int, help="refuse if the entry changed since this version")
@@ -227,44 +225,27 @@ def register(subparsers) -> None:
         p.add_argument("--kind", required=name == "add", help=", ".join(masking.KINDS))
         p.add_argument("--variant", action="append", help="repeatable")
         p.add_argument("--option", action="append", help="NAME=on|off, repeatable: " + ", ".join(masking.OPTION_DEFAULTS))
-    p = reg.add_parser("delete", help="delete a register entry")
-    p.set_defaults(handler=cmd_register_delete)
-    p.add_argument("entry_id", type=int)
-    p = reg.add_parser("import", help="add or update entries from a register CSV")
-    p.set_defaults(handler=cmd_register_import)
-    add_format_option(p)
-    p.add_argument("file")
-    p = reg.add_parser("export", help="the register as CSV")
-    p.set_defaults(handler=cmd_register_export)
-    p.add_argument("--output", help="file to write (default stdout)")
+    _command(reg, "delete", "delete a register entry", cmd_register_delete).add_argument("entry_id", type=int)
+    _command(reg, "import", "add or update entries from a register CSV", cmd_register_import, formats=True).add_argument("file")
+    _command(reg, "export", "the register as CSV", cmd_register_export).add_argument("--output", help="file to write (default stdout)")
 
-    p = ms.add_parser("generate", help="a draft masked version of a case text")
-    p.set_defaults(handler=cmd_generate)
-    add_format_option(p)
+    p = _command(ms, "generate", "a draft masked version of a case text", cmd_generate, formats=True)
     p.add_argument("--case", required=True)
     p.add_argument("--file", required=True, help="UTF-8 text file ('-' for stdin)")
     p.add_argument("--source-ref", help="where the text comes from, e.g. reconstruction_version:12")
-    p = ms.add_parser("list", help="masked texts")
-    p.set_defaults(handler=cmd_list)
-    add_format_option(p)
-    p.add_argument("--case")
-    p = ms.add_parser("show", help="a masked text with its replacements and candidates (researchers only)")
-    p.set_defaults(handler=cmd_show)
-    add_format_option(p)
-    p.add_argument("masked_id", type=int)
-    p = ms.add_parser("review", help="accept or edit replacements, keep or mask candidates")
-    p.set_defaults(handler=cmd_review)
+    _command(ms, "list", "masked texts", cmd_list, formats=True).add_argument("--case")
+    _command(ms, "show", "a masked text with its replacements and candidates (researchers only)", cmd_show, formats=True).add_argument(
+        "masked_id", type=int
+    )
+    p = _command(ms, "review", "accept or edit replacements, keep or mask candidates", cmd_review)
     p.add_argument("masked_id", type=int)
     p.add_argument("--accept-all", action="store_true")
     p.add_argument("--replacement", dest="replacement_index", type=int)
     p.add_argument("--candidate", dest="candidate_index", type=int)
     p.add_argument("--action", choices=["keep", "mask"])
     p.add_argument("--text", help="new replacement text")
-    p = ms.add_parser("scan", help="leak scan of a masked text (exit 1 on findings)")
-    p.set_defaults(handler=cmd_scan)
-    p.add_argument("masked_id", type=int)
-    p = ms.add_parser("release", help="freeze a masked text for the panel (refused on leaks)")
-    p.set_defaults(handler=cmd_release)
+    _command(ms, "scan", "leak scan of a masked text (exit 1 on findings)", cmd_scan).add_argument("masked_id", type=int)
+    p = _command(ms, "release", "freeze a masked text for the panel (refused on leaks)", cmd_release)
     p.add_argument("masked_id", type=int)
     p.add_argument("--actor", help="who releases (default cli)")
     p.add_argument("--allow-open-candidates", action="store_true")

@@ -1,4 +1,4 @@
-"""masking
+"""Masking: the per-study identity register and masked (draft, then released) case texts.
 
 Revision ID: 0004_masking
 Revises: 0001_foundation
