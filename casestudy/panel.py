@@ -600,6 +600,12 @@ def scale_of(q: Questionnaire) -> reportinputs.Scale:
     return reportinputs.Scale(q.scale_min, q.scale_max, scale_labels(q))
 
 
+def study_scale(session: Session, study: Study) -> reportinputs.Scale | None:
+    """The rating scale of the study's newest questionnaire (for the reports), None without one."""
+    q = current_questionnaire(session, study)
+    return scale_of(q) if q is not None else None
+
+
 def scale_legend(q: Questionnaire | reportinputs.Scale) -> str:
     """The one wording of the scale used in the expert form and under every table."""
     if isinstance(q, Questionnaire):

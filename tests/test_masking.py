@@ -388,6 +388,12 @@ def test_masking_page_generate_review_release(demo_store, app_env):
     from streamlit.testing.v1 import AppTest
 
     app_env(demo_store)  # points the app at the demo store
+    from sqlalchemy import delete
+
+    from casestudy.models import MaskedText
+
+    with demo_store.write("tester") as session:  # start without the demo panel's released case sketches
+        session.execute(delete(MaskedText))
     at = AppTest.from_function(_page_script, default_timeout=30)
     at.run()
     assert not at.exception, at.exception

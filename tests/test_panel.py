@@ -92,6 +92,7 @@ def test_demo_answers_reproduce_reference_files_exactly(demo_store):
         assert 80 <= figures.median_minutes <= 100
         q = panel.current_questionnaire(session, study)
         legend = panel.scale_legend(q)
+        assert panel.study_scale(session, study) == reportinputs.PANEL_SCALE
     assert legend == "Scale 0-5: 0 = clearly contradicted in this case; 5 = completely confirmed in this case."
     # Table 2 cells from the panel equal the published ones (mean to one decimal, range).
     table = aggregation.table2(ratings, reportinputs.PANEL_SCALE)
