@@ -853,17 +853,21 @@ def _check_value(q: Questionnaire, item: QuestionnaireItem, value):
     return text
 
 
+def _upsert_insert(session: Session):
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL both have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def _upsert(session: Session, rows: list[dict]) -> None:
     """Insert or update answers on (member, item, case_slot) in one statement per row."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     table = Answer.__table__
-    statement = dialect_insert(table)
+    statement = _upsert_insert(session)(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.member_id, table.c.item_id, table.c.case_slot],
         set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at,
@@ -937,13 +941,8 @@ def record_time(session: Session, principal: Principal, case_label: str, seconds
 
 
 def _add_time(session: Session, member_id: int, case_id: int, seconds: float) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     table = CaseTiming.__table__
-    statement = dialect_insert(table).values(member_id=member_id, case_id=case_id, seconds=seconds, updated_at=utcnow())
+    statement = _upsert_insert(session)(table).values(member_id=member_id, case_id=case_id, seconds=seconds, updated_at=utcnow())
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.member_id, table.c.case_id],
         set_={"seconds": table.c.seconds + statement.excluded.seconds, "updated_at": statement.excluded.updated_at},
@@ -1045,15 +1044,13 @@ def answers_rows(session: Session, study: Study, include_unsubmitted: bool = Fal
                 if answer is None:
                     continue
                 ratings.append(reportinputs.Rating(member.pseudonym, _short(case.public_label), item.label, answer.value.get("v")))
-        by_key = {i.key: i for i in q.items}
         for item in q.items:
             answer = answers.get((item.id, 0))
             value = answer.value.get("v") if answer is not None else None
             if item.kind == "free_list" and value:
                 order_item = next((i for i in q.items if i.kind == "ordered_list" and i.options.get("source") == item.key), None)
                 order_answer = answers.get((order_item.id, 0)) if order_item else None
-                ordered = [v for v in (order_answer.value.get("v") or [])] if order_answer else []
-                ordered = [v for v in ordered if v in value]
+                ordered = [v for v in (order_answer.value.get("v") or []) if v in value] if order_answer else []
                 for rank, text in enumerate(ordered, start=1):
                     mentions.append(reportinputs.DeterminantMention(member.pseudonym, "recurring", rank, text))
                 for text in value:
@@ -1064,7 +1061,6 @@ def answers_rows(session: Session, study: Study, include_unsubmitted: bool = Fal
                     mentions.append(reportinputs.DeterminantMention(member.pseudonym, "additional", None, text))
             elif item.kind == "open_comment" and value:
                 comments.append({"expert": member.pseudonym, "item": item.label, "comment": value})
-        del by_key
     return ratings, mentions, comments
 
 
@@ -1203,7 +1199,6 @@ def import_responses(session: Session, study: Study, ratings_text: str | None = 
 
     if errors:
         raise UserError(f"nothing imported; {len(errors)} problem(s):\n" + "\n".join(errors))
-    items = {i.kind: i for i in q.items}
     rows = []
     for member in touched.values():
         if member.questionnaire_id is None:
@@ -1227,7 +1222,6 @@ def import_responses(session: Session, study: Study, ratings_text: str | None = 
         for item, value in ((recurring, listed), (ordered, ranked), (additional, entry["additional"])):
             if item is not None and value:
                 rows.append({"member_id": member.id, "item_id": item.id, "case_id": None, "case_slot": 0, "value": {"v": value}, "shown_position": None})
-    del items
     _upsert(session, rows)
     for member in touched.values():
         if member.status != "submitted":
