@@ -23,8 +23,9 @@ DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 
 # Each extension is "module:function"; the function takes (session, study) and adds its stage.
 DEMO_EXTENSIONS: list[str] = [
+    "casestudy.interviews:load_demo",  # the 14 demo transcripts in interviews/
     "casestudy.codebook_io:demo_codebook",  # the default MBT implementation codebook
-    "casestudy.masking_workflow:load_demo_register",
+    "casestudy.masking_workflow:load_demo_register",  # identity register for the demo names
     "casestudy.demo_panel:load_demo_panel",  # released demo texts, questionnaire, 20 experts (12 submitted)
 ]
 

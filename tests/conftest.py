@@ -28,6 +28,27 @@ from casestudy import db as dbmod  # noqa: E402
 from casestudy.cli import main as cli_main  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CASESTUDY_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (schemas are reset per test)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(POSTGRES_URL)
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 

@@ -2,7 +2,8 @@
 
 from .base import Base, utcnow  # noqa: F401
 from .core import *  # noqa: F401,F403
+from .interviews import *  # noqa: F401,F403
+from .codebook import *  # noqa: F401,F403
 from .masking import *  # noqa: F401,F403
 from .panel import *  # noqa: F401,F403
-from .codebook import *  # noqa: F401,F403
 from .reports import *  # noqa: F401,F403

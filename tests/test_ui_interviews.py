@@ -1,0 +1,130 @@
+"""AppTest of the interviews page: upload with preview and mapping, import, reader, edit, consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from casestudy import access, interviews, study as studies, users
+
+TRANSCRIPT = "[00:00:05] Interviewer: Welcome. How did it start?\nMarleen: Slowly. The café <b>was</b> our room.\n"
+
+
+def _page():
+    from casestudy.ui.pages import interviews as page
+
+    page.render()
+
+
+@pytest.fixture
+def demo_store(demo_store):
+    """The demo without its transcripts (they come from interviews/): every test starts from none."""
+    with demo_store.write() as session:
+        for interview in interviews.list_interviews(session, studies.get_study(session)):
+            interviews.delete_interview(session, interview)
+    return demo_store
+
+
+@pytest.fixture
+def page_app(demo_store, monkeypatch):
+    monkeypatch.setenv("CASESTUDY_DATABASE_URL", demo_store.url)
+    from streamlit.testing.v1 import AppTest
+
+    with demo_store.read() as session:
+        admin = next(u for u in users.list_users(session) if u.username == "admin")
+        principal = access.researcher(admin)
+
+    def new(principal=principal):
+        at = AppTest.from_function(_page, default_timeout=60)
+        at.session_state["_principal"] = principal
+        return at
+
+    return new
+
+
+def test_upload_preview_mapping_and_import(page_app, demo_store):
+    at = page_app()
+    at.run()
+    assert not at.exception
+    uploader = at.file_uploader(key="upload_files")
+    uploader.set_value([("a.txt", TRANSCRIPT.encode(), "text/plain"), ("bad.txt", b"", "text/plain")])
+    at.run()
+    assert not at.exception
+    assert "bad.txt: the file is empty" in [e.value for e in at.error]
+    assert not any(b.key == "upload_import" for b in at.button)  # all or nothing: no import while a file fails
+    at.file_uploader(key="upload_files").set_value([("a.txt", TRANSCRIPT.encode(), "text/plain")])
+    at.run()
+    turns = at.dataframe[-2].value
+    assert turns["speaker"].tolist() == ["Interviewer", "Marleen"] and turns["time"].tolist() == ["00:00:05", ""]
+    sentences = at.dataframe[-1].value["sentence"].tolist()
+    assert sentences == ["Welcome.", "How did it start?", "Slowly.", "The café <b>was</b> our room."]
+    mapping = [s for s in at.selectbox if s.key and s.key.startswith("map_")]
+    assert [s.value for s in mapping] == ["interviewer", "respondent"]
+    mapping[1].set_value("other")
+    at.run()
+    at.button(key="upload_import").click()
+    at.run()
+    assert not at.exception
+    assert any("Imported a.txt" in s.value for s in at.success)
+    with demo_store.read() as session:
+        [interview] = interviews.list_interviews(session, studies.get_study(session))
+        assert interview.text == TRANSCRIPT and interview.speaker_roles == {"Interviewer": "interviewer", "Marleen": "other"}
+
+
+def _import(store, text=TRANSCRIPT):
+    with store.write() as session:
+        [interview] = interviews.import_interviews(
+            session, studies.get_study(session), [interviews.ImportItem("a.txt", text.encode(), "Case A", "Marleen Verhoef")]
+        )
+        return interview.id
+
+
+def test_reader_shows_escaped_numbered_lines_and_consent_warning(page_app, demo_store):
+    _import(demo_store)
+    with demo_store.write() as session:
+        case = studies.get_case(session, studies.get_study(session), "Case A")
+        studies.withdraw_consent(session, case.respondents[0], "interview", dt.date(2024, 5, 1))
+    at = page_app()
+    at.run()
+    assert not at.exception
+    html = at.get("html")[0].proto.body
+    assert "&lt;b&gt;was&lt;/b&gt;" in html and "<b>was</b>" not in html
+    assert ">1</span>" in html and ">2</span>" in html and "<b>Marleen: </b>" in html
+    assert any("withdrew interview consent" in w.value for w in at.warning)
+
+
+def test_reader_paginates_long_transcripts(page_app, demo_store):
+    long_text = "".join(f"Interviewer: Question {n}?\nR: Answer {n}. Done.\n" for n in range(1500))
+    _import(demo_store, long_text)
+    at = page_app()
+    at.run()
+    assert at.number_input(key="reader_page").max == 2
+    at.number_input(key="reader_page").set_value(2)
+    at.run()
+    html = at.get("html")[0].proto.body
+    assert ">2001</span>" in html and ">1999</span>" not in html
+
+
+def test_edit_speaker_mapping_and_details(page_app, demo_store):
+    interview_id = _import(demo_store)
+    at = page_app()
+    at.run()
+    at.selectbox(key=f"edit_map_{interview_id}_1").set_value("other")
+    next(b for b in at.button if "Save mapping" in b.label).click()
+    at.run()
+    assert any("Speaker mapping saved" in s.value for s in at.success)
+    with demo_store.read() as session:
+        assert session.get(interviews.Interview, interview_id).speaker_roles["Marleen"] == "other"
+
+
+def test_viewer_sees_reader_only(page_app, demo_store):
+    _import(demo_store)
+    with demo_store.write() as session:
+        users.add_user(session, "viewer1", "a long viewer secret", "viewer")
+        viewer = next(u for u in users.list_users(session) if u.username == "viewer1")
+        principal = access.researcher(viewer)
+    at = page_app(principal)
+    at.run()
+    assert not at.exception
+    assert len(at.tabs) == 1 and not at.file_uploader
