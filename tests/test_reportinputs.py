@@ -52,10 +52,12 @@ def test_load_determinants_and_mapping():
         ri.load_mapping("determinant,canonical\na,x\na,y\n")
 
 
-def test_study_ratings_without_panel_and_with_a_provider(demo_store):
-    with demo_store.read() as session:
-        from casestudy import study as studies
+def test_study_ratings_without_panel_and_with_a_provider(store):
+    from casestudy import study as studies
 
+    with store.write() as session:  # a study without panel answers (the demo has a panel)
+        studies.create_study(session, "No panel yet")
+    with store.read() as session:
         study = studies.get_study(session)
         with pytest.raises(UserError, match="no expert-panel answers are in the database yet; pass --ratings"):
             ri.study_ratings(session, study)

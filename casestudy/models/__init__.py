@@ -6,4 +6,5 @@ from .interviews import *  # noqa: F401,F403
 from .codebook import *  # noqa: F401,F403
 from .coding import *  # noqa: F401,F403
 from .masking import *  # noqa: F401,F403
+from .panel import *  # noqa: F401,F403
 from .reports import *  # noqa: F401,F403
