@@ -25,6 +25,7 @@ DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 DEMO_EXTENSIONS: list[str] = [
     "casestudy.interviews:load_demo",  # the 14 demo transcripts in interviews/
     "casestudy.codebook_io:demo_codebook",  # the default MBT implementation codebook
+    "casestudy.demo_coding:load_demo_codings",  # two coders' codings of the transcripts
     "casestudy.masking_workflow:load_demo_register",  # identity register for the demo names
     "casestudy.demo_panel:load_demo_panel",  # released demo texts, questionnaire, 20 experts (12 submitted)
 ]

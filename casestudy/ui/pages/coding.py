@@ -50,7 +50,7 @@ def render() -> None:
     if not choices:
         st.info("Import interviews first (Interviews page).")
         return
-    top = st.columns([3, 1, 1])
+    top = st.columns([3, 1, 2])
     label = top[0].selectbox("Interview", list(choices), key="coding_interview")
     blind = top[1].toggle("Blind mode", key="coding_blind", help="Show only your own codings")
     can_code = principal.can_edit
