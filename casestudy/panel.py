@@ -1270,6 +1270,7 @@ def panel_figures_provider(session: Session, study: Study):
 reportinputs.register_ratings_provider(ratings_provider)
 reportinputs.register_determinants_provider(determinants_provider)
 reportinputs.register_panel_figures_provider(panel_figures_provider)
+reportinputs.register_scale_provider(study_scale)
 
 
 def _probe(session: Session, case: Case) -> str | None:

@@ -216,6 +216,9 @@ _RATINGS: list[Callable] = []
 _DETERMINANTS: list[Callable] = []
 _PANEL_FIGURES: list[Callable] = []
 _CASE_SUMMARIES: list[Callable] = []
+_SCALES: list[Callable] = []
+# Stages that register providers when imported; asked for lazily so plain library use works too.
+PROVIDER_MODULES = ("casestudy.panel",)
 
 
 def _register(registry: list, fn: Callable) -> Callable:
@@ -240,7 +243,20 @@ def register_case_summary_provider(fn: Callable) -> Callable:
     return _register(_CASE_SUMMARIES, fn)
 
 
+def register_scale_provider(fn: Callable) -> Callable:
+    """``fn(session, study) -> Scale | None``: the scale the study's panel used."""
+    return _register(_SCALES, fn)
+
+
+def _load_provider_modules() -> None:
+    import importlib
+
+    for name in PROVIDER_MODULES:
+        importlib.import_module(name)
+
+
 def _ask(registry: list, session, study):
+    _load_provider_modules()
     for provider in registry:
         result = provider(session, study)
         if result is not None:
@@ -249,6 +265,11 @@ def _ask(registry: list, session, study):
 
 
 NO_PANEL = "no expert-panel answers are in the database yet; pass --{option} FILE.csv (or upload a CSV on the Reports page)"
+
+
+def study_scale(session, study) -> Scale | None:
+    """The scale of the study's own questionnaire, so table legends match the form exactly."""
+    return _ask(_SCALES, session, study)
 
 
 def study_ratings(session, study) -> list[Rating]:

@@ -10,7 +10,7 @@ from .. import aggregation, consistency, plots, reliability, reports, tabular
 from ..access import Principal
 from ..errors import UserError
 from ..reportinputs import (
-    PanelFigures, load_determinants, load_mapping, load_ratings, parse_scale, study_determinants, study_panel_figures, study_ratings,
+    PanelFigures, load_determinants, load_mapping, load_ratings, parse_scale, study_determinants, study_panel_figures, study_ratings, study_scale,
 )
 from . import Context
 
@@ -41,13 +41,16 @@ def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _ratings(ctx: Context, scale):
+def _ratings(ctx: Context):
+    """(ratings, outcomes, scale): from --ratings, or from the study's panel with its own scale."""
     if ctx.args.ratings:
-        return load_ratings(Path(ctx.args.ratings), scale), {}
+        scale = parse_scale(ctx.args.scale)
+        return load_ratings(Path(ctx.args.ratings), scale), {}, scale
     with ctx.store.read() as session:
         study = ctx.study(session)
         ratings = study_ratings(session, study)
-        return ratings, reports.study_outcomes(session, study, CLI_PRINCIPAL)
+        scale = parse_scale(ctx.args.scale) if ctx.args.scale else (study_scale(session, study) or parse_scale(None))
+        return ratings, reports.study_outcomes(session, study, CLI_PRINCIPAL), scale
 
 
 def _outcomes_if_db(ctx: Context) -> dict:
@@ -63,8 +66,7 @@ def _outcomes_if_db(ctx: Context) -> dict:
 
 def build_table2(ctx: Context) -> aggregation.Table2:
     a = ctx.args
-    scale = parse_scale(a.scale)
-    ratings, outcomes = _ratings(ctx, scale)
+    ratings, outcomes, scale = _ratings(ctx)
     outcomes = outcomes or _outcomes_if_db(ctx)
     return aggregation.table2(ratings, scale, outcome_by_case=outcomes, rounding=a.rounding, average=a.average,
                               quartile_method=a.quartiles, decimals=a.decimals)
@@ -140,8 +142,7 @@ def cmd_mapping_export(ctx: Context):
 def cmd_reliability(ctx: Context):
     fmt = _format(ctx)
     a = ctx.args
-    scale = parse_scale(a.scale)
-    ratings, _ = _ratings(ctx, scale)
+    ratings, _, scale = _ratings(ctx)
     rep = reliability.reliability(ratings, scale, metrics=a.metric or ("ordinal", "interval"), replicates=a.bootstrap, seed=a.seed,
                                   top=a.top, iqr_threshold=a.iqr, quartile_method=a.quartiles)
     if fmt == "json":
