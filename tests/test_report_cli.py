@@ -35,7 +35,7 @@ def test_table2_text_formats(cli, fmt, marker):
 
 def test_table2_binary_formats_need_output(cli, tmp_path):
     result = cli("report", "table2", "--ratings", RATINGS, "--format", "xlsx")
-    assert result.code == 2 and "error: xlsx output is binary: pass --output PATH" in result.err
+    assert result.code == 2 and "error: xlsx output is binary: pass --output FILE" in result.err
     for fmt in ("xlsx", "docx"):
         path = tmp_path / f"t2.{fmt}"
         assert cli("report", "table2", "--ratings", RATINGS, "--format", fmt, "--output", str(path)).code == 0

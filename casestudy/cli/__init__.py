@@ -48,6 +48,19 @@ class Context:
     def emit(self, data: Any, columns: Sequence[str] | None = None) -> None:
         emit(data, self.format, columns)
 
+    def write(self, data: str | bytes, what: str = "this format") -> None:
+        """Write a rendered result to --output, or text to stdout; binary results need --output."""
+        from .. import tabular
+
+        output = getattr(self.args, "output", None)
+        if output:
+            path = tabular.write(output, data)
+            sys.stderr.write(f"wrote {path}\n")
+            return
+        if isinstance(data, bytes):
+            raise UserError(f"{what} is binary: pass --output FILE")
+        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+
 
 def add_format_option(parser: argparse.ArgumentParser, choices: Sequence[str] = DATA_FORMATS) -> None:
     parser.add_argument("--format", choices=list(choices), default=None, help="output format")

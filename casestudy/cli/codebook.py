@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 
-from .. import codebook as cb, codebook_io as cio, tabular
+from .. import codebook as cb, codebook_io as cio
 from ..errors import UserError
 from . import Context, add_format_option
 
@@ -50,11 +49,7 @@ def cmd_export(ctx: Context):
         raise UserError("XLSX is a binary format: give --output FILE.xlsx")
     with ctx.store.write("cli") as session:
         data = cio.export(session, ctx.study(session), fmt)
-    if ctx.args.output:
-        path = tabular.write(ctx.args.output, data)
-        print(f"wrote {path}", file=sys.stderr)
-    else:
-        sys.stdout.write(data.decode("utf-8") if isinstance(data, bytes) else data)
+    ctx.write(data if fmt == "xlsx" or isinstance(data, str) else data.decode("utf-8"), "XLSX")
 
 
 def cmd_show(ctx: Context):

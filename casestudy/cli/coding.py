@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from .. import codebook, coding, interviews, study as studies, tabular
+from .. import codebook, coding, interviews, study as studies
 from ..errors import UserError
 from . import Context, add_format_option
 from .output import plain
 
 
 def _output(ctx: Context, data: str | bytes, default_name: str) -> None:
-    """Write ``data`` to --output, or text to stdout; binary formats need --output."""
-    target = getattr(ctx.args, "output", None)
-    if target:
-        tabular.write(target, data)
-        print(f"wrote {target}", file=sys.stderr)
-        return
-    if isinstance(data, bytes):
-        raise UserError(f"this format is binary: pass --output FILE (e.g. --output {default_name})")
-    sys.stdout.write(data)
+    ctx.write(data, f"this format (e.g. --output {default_name})")
 
 
 def _filter(session, study, args) -> coding.SegmentFilter:

@@ -27,14 +27,7 @@ def _format(ctx: Context, allowed=reports.EXPORT_FORMATS) -> str:
 
 
 def _write(ctx: Context, data: str | bytes, fmt: str) -> None:
-    output = getattr(ctx.args, "output", None)
-    if isinstance(data, bytes) and not output:
-        raise UserError(f"{fmt} output is binary: pass --output PATH")
-    if output:
-        path = tabular.write(output, data)
-        sys.stderr.write(f"wrote {path}\n")
-    else:
-        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+    ctx.write(data, f"{fmt} output")
 
 
 def _json(data) -> str:
@@ -207,7 +200,7 @@ def cmd_plot(ctx: Context):
     a = ctx.args
     fmt = a.format or "html"
     if fmt in ("png", "svg") and not a.output:
-        raise UserError(f"{fmt} output is binary: pass --output PATH")
+        raise UserError(f"{fmt} output is binary: pass --output FILE")
     if a.kind == "ranking":
         fig = plots.ranking_chart(build_rankings(ctx))
     else:

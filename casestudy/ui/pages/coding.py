@@ -7,7 +7,6 @@ import streamlit as st
 
 from ... import codebook, coding, interviews, study as studies
 from ...highlight import Mark
-from ...models import Coding
 from ..codebook_panel import show_code_definition
 from ..components.span_selector import span_selector
 from ..navigation import PageSpec
