@@ -2,3 +2,4 @@
 
 from .base import Base, utcnow  # noqa: F401
 from .core import *  # noqa: F401,F403
+from .membercheck import *  # noqa: F401,F403
