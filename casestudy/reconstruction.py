@@ -263,7 +263,7 @@ def draft_changed(session: Session, case: Case) -> bool:
 
 
 # --- word-level diff ------------------------------------------------------------------
-TOKEN_RE = re.compile(r"\s+|[^\s]+")
+TOKEN_RE = re.compile(r"\s+|\[\[[^\[\]\n]*\]\]|\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
 def diff_ops(old: str, new: str) -> list[tuple[str, str]]:

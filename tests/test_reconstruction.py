@@ -64,9 +64,9 @@ def test_draft_save_refuses_stale_version(case_setup):
 
 def test_word_diff_marks_insertions_and_deletions():
     ops = recon.diff_ops("The team was small and cohesive.", "The team was large and cohesive, at first.")
-    assert recon.diff_plain(ops) == "The team was [-small-]{+large+} and [-cohesive.-]{+cohesive, at first.+}"
-    html = recon.diff_html(recon.diff_ops("a <b> c", "a <i> c"))
-    assert "<del" in html and "<ins" in html and "&lt;b&gt;" in html and "<b>" not in html
+    assert recon.diff_plain(ops) == "The team was [-small-]{+large+} and cohesive{+, at first+}."
+    html = recon.diff_html(recon.diff_ops("a <b> c", "a <i> <script> c"))
+    assert "<del" in html and "<ins" in html and "&lt;script&gt;" in html and "<script>" not in html
 
 
 def test_diff_versions_counts_words(case_setup):
