@@ -19,6 +19,7 @@ Rules enforced here (not in the pages):
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 from dataclasses import dataclass, field
 
@@ -299,6 +300,23 @@ def _settle_agreement(session: Session, case: Case, round_: MemberCheckRound) ->
     audit.record(session, "reconstruction_version", "agreed", entity_id=version.id, study_id=case.study_id,
                  case=case.public_label, number=version.number, content_hash=version.content_hash, round=round_.number)
     return True
+
+
+def printable_review(view: ReviewView) -> str:
+    """A self-contained HTML copy of a respondent's reviewed version with their own answers."""
+    esc = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(view.case)}, version {view.version}</title></head>",
+             "<body style='font-family:serif;max-width:42em;margin:2em auto'>",
+             f"<h1>{esc(view.case)}: reconstruction, version {view.version}</h1>",
+             f"<p><em>Fingerprint {esc(view.content_hash[:12])}. Your answer: {esc(DECISION_LABELS.get(view.decision, view.decision))}"
+             + (f", sent {view.submitted_at:%Y-%m-%d %H:%M} UTC" if view.submitted_at else "") + ".</em></p>"]
+    for index, paragraph in enumerate(view.paragraphs):
+        parts.append(f"<p><strong>[{index + 1}]</strong> {esc(paragraph.lstrip('#').strip())}</p>")
+        if view.comments.get(index):
+            parts.append(f"<blockquote>Your comment: {esc(view.comments[index])}</blockquote>")
+    if view.general_comment:
+        parts.append(f"<p><strong>Your general comment:</strong> {esc(view.general_comment)}</p>")
+    return "".join(parts) + "</body></html>"
 
 
 # --- the researcher's side ------------------------------------------------------------
@@ -660,7 +678,7 @@ def history_docx(session: Session, case: Case) -> bytes:
 
 __all__ = [
     "CHANNELS", "CaseState", "ReviewView", "SendResult", "agreed_version", "case_state", "dashboard", "history",
-    "history_docx", "history_markdown", "mark_processed", "parse_comments", "record_offline_response",
+    "history_docx", "history_markdown", "mark_processed", "parse_comments", "printable_review", "record_offline_response",
     "require_agreed_version", "review_for", "save_comment", "save_general_comment", "send_to_member_check",
     "status_all", "submit_decision", "version_docx",
 ]

@@ -390,6 +390,14 @@ def parse_determinant(text: str) -> dict:
     return {"label": parts[0], "polarity": parts[1], "code_ref": code_ref}
 
 
+def parse_component_outcome(text: str) -> dict:
+    """'PH=mixed' -> {"component": "PH", "outcome_class": "mixed"}."""
+    component, sep, outcome = text.partition("=")
+    if not sep:
+        raise UserError(f"invalid component outcome {text!r}; write COMPONENT=OUTCOME, e.g. PH=mixed")
+    return {"component": component.strip(), "outcome_class": outcome.strip()}
+
+
 def table1_rows(session: Session, study: Study) -> list[dict]:
     """Provider for the reports stage: one row per case for Table 1 (public labels only).
 

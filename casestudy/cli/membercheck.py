@@ -77,13 +77,6 @@ def cmd_references(ctx: Context):
         )
 
 
-def _component_outcome(text: str) -> dict:
-    component, sep, outcome = text.partition("=")
-    if not sep:
-        raise UserError(f"invalid component outcome {text!r}; write COMPONENT=OUTCOME, e.g. PH=mixed")
-    return {"component": component.strip(), "outcome_class": outcome.strip()}
-
-
 def cmd_summary_set(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
@@ -91,7 +84,7 @@ def cmd_summary_set(ctx: Context):
         recon.save_case_summary(
             session, case, a.programme or studies.programme_text(case), a.outcome, a.descriptors or "",
             [recon.parse_determinant(d) for d in a.determinant or []],
-            [_component_outcome(c) for c in a.component_outcome or []],
+            [recon.parse_component_outcome(c) for c in a.component_outcome or []],
         )
         print(f"saved the case summary of {case.public_label}")
 
