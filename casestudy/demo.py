@@ -22,7 +22,9 @@ from .study import ComponentSpec
 DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 
 # Each extension is "module:function"; the function takes (session, study) and adds its stage.
-DEMO_EXTENSIONS: list[str] = []
+DEMO_EXTENSIONS: list[str] = [
+    "casestudy.membercheck_demo:load_demo_membercheck",
+]
 
 DEMO_CODERS = [("coder1", "Noor Coder"), ("coder2", "Jesse Coder")]
 DEMO_CODER_PASSWORD = "demo-coder-2026"
