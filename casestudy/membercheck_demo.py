@@ -1,7 +1,8 @@
 """Demo reconstructions and member checks for the seven demo cases.
 
 The narratives are written for this demo from the case facts (programme, outcome, determinants);
-names and organisations are the invented ones of ``casestudy.demo``. Each case gets two or three
+names are the invented ones of ``casestudy.demo``; organisation names never appear in a narrative
+(respondents read it, and organisations are internal). Each case gets two or three
 versions; six cases end agreed, Case G still waits for its principal therapist.
 """
 
@@ -19,7 +20,7 @@ from .models import Study
 class Revision:
     """One member-check round that ended with requested changes, and the next version."""
 
-    comments: tuple[tuple[str, int, str], ...]  # (role, paragraph index, comment)
+    comments: tuple[tuple[str, str, str], ...]  # (role, words in the paragraph commented on, comment)
     edits: tuple[tuple[str, str], ...]  # (old text, new text) applied to the previous version
     note: str
     how: str
@@ -41,9 +42,9 @@ class DemoNarrative:
 NARRATIVES = (
     DemoNarrative(
         "Case A",
-        """# How the MBT day programme at Zorggroep Veldhoven-Oost began and ended
+        """# How the MBT day programme began and ended
 
-The idea of a mentalization-based day programme came from a small group of psychologists in the cure division of Zorggroep Veldhoven-Oost. The nursing staff who would run the groups worked in the care division, which had its own manager, its own budget and its own ideas about what patients with a borderline personality disorder need. From the first planning meeting the programme therefore sat on the border between two parts of the organisation that rarely worked together.
+The idea of a mentalization-based day programme came from a small group of psychologists in the cure division of the institution. The nursing staff who would run the groups worked in the care division, which had its own manager, its own budget and its own ideas about what patients with a borderline personality disorder need. From the first planning meeting the programme therefore sat on the border between two parts of the organisation that rarely worked together.
 
 Marleen Verhoef, the manager who became formally responsible, describes a start with goodwill but without a sponsor higher up. The board approved the plan but did not follow it. When the two partial hospitalisation groups were full after some months, the costs turned out higher than planned and nobody above the unit felt obliged to defend them.
 
@@ -52,6 +53,10 @@ Inside the unit the tone hardened quickly. Thijs Brandsma, the principal therapi
 The nurses in particular said they felt incompetent. They had followed the basic training, but the group sessions with very unstable patients asked more of them than the course had prepared them for. Supervision was irregular, and several nurses asked to be moved back to their old ward.
 
 Between management and team the distance grew. Decisions about staffing and waiting lists were taken without the therapists, and the therapists in turn stopped reporting problems upward. Sick leave went up and in the second year almost half of the team left.
+
+Looking back, the manager thinks the programme was started with too much confidence in the model itself and too little attention to the people who had to carry it. The psychologists had visited a well-known MBT centre and returned convinced that the method would sell itself. Nobody drew up a plan for what the nurses needed, how the two divisions would share costs, or who would settle disagreements. The principal therapist adds that the team never had a moment to agree on its own way of working before the first patients arrived.
+
+Patients noticed the unrest. Some of them played team members off against each other, which MBT warns about, and each incident fed the discussion about who was to blame. A plan to bring in an external supervisor for the whole team was discussed twice but never carried out, because the divisions could not agree on who would pay for it.
 
 In the end the programme was stopped. Both respondents agree that the costs and the burden on staff made continuing impossible, and both point to the lack of support in the organisation and the fights within the team as the main reasons it never became stable.
 """,
@@ -64,8 +69,8 @@ In the end the programme was stopped. Both respondents agree that the costs and 
          ("Split between management and team", "barrier", "organization/management-team relation")),
         (
             Revision(
-                comments=(("manager", 1, "The board did approve extra money for training in the first year; it was the running costs nobody defended."),
-                          ("therapist", 4, "It was not almost half of the team: four of the eleven people left, which felt like half.")),
+                comments=(("manager", "The board approved the plan", "The board did approve extra money for training in the first year; it was the running costs nobody defended."),
+                          ("therapist", "almost half of the team left", "It was not almost half of the team: four of the eleven people left, which felt like half.")),
                 edits=(("The board approved the plan but did not follow it.",
                         "The board approved the plan and paid for the first training year, but did not follow the programme after that."),
                        ("in the second year almost half of the team left", "in the second year four of the eleven team members left")),
@@ -77,9 +82,9 @@ In the end the programme was stopped. Both respondents agree that the costs and 
     ),
     DemoNarrative(
         "Case B",
-        """# A lighter day programme that grew step by step at GGZ Rivierenland-Noord
+        """# A lighter day programme that grew step by step
 
-At GGZ Rivierenland-Noord the plan for MBT was discussed widely before anything started. Ans Kuipers, the manager, made sure that the medical director, the heads of the outpatient teams and the staff psychiatrists all had a say. Because the experts of the whole organisation had been involved, the programme was seen as a shared project and not as the hobby of one department.
+In this institution the plan for MBT was discussed widely before anything started. Ans Kuipers, the manager, made sure that the medical director, the heads of the outpatient teams and the staff psychiatrists all had a say. Because the experts of the whole organisation had been involved, the programme was seen as a shared project and not as the hobby of one department.
 
 The team chose a lower dose of partial hospitalisation than the model describes: three days a week in one group, next to one intensive outpatient group. According to Ruben de Wit, the principal therapist, this was a deliberate choice. The team wanted to learn the method with patients it could handle and to build up from there.
 
@@ -88,6 +93,10 @@ Leadership was active and visible. The manager joined the monthly evaluation, as
 The team itself is described as strong. Its members had different temperaments, a calm psychiatrist, an outspoken creative therapist, two nurses with long ward experience, and they valued those differences instead of fighting over them. There was enough money for the full training and for supervision, so nobody had to improvise.
 
 Over the years the programme moved closer to the model. Adherence improved, and the team dared to admit patients with more severe problems than in the first year. Drop-out stayed low and the burden on the team remained acceptable, even with the heavier caseload.
+
+Money was not the only resource that mattered. The institution gave the team time: time for weekly intervision, for a yearly study day and for visits to other MBT programmes. The manager protected that time when the waiting list grew, even though filling the groups faster would have looked better on paper. The principal therapist believes that this is why nobody in the team burned out during the first two years.
+
+Problems did occur. In the second year two experienced nurses retired within a few months, and for a while the outpatient group ran with a temporary co-therapist. The team handled this by slowing down the intake rather than lowering its standards, a decision both respondents still defend.
 
 Both respondents call the implementation a success, and both warn that it depended on people: the support of the organisation and the quality of the team made the slow, careful route possible.
 """,
@@ -99,7 +108,7 @@ Both respondents call the implementation a success, and both warn that it depend
          ("Gradual development towards adherence and more severe patients", "facilitator", "team/adherence")),
         (
             Revision(
-                comments=(("therapist", 3, "Please do not describe my colleagues' temperaments; they may recognise themselves. Say that the team was varied."),),
+                comments=(("therapist", "different temperaments", "Please do not describe my colleagues' temperaments; they may recognise themselves. Say that the team was varied."),),
                 edits=(("Its members had different temperaments, a calm psychiatrist, an outspoken creative therapist, two nurses with long ward experience, and they valued those differences instead of fighting over them.",
                         "Its members differed in background and temperament, and they valued those differences instead of fighting over them."),),
                 note="Descriptions of individual team members removed at the therapist's request",
@@ -107,7 +116,7 @@ Both respondents call the implementation a success, and both warn that it depend
                 general=(("manager", "Recognisable and fair. I agree apart from what Ruben may add."),),
             ),
             Revision(
-                comments=(("manager", 1, "Add that the three-day dose was agreed with the national MBT trainers."),),
+                comments=(("manager", "deliberate choice", "Add that the three-day dose was agreed with the national MBT trainers."),),
                 edits=(("this was a deliberate choice.", "this was a deliberate choice, discussed beforehand with the MBT trainers."),),
                 note="Added that the lower dose was agreed with the trainers",
                 how="Added half a sentence to paragraph 2",
@@ -117,9 +126,9 @@ Both respondents call the implementation a success, and both warn that it depend
     ),
     DemoNarrative(
         "Case C",
-        """# The MBT day programme at Stichting De Lindenhof
+        """# A day programme decided from above
 
-The decision to start an MBT day programme at Stichting De Lindenhof was taken by the board and the division management. Gerard Smulders, then manager of the unit, received the assignment together with a budget and a starting date. The existing team heard about it when the plan was already fixed.
+The decision to start an MBT day programme in this foundation was taken by the board and the division management. Gerard Smulders, then manager of the unit, received the assignment together with a budget and a starting date. The existing team heard about it when the plan was already fixed.
 
 That team was not eager. Before the programme started there had already been years of friction between the psychiatric nurses and the psychotherapists, and a reorganisation was in the air. Femke van der Laan, the principal therapist, says that part of the team saw MBT as one more thing imposed from above.
 
@@ -128,6 +137,10 @@ Training did not reach everyone equally. Some team members followed the full cou
 Soon the unit spoke of a team on the model and a team off the model. The first group tried to work by the manual; the second kept to familiar routines. The line ran partly along the disciplines, so that disagreements about treatment also became disagreements between professions.
 
 Halfway through the second year a reorganisation moved the two managers who had supported the programme to other positions. Their successors had no particular bond with MBT. The relation between management and team turned hostile: the team felt abandoned, and management saw a team that did not deliver.
+
+The principal therapist tried to bridge the gap. She organised joint case discussions and asked the trainers for an extra day of training for the staff who had missed the course. A few colleagues came along, but the divide remained. She describes the atmosphere in the second year as tired and suspicious: every proposal was read as a move in the conflict rather than as an attempt to improve the care.
+
+Patients were caught in the middle. Depending on who was on duty they met a different approach, and several of them complained that the rules changed from day to day. The manager says that he saw this happening but no longer had the backing to intervene firmly, because his own position was uncertain during the reorganisation.
 
 The price was high. Sick leave rose, experienced staff left, and the programme ran at a growing financial loss. It was stopped. Both respondents conclude that a programme introduced from the top, in a team that was already divided, had little chance.
 """,
@@ -142,8 +155,8 @@ The price was high. Sick leave rose, experienced staff left, and the programme r
          ("Hostility between management and team", "barrier", "organization/management-team relation")),
         (
             Revision(
-                comments=(("manager", 0, "The board took the decision, but I did ask for the programme myself. Please say so."),
-                          ("therapist", 4, "The team did not only feel abandoned; we were also angry. I think that should be in it.")),
+                comments=(("manager", "received the assignment", "The board took the decision, but I did ask for the programme myself. Please say so."),
+                          ("therapist", "the team felt abandoned", "The team did not only feel abandoned; we were also angry. I think that should be in it.")),
                 edits=(("received the assignment together with a budget and a starting date.",
                         "had asked for the programme himself and received it as an assignment, with a budget and a starting date."),
                        ("the team felt abandoned, and", "the team felt abandoned and angry, and")),
@@ -156,15 +169,19 @@ The price was high. Sick leave rose, experienced staff left, and the programme r
     ),
     DemoNarrative(
         "Case D",
-        """# Psychiatrisch Centrum Hoogland and its MBT programme
+        """# A programme chosen by a few
 
-At Psychiatrisch Centrum Hoogland the choice for MBT was made by a small circle: the medical manager, one psychiatrist and an external adviser. Hans Oudshoorn, who became the responsible manager, admits that the wider staff was informed rather than consulted. The programme started with two partial hospitalisation groups.
+In this psychiatric centre the choice for MBT was made by a small circle: the medical manager, one psychiatrist and an external adviser. Hans Oudshoorn, who became the responsible manager, admits that the wider staff was informed rather than consulted. The programme started with two partial hospitalisation groups.
 
 The team was put together quickly. Several members were placed in the programme because their previous ward was closing, not because they had asked for it or had experience with this group of patients. Lieke Jansma, the principal therapist, recalls that interest and competence varied widely from the first week.
 
 Within the institution the team soon stood apart. Other departments knew little of the programme, referred few patients and sometimes spoke about it with suspicion. The day programme had its own building at the edge of the grounds, which made the isolation visible.
 
-Too few patients came in. The groups were rarely full, which put pressure on the budget and on the therapists, who felt they had to prove their worth. Patients who did come sometimes left disappointed, because the groups were small and the staff changed often.
+Too few patients came in. The intake criteria had been copied from the manual without asking whether the region had enough patients who met them, and the referrers who did send patients were seldom told what happened next. The groups were rarely full, which put pressure on the budget and on the therapists, who felt they had to prove their worth. Patients who did come sometimes left disappointed, because the groups were small and the staff changed often.
+
+The principal therapist did her best to hold the group together. She organised extra supervision with an external MBT trainer and tried to give the less experienced colleagues a clear place in the programme. Those efforts helped for a while, but every time someone left, the work of building a shared way of working had to start again. The manager acknowledges that he underestimated how much a new team needs a stable core of people who chose to be there.
+
+Attempts to raise the number of referrals came late. Information meetings for other departments were held only in the second year, when the programme already had a reputation for being half empty.
 
 Between management and team the relation deteriorated. The team blamed management for the lack of referrals and for the staffing; management pointed at the team's results. Within the team, too, a split appeared between those who wanted to persist and those who were looking for a way out.
 
@@ -179,14 +196,14 @@ At the time of the interviews the programme had been stopped. Both respondents m
          ("Split within the team", "barrier", "team/conflict")),
         (
             Revision(
-                comments=(("therapist", 2, "The building was not at the edge of the grounds but in the old nurses' home; the point is the same."),),
+                comments=(("therapist", "edge of the grounds", "The building was not at the edge of the grounds but in the old nurses' home; the point is the same."),),
                 edits=(("had its own building at the edge of the grounds", "was housed in a separate building away from the other wards"),),
                 note="Location described more generally",
                 how="Replaced the location with a neutral description",
                 general=(("manager", "Correct as far as I am concerned."),),
             ),
             Revision(
-                comments=(("manager", 5, "Please add that we tried a rescue plan for half a year before stopping."),),
+                comments=(("manager", "At the time of the interviews", "Please add that we tried a rescue plan for half a year before stopping."),),
                 edits=(("At the time of the interviews the programme had been stopped.",
                         "At the time of the interviews the programme had been stopped, after a rescue plan of about six months had not turned the tide."),),
                 note="Rescue plan before closure added",
@@ -198,17 +215,23 @@ At the time of the interviews the programme had been stopped. Both respondents m
     ),
     DemoNarrative(
         "Case E",
-        """# MBT at Het Baken Zorg: a day programme that survives and an outpatient group that never started
+        """# A day programme that survives and an outpatient group that never started
 
-Het Baken Zorg presents itself as an institution for patients other services find hard to help. When Petra Wolters, the manager, proposed MBT, the board saw it as a natural fit with that mission, and support across the organisation was broad from the start.
+The institution presents itself as a place for patients other services find hard to help. When Petra Wolters, the manager, proposed MBT, the board saw it as a natural fit with that mission, and support across the organisation was broad from the start.
 
 Two partial hospitalisation groups opened first; an intensive outpatient group was planned for the following year. The programme also took part in a randomised trial. Sander Mulder, the principal therapist, says that the trial gave the team a reason to keep going in difficult months: there was an outside commitment and a research team asking for data.
 
 The first line of management was directly involved. The manager knew the patients by name, attended team days and negotiated with the finance department herself. Together with the principal therapist she formed a strong pair: one handled the organisation, the other the content, and they consulted each other daily.
 
+Patients were positive about the programme. The manager mentions evaluations in which they valued the predictability of the groups and the way staff took their crises seriously without taking over.
+
 The weak spot was the embedding in the rest of the institution. The programme was known and liked, but referral routes from other departments were never arranged. Intake staff elsewhere did not think of MBT, and the groups depended on a few enthusiastic colleagues for their patients.
 
 The day groups are still running, but they do not cover their costs and each year the budget has to be defended again. The outpatient group never opened: there were not enough referrals to fill it.
+
+The team itself is stable. Most of the staff who started are still there, and the training was completed by everyone. Supervision is organised with a neighbouring institution, which also offers a way to compare results. The principal therapist values the atmosphere in the team and thinks it is one of the reasons the programme survived its lean years.
+
+Finance remains a recurring topic in every conversation with the board. The manager has tried to have the programme recognised as a specialist function for the whole region, which would bring in patients from outside the institution, but by the time of the interviews no decision had been taken.
 
 Both respondents call the result mixed. What was built is good and has support, but without a steady flow of patients the programme remains vulnerable.
 """,
@@ -220,8 +243,8 @@ Both respondents call the result mixed. What was built is good and has support, 
          ("Strong co-leadership", "facilitator", "team/leadership")),
         (
             Revision(
-                comments=(("manager", 2, "'Consulted each other daily' is too strong; it was several times a week."),
-                          ("therapist", 4, "Add that the team itself also tried to set up referral routes, without success.")),
+                comments=(("manager", "consulted each other daily", "'Consulted each other daily' is too strong; it was several times a week."),
+                          ("therapist", "The outpatient group never opened", "Add that the team itself also tried to set up referral routes, without success.")),
                 edits=(("and they consulted each other daily.", "and they consulted each other several times a week."),
                        ("The outpatient group never opened: there were not enough referrals to fill it.",
                         "The outpatient group never opened: there were not enough referrals to fill it, although the team itself visited other departments to explain the programme.")),
@@ -233,9 +256,11 @@ Both respondents call the result mixed. What was built is good and has support, 
     ),
     DemoNarrative(
         "Case F",
-        """# The second MBT unit of GGZ Rivierenland-Noord
+        """# A second MBT unit that grew quickly
 
-This unit belongs to the same institution as the other Rivierenland-Noord programme but started separately, in another town. From the beginning the board and the regional director stood behind it, and Karin Bosman, the manager, says that this support never faded, also when the first year brought setbacks.
+This unit belongs to an institution that runs a second MBT programme elsewhere, but it started separately, in another town. From the beginning the board and the regional director stood behind it, and Karin Bosman, the manager, says that this support never faded, also when the first year brought setbacks.
+
+The start was not without trouble. In the first months two patients were admitted to hospital after serious self-harm, and a local newspaper asked questions. The board did not step back; the regional director visited the unit and repeated publicly that the programme had its support.
 
 The institution had set itself the aim of reaching patients who had been turned away elsewhere: young adults with many admissions, self-harm and broken treatment histories. MBT was chosen because it promised to work with exactly that group. For the board, the unit was a way to make that promise real.
 
@@ -244,6 +269,10 @@ Not everyone in the wider organisation was enthusiastic. Some colleagues in neig
 Leadership was firm and consistent. The manager and Daan Hendriks, the principal therapist, agreed early on what the programme would and would not do, and they held to it when pressure came to admit patients who did not fit or to shorten the treatment.
 
 The team was small and close. Its members had been selected on their abilities and their motivation to work with this group, not on availability. New colleagues were chosen by the team itself after a day of joining the groups.
+
+The team also kept a close eye on its own functioning. Every week part of the team meeting was reserved for how the staff were doing, and tensions were put on the table early. The principal therapist says that this made it possible to keep a mentalizing attitude towards each other, even in periods with many crises among patients.
+
+Training was completed before the first patients arrived, and supervision by an experienced MBT trainer continued throughout the first two years. When the unit grew, the new colleagues followed the same course before starting in the groups.
 
 The unit expanded quickly to two partial hospitalisation groups. The aim of treating difficult patients was met, incidents and drop-out stayed rare, and the outcome measurements were good. Both respondents describe it as a success.
 """,
@@ -256,7 +285,7 @@ The unit expanded quickly to two partial hospitalisation groups. The aim of trea
          ("Staff recruited on capacities and motivation", "facilitator", "therapist/selection")),
         (
             Revision(
-                comments=(("therapist", 4, "New colleagues were chosen by the team together with the manager, not by the team alone."),),
+                comments=(("therapist", "New colleagues were chosen by the team itself", "New colleagues were chosen by the team together with the manager, not by the team alone."),),
                 edits=(("New colleagues were chosen by the team itself after a day of joining the groups.",
                         "New colleagues were chosen by the team and the manager together, after a day of joining the groups."),),
                 note="Selection of new colleagues corrected",
@@ -268,9 +297,9 @@ The unit expanded quickly to two partial hospitalisation groups. The aim of trea
     ),
     DemoNarrative(
         "Case G",
-        """# Starting MBT in a hurry at Centrum Duinzicht
+        """# Starting MBT in a hurry
 
-Centrum Duinzicht started its MBT programme within a few months of the decision. Willem Post, the manager, explains that a funding opportunity would otherwise have been lost. There was no implementation plan: two partial hospitalisation groups and two intensive outpatient groups opened almost at once.
+The centre started its MBT programme within a few months of the decision. Willem Post, the manager, explains that a funding opportunity would otherwise have been lost. There was no implementation plan: two partial hospitalisation groups and two intensive outpatient groups opened almost at once.
 
 The trainers who taught the team the method also gave advice on the organisation of the programme. At times their advice and the manager's decisions pointed in different directions, and for a while it was unclear who had the final say. Iris Schouten, the principal therapist, remembers team members asking her whom to follow.
 
@@ -278,7 +307,13 @@ The day groups admitted patients with serious self-harm, and crises followed eac
 
 Under that pressure the team found it hard to keep the reflective, curious stance that MBT asks for. Sessions turned into crisis management, and gradually the team drifted away from the model. Most team members had little experience with this patient group, which made it harder to see what was happening.
 
+The principal therapist tried to restore the focus by introducing short reflective meetings after each crisis. They helped when they took place, but on busy days they were the first thing to be dropped. The manager, for his part, recognises that he expected the trainers to solve organisational questions that were his to settle, and that this added to the confusion about roles.
+
+In the second year the trainers and the manager sat down and agreed on a division of tasks, and from then on the roles were clearer. By that time, however, the habits of the day groups had formed, and changing them proved slow.
+
 The burden on the team became heavy. Drop-out in the day groups was high, incidents were frequent and several formal complaints were filed. The outpatient groups, with a lower dose and more stable patients, did well and are valued by patients and staff.
+
+Both respondents stress that the team worked extremely hard and that the problems should not be read as a lack of commitment. Several team members followed extra training on their own initiative, and the outpatient groups show what the same people could do under calmer conditions.
 
 Both respondents therefore give a split verdict: positive for the outpatient groups, mixed for the day programme, and both attribute the difference largely to the hurried start.
 """,
@@ -291,8 +326,8 @@ Both respondents therefore give a split verdict: positive for the outpatient gro
          ("Lack of experience", "barrier", "therapist/experience")),
         (
             Revision(
-                comments=(("therapist", 2, "We did have a crisis protocol on paper from the general ward, it just did not fit MBT."),
-                          ("manager", 0, "The funding was for the first year only; that explains the haste better.")),
+                comments=(("therapist", "no agreed protocol", "We did have a crisis protocol on paper from the general ward, it just did not fit MBT."),
+                          ("manager", "funding opportunity", "The funding was for the first year only; that explains the haste better.")),
                 edits=(("a funding opportunity would otherwise have been lost.", "a one-year funding opportunity would otherwise have been lost."),
                        ("The team had no agreed protocol for acute situations,",
                         "The team had no crisis protocol that fitted MBT, only the general ward's procedure,")),
@@ -333,7 +368,9 @@ def load_demo_membercheck(session: Session, study: Study) -> None:
             asked = {role for role, _, _ in revision.comments}
             general = dict(revision.general)
             for role, respondent in by_role.items():
-                mine = {index: comment for r, index, comment in revision.comments if r == role}
+                parts = recon.paragraphs(text)
+                mine = {next(i for i, p in enumerate(parts) if anchor in p): comment
+                        for r, anchor, comment in revision.comments if r == role}
                 decision = "changes_needed" if role in asked else "agree"
                 if role in revision.offline:
                     mc.record_offline_response(session, case, respondent, decision, general.get(role, ""), {i + 1: c for i, c in mine.items()})
