@@ -152,6 +152,7 @@ def _member_check(principal, label: str) -> None:
             with user_errors("send"), store().write(principal.actor) as session:
                 result = mc.send_to_member_check(session, _case(session, label), principal.actor, base_url=base)
                 st.session_state[LINKS_KEY] = result.links
+            if LINKS_KEY in st.session_state:  # rerun after the commit, never inside the transaction
                 st.rerun()
 
     st.subheader("Comments")
@@ -165,8 +166,11 @@ def _member_check(principal, label: str) -> None:
             if principal.can_edit:
                 how = st.text_input("How was it processed?", key=f"how_{comment['id']}")
                 if st.button("Mark processed", key=f"processed_{comment['id']}"):
+                    done = False
                     with user_errors("process"), store().write(principal.actor) as session:
                         mc.mark_processed(session, _case(session, label), comment["id"], how, principal.actor)
+                        done = True
+                    if done:
                         st.rerun()
     done = [c for c in board["comments"] if c["processed"]]
     if done:

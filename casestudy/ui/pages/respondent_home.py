@@ -89,9 +89,12 @@ def _render_open(principal, view: mc.ReviewView) -> None:
     st.warning(f"You chose **{CHOICES[pending]}**. After confirming you cannot change your answer for this version.")
     left, right = st.columns(2)
     if left.button("Confirm", key="review_confirm", type="primary"):
+        done = False
         with user_errors("review submit"), store().write(principal.actor) as session:
             mc.submit_decision(session, principal, pending, view.content_hash)
-            st.session_state.pop(PENDING_KEY, None)
+            done = True
+        st.session_state.pop(PENDING_KEY, None)
+        if done:  # rerun only after the transaction has committed
             st.rerun()
     if right.button("Go back", key="review_cancel"):
         st.session_state.pop(PENDING_KEY, None)
