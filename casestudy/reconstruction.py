@@ -266,11 +266,11 @@ def draft_changed(session: Session, case: Case) -> bool:
 TOKEN_RE = re.compile(r"\s+|\[\[[^\[\]\n]*\]\]|\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
-def diff_ops(old: str, new: str) -> list[tuple[str, str]]:
-    """Word-level diff as (op, text) with op in equal/delete/insert; whitespace kept."""
-    a, b = TOKEN_RE.findall(old or ""), TOKEN_RE.findall(new or "")
+def _word_ops(old: str, new: str) -> list[tuple[str, str]]:
+    a, b = TOKEN_RE.findall(old), TOKEN_RE.findall(new)
     ops: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    # Whitespace is "junk": never an anchor of a match (it is everywhere), but matches extend over it.
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(str.isspace, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             ops.append(("equal", "".join(a[i1:i2])))
         if tag in ("delete", "replace"):
@@ -278,6 +278,36 @@ def diff_ops(old: str, new: str) -> list[tuple[str, str]]:
         if tag in ("insert", "replace"):
             ops.append(("insert", "".join(b[j1:j2])))
     return ops
+
+
+def diff_ops(old: str, new: str) -> list[tuple[str, str]]:
+    """Word-level diff as (op, text) with op in equal/delete/insert; whitespace kept.
+
+    Paragraphs are matched first and words only within changed paragraphs, which keeps the
+    quadratic word matching small on long texts."""
+    a, b = re.split(r"(\n\s*\n)", old or ""), re.split(r"(\n\s*\n)", new or "")
+    ops: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            ops.append(("equal", "".join(a[i1:i2])))
+        elif tag == "delete":
+            ops.append(("delete", "".join(a[i1:i2])))
+        elif tag == "insert":
+            ops.append(("insert", "".join(b[j1:j2])))
+        elif i2 - i1 == j2 - j1:
+            for old_block, new_block in zip(a[i1:i2], b[j1:j2]):
+                ops.extend(_word_ops(old_block, new_block))
+        else:
+            ops.extend(_word_ops("".join(a[i1:i2]), "".join(b[j1:j2])))
+    merged: list[tuple[str, str]] = []
+    for op, text in ops:
+        if not text:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        else:
+            merged.append((op, text))
+    return merged
 
 
 def diff_plain(ops: list[tuple[str, str]]) -> str:

@@ -270,7 +270,7 @@ def test_offline_response_docx_and_history(mc_store):
         markdown = mc.history_markdown(session, case)
         docx_text = "\n".join(p.text for p in Document(io.BytesIO(mc.history_docx(session, case))).paragraphs)
     for needle in ("## Version 1", "## Version 2", "Change note: spring corrected", "## Member-check round 2",
-                   "Paragraph 2: Late spring, not early.", "small {+and cohesive +}[[coding:4]]", "final_text given", "State: agreed"):
+                   "Paragraph 2: Late spring, not early.", "small{+ and cohesive+} [[coding:4]]", "final_text given", "State: agreed"):
         assert needle in markdown
     assert "Member-check round 1" in docx_text and "Late spring" in docx_text
 
