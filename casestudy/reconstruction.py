@@ -462,6 +462,24 @@ def table1_rows(session: Session, study: Study) -> list[dict]:
     return rows
 
 
+def _case_summary_provider(session: Session, study: Study) -> dict[str, list[str]] | None:
+    """For the reports stage: {case label: [determinant labels]}; None while no summary exists."""
+    has_summary = session.scalar(
+        select(func.count()).select_from(CaseSummary).join(Case, Case.id == CaseSummary.case_id).where(Case.study_id == study.id)
+    )
+    if not has_summary:
+        return None
+    return {row["case"]: [d["label"] for d in row["determinants"]] for row in table1_rows(session, study)}
+
+
+try:  # the reports stage (casestudy.reportinputs) asks registered providers for Table 1 determinants
+    from . import reportinputs as _reportinputs
+except ImportError:  # not installed on this branch yet
+    _reportinputs = None
+else:
+    _reportinputs.register_case_summary_provider(_case_summary_provider)
+
+
 # --- evidence beside the editor -------------------------------------------------------
 @dataclass
 class EvidenceItem:

@@ -112,6 +112,7 @@ def test_paragraphs_and_word_count():
 def test_case_summary_and_table1(case_setup):
     with case_setup.write("a") as session:
         case = _case(session)
+        assert recon._case_summary_provider(session, studies.get_study(session)) is None
         rows = recon.table1_rows(session, studies.get_study(session))
         assert rows[0]["programme"] == "PH (2 groups), IOP (1 group)"
         assert rows[0]["outcome"].startswith("Mixed (mixed for PH; positive for IOP)")
@@ -134,6 +135,9 @@ def test_case_summary_and_table1(case_setup):
         ],
     }]
     assert "Unit" not in str(rows) and "Org One" not in str(rows)
+    with case_setup.read() as session:
+        assert recon._case_summary_provider(session, studies.get_study(session)) == {
+            "Case A": ["Strong co-leadership", "Too few referrals"]}
 
 
 def test_evidence_panel_without_interviews_stage(case_setup, monkeypatch):
