@@ -33,7 +33,7 @@ class DemoNarrative:
     public: str
     text: str
     summary: str
-    determinants: tuple[tuple[str, str, str], ...]  # (label, polarity, code path)
+    determinants: tuple[tuple[str, str, str], ...]  # (label, polarity, path in the default MBT codebook)
     revisions: tuple[Revision, ...] = ()
     waiting_for: str = ""  # role that has not answered the last round yet
     component_outcomes: tuple[tuple[str, str], ...] = field(default=())
@@ -61,12 +61,12 @@ Patients noticed the unrest. Some of them played team members off against each o
 In the end the programme was stopped. Both respondents agree that the costs and the burden on staff made continuing impossible, and both point to the lack of support in the organisation and the fights within the team as the main reasons it never became stable.
 """,
         "A day programme that was caught between the care and cure divisions, lacked support above the unit, and broke down under conflicts about leadership, unclear roles and high staff turnover; it was stopped.",
-        (("Organisational split between care and cure", "barrier", "organization/structure"),
-         ("Lack of support within the organisation", "barrier", "organization/support"),
-         ("Open conflict about leadership in the unit", "barrier", "team/leadership"),
-         ("No role differentiation", "barrier", "team/roles"),
-         ("Nurses felt incompetent", "barrier", "therapist/competence"),
-         ("Split between management and team", "barrier", "organization/management-team relation")),
+        (("Organisational split between care and cure", "barrier", "Organization/Organisational commitment and support/Embedding within the institution"),
+         ("Lack of support within the organisation", "barrier", "Organization/Organisational commitment and support"),
+         ("Open conflict about leadership in the unit", "barrier", "Organization and team/Roles and leadership/Leadership"),
+         ("No role differentiation", "barrier", "Organization and team/Roles and leadership/Role clarity"),
+         ("Nurses felt incompetent", "barrier", "Therapist/Therapist competence and experience"),
+         ("Split between management and team", "barrier", "Organization/Department management/Relations between management and team")),
         (
             Revision(
                 comments=(("manager", "The board approved the plan", "The board did approve extra money for training in the first year; it was the running costs nobody defended."),
@@ -101,11 +101,11 @@ Problems did occur. In the second year two experienced nurses retired within a f
 Both respondents call the implementation a success, and both warn that it depended on people: the support of the organisation and the quality of the team made the slow, careful route possible.
 """,
         "A carefully prepared programme with lower-dose partial hospitalisation and an outpatient group, broad institutional support, active leadership, a strong team and enough training money; it gradually took on more severe patients with low drop-out.",
-        (("Clear institutional support, all experts involved", "facilitator", "organization/support"),
-         ("Active leadership", "facilitator", "organization/leadership"),
-         ("Strong team with complementary personalities", "facilitator", "team/composition"),
-         ("Sufficient budget for training", "facilitator", "organization/budget"),
-         ("Gradual development towards adherence and more severe patients", "facilitator", "team/adherence")),
+        (("Clear institutional support, all experts involved", "facilitator", "Organization/Organisational commitment and support"),
+         ("Active leadership", "facilitator", "Organization and team/Roles and leadership/Leadership"),
+         ("Strong team with complementary personalities", "facilitator", "Organization and team/Balanced mentalizing team/Team composition"),
+         ("Sufficient budget for training", "facilitator", "Organization/Organisational commitment and support/Financial support and budget"),
+         ("Gradual development towards adherence and more severe patients", "facilitator", "Organization/Programme structure and phasing")),
         (
             Revision(
                 comments=(("therapist", "different temperaments", "Please do not describe my colleagues' temperaments; they may recognise themselves. Say that the team was varied."),),
@@ -145,14 +145,14 @@ Patients were caught in the middle. Depending on who was on duty they met a diff
 The price was high. Sick leave rose, experienced staff left, and the programme ran at a growing financial loss. It was stopped. Both respondents conclude that a programme introduced from the top, in a team that was already divided, had little chance.
 """,
         "A programme imposed from above on a divided team; uneven training, a split between staff on and off the model, and a reorganisation that removed its sponsors led to sick leave, turnover, financial loss and closure.",
-        (("Top-down implementation", "barrier", "organization/implementation strategy"),
-         ("Lack of support in the existing team", "barrier", "team/support"),
-         ("High level of conflict before the start", "barrier", "team/conflict"),
-         ("Uneven training and motivation", "barrier", "therapist/training"),
-         ("Split between team on and off the model", "barrier", "team/adherence"),
-         ("Team split between disciplines", "barrier", "team/disciplines"),
-         ("Reorganisation changed managerial support", "barrier", "organization/reorganisation"),
-         ("Hostility between management and team", "barrier", "organization/management-team relation")),
+        (("Top-down implementation", "barrier", "Organization/Implementation approach/Top-down implementation"),
+         ("Lack of support in the existing team", "barrier", "Organization/Implementation approach/New team or existing team"),
+         ("High level of conflict before the start", "barrier", "Organization and team/Balanced mentalizing team/Team conflict and splits"),
+         ("Uneven training and motivation", "barrier", "Organization and team/Staff recruitment and selection/Training and supervision"),
+         ("Split between team on and off the model", "barrier", "Team/Coherent MBT framework"),
+         ("Team split between disciplines", "barrier", "Organization and team/Balanced mentalizing team/Team conflict and splits"),
+         ("Reorganisation changed managerial support", "barrier", "Organization/Department management/Continuity of management"),
+         ("Hostility between management and team", "barrier", "Organization/Department management/Relations between management and team")),
         (
             Revision(
                 comments=(("manager", "received the assignment", "The board took the decision, but I did ask for the programme myself. Please say so."),
@@ -188,12 +188,12 @@ Between management and team the relation deteriorated. The team blamed managemen
 At the time of the interviews the programme had been stopped. Both respondents mention the high turnover of staff, the dissatisfaction of patients and the financial loss, and both trace them back to how the programme was chosen and staffed.
 """,
         "A programme chosen by a small group and staffed by placement rather than motivation; isolated in the institution, short of referrals and split internally, it was stopped with high turnover, unhappy patients and financial loss.",
-        (("Programme chosen by a select group, top-down", "barrier", "organization/implementation strategy"),
-         ("Split between management and team", "barrier", "organization/management-team relation"),
-         ("Team isolated within the institution", "barrier", "organization/embedding"),
-         ("Insufficient patient inclusion", "barrier", "organization/referrals"),
-         ("Recruitment not based on competence and motivation", "barrier", "therapist/selection"),
-         ("Split within the team", "barrier", "team/conflict")),
+        (("Programme chosen by a select group, top-down", "barrier", "Organization/Implementation approach/Top-down implementation"),
+         ("Split between management and team", "barrier", "Organization/Department management/Relations between management and team"),
+         ("Team isolated within the institution", "barrier", "Organization/Organisational commitment and support/Embedding within the institution"),
+         ("Insufficient patient inclusion", "barrier", "Organization/Referral and intake"),
+         ("Recruitment not based on competence and motivation", "barrier", "Organization and team/Staff recruitment and selection"),
+         ("Split within the team", "barrier", "Organization and team/Balanced mentalizing team/Team conflict and splits")),
         (
             Revision(
                 comments=(("therapist", "edge of the grounds", "The building was not at the edge of the grounds but in the old nurses' home; the point is the same."),),
@@ -236,11 +236,11 @@ Finance remains a recurring topic in every conversation with the board. The mana
 Both respondents call the result mixed. What was built is good and has support, but without a steady flow of patients the programme remains vulnerable.
 """,
         "Broad support, a fit with the mission, a research trial and strong co-leadership kept the day programme running, but weak referral routes left it loss-making and the outpatient group never started.",
-        (("Broad support, MBT fits the institution's mission", "facilitator", "organization/support"),
-         ("Randomised trial gave a reason to continue", "facilitator", "context/research"),
-         ("Direct involvement of first-line management", "facilitator", "organization/leadership"),
-         ("Insufficient embedding, too few referrals", "barrier", "organization/referrals"),
-         ("Strong co-leadership", "facilitator", "team/leadership")),
+        (("Broad support, MBT fits the institution's mission", "facilitator", "Organization/Organisational commitment and support/Fit with the institution's mission"),
+         ("Randomised trial gave a reason to continue", "facilitator", "Organization/Implementation approach/External incentives"),
+         ("Direct involvement of first-line management", "facilitator", "Organization/Department management"),
+         ("Insufficient embedding, too few referrals", "barrier", "Organization/Referral and intake"),
+         ("Strong co-leadership", "facilitator", "Organization and team/Roles and leadership/Leadership")),
         (
             Revision(
                 comments=(("manager", "consulted each other daily", "'Consulted each other daily' is too strong; it was several times a week."),
@@ -277,12 +277,12 @@ Training was completed before the first patients arrived, and supervision by an 
 The unit expanded quickly to two partial hospitalisation groups. The aim of treating difficult patients was met, incidents and drop-out stayed rare, and the outcome measurements were good. Both respondents describe it as a success.
 """,
         "Lasting support from the top, a clear mission to reach difficult patients, firm leadership and a small team selected on motivation produced quick growth, few incidents and drop-outs and good outcomes.",
-        (("Strong support from higher management throughout", "facilitator", "organization/support"),
-         ("MBT fulfilled the mission to include difficult patients", "facilitator", "organization/mission"),
-         ("Partial lack of support, buffered by physical isolation", "barrier", "organization/embedding"),
-         ("Strong leadership", "facilitator", "organization/leadership"),
-         ("Small and cohesive team", "facilitator", "team/size"),
-         ("Staff recruited on capacities and motivation", "facilitator", "therapist/selection")),
+        (("Strong support from higher management throughout", "facilitator", "Organization/Organisational commitment and support"),
+         ("MBT fulfilled the mission to include difficult patients", "facilitator", "Organization/Organisational commitment and support/Fit with the institution's mission"),
+         ("Partial lack of support, buffered by physical isolation", "barrier", "Organization/Organisational commitment and support/Embedding within the institution"),
+         ("Strong leadership", "facilitator", "Organization and team/Roles and leadership/Leadership"),
+         ("Small and cohesive team", "facilitator", "Organization and team/Balanced mentalizing team/Team size"),
+         ("Staff recruited on capacities and motivation", "facilitator", "Organization and team/Staff recruitment and selection")),
         (
             Revision(
                 comments=(("therapist", "New colleagues were chosen by the team itself", "New colleagues were chosen by the team together with the manager, not by the team alone."),),
@@ -318,12 +318,12 @@ Both respondents stress that the team worked extremely hard and that the problem
 Both respondents therefore give a split verdict: positive for the outpatient groups, mixed for the day programme, and both attribute the difference largely to the hurried start.
 """,
         "A hurried start without a plan, role confusion between management and trainers, no crisis protocol and an inexperienced team drifting from the model made the day programme heavy and unstable; the outpatient groups did well.",
-        (("Hurried implementation without a plan", "barrier", "organization/implementation strategy"),
-         ("Temporary split between management and trainers; role confusion", "barrier", "organization/roles"),
-         ("No protocol for crises", "barrier", "team/protocols"),
-         ("Difficulty keeping a reflective stance", "barrier", "therapist/mentalizing stance"),
-         ("Team diverged from the model", "barrier", "team/adherence"),
-         ("Lack of experience", "barrier", "therapist/experience")),
+        (("Hurried implementation without a plan", "barrier", "Organization/Implementation approach/Structured project-based implementation"),
+         ("Temporary split between management and trainers; role confusion", "barrier", "Organization and team/Roles and leadership/Role clarity"),
+         ("No protocol for crises", "barrier", "Team/Crisis management"),
+         ("Difficulty keeping a reflective stance", "barrier", "Therapist/Mentalizing stance"),
+         ("Team diverged from the model", "barrier", "Team/Coherent MBT framework"),
+         ("Lack of experience", "barrier", "Therapist/Therapist competence and experience")),
         (
             Revision(
                 comments=(("therapist", "no agreed protocol", "We did have a crisis protocol on paper from the general ward, it just did not fit MBT."),
