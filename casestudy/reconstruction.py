@@ -28,7 +28,6 @@ from . import study as studies
 from .db import apply_edit
 from .errors import UserError
 from .models import (
-    CASE_OUTCOMES,
     POLARITIES,
     Case,
     CaseSummary,
@@ -364,11 +363,7 @@ def _check_determinants(determinants: list[dict]) -> list[dict]:
     return cleaned
 
 
-def _check_outcome(value: str | None) -> str:
-    value = (value or "unknown").strip().lower()
-    if value not in CASE_OUTCOMES:
-        raise UserError(f"unknown outcome class {value!r}; choose one of: {', '.join(CASE_OUTCOMES)}")
-    return value
+_check_outcome = studies._check_outcome  # one rule for outcome classes, the foundation's
 
 
 def save_case_summary(

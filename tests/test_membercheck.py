@@ -173,12 +173,16 @@ def test_changes_needed_requires_a_comment_then_dashboard_and_processing(mc_stor
     assert board["open_comments"] == [] and board["comments"][0]["processed_by"] == "alice"
 
 
-@pytest.mark.parametrize("scope", ["member_check", "final_text"])
-def test_withdrawing_consent_reopens_an_agreed_case(mc_store, scope):
-    _send(mc_store)
-    with mc_store.write("respondent") as session:
+def _both_agree(store) -> None:
+    _send(store)
+    with store.write("respondent") as session:
         mc.submit_decision(session, _principal(session), "agree")
         mc.submit_decision(session, _principal(session, role="therapist"), "agree")
+
+
+@pytest.mark.parametrize("scope", ["member_check", "final_text"])
+def test_withdrawing_consent_reopens_an_agreed_case(mc_store, scope):
+    _both_agree(mc_store)
     with mc_store.write("alice") as session:
         case = _case(session)
         assert mc.case_state(session, case).state == "agreed"
@@ -194,10 +198,7 @@ def test_withdrawing_consent_reopens_an_agreed_case(mc_store, scope):
 
 
 def test_new_respondent_reopens_and_agreement_needs_everyone(mc_store):
-    _send(mc_store)
-    with mc_store.write("respondent") as session:
-        mc.submit_decision(session, _principal(session), "agree")
-        mc.submit_decision(session, _principal(session, role="therapist"), "agree")
+    _both_agree(mc_store)
     with mc_store.write("alice") as session:
         case = _case(session)
         studies.add_respondent(session, case, "Late Colleague", "other")
