@@ -53,6 +53,7 @@ def _editor(principal, label: str) -> None:
         text, summary, row_version = (draft.text, draft.summary, draft.version) if draft else ("", "", None)
         changed = recon.draft_changed(session, case)
         latest = recon.latest_version(session, case)
+        under_review = mc.open_round(session, case)
         evidence, available = recon.evidence_for(session, case)
         references = recon.resolve_references(session, text)
     left, right = st.columns([3, 2])
@@ -68,6 +69,9 @@ def _editor(principal, label: str) -> None:
                                    disabled=not principal.can_edit)
         st.caption(f"{recon.word_count(new_text)} words")
         if principal.can_edit:
+            if under_review is not None:
+                st.caption(f"Version {latest.number} is under review in round {under_review.number}; saving a new "
+                           "version closes that round, and the respondents review the new version in the next one.")
             note = st.text_input("Change note for a new version", key=f"note_{label}")
             c1, c2 = st.columns(2)
             if c1.button("Save draft", key="save_draft"):
@@ -78,9 +82,16 @@ def _editor(principal, label: str) -> None:
                 with user_errors("save version"), store().write(principal.actor) as session:
                     version = recon.save_version(session, _case(session, label), new_text, principal.actor, note, new_summary)
                     st.success(f"Saved version {version.number}.")
-        for status in references:
-            if status.problem:
-                st.caption(f"{status.reference.raw}: {status.problem}")
+        if references:
+            with st.expander(f"Evidence references in the draft ({len(references)})"):
+                for status in references:
+                    if status.problem:
+                        st.caption(f"{status.reference.raw}: {status.problem}")
+                    else:
+                        where = ", ".join(f"{k} {v}" for k, v in status.resolved.target.items())
+                        st.markdown(f"`{status.reference.raw}` **{status.resolved.label}**" + (f" ({where})" if where else ""))
+                        if status.resolved.excerpt:
+                            st.caption(status.resolved.excerpt)
     with right:
         st.subheader("Evidence")
         if not available:
