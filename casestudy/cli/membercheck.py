@@ -226,11 +226,8 @@ def register(subparsers) -> None:
     p.add_argument("--comment", help="general comment")
     p.add_argument("--comments-file", help="paragraph comments, lines 'N: text' (numbers as printed)")
     p.add_argument("--paragraph", action="append", help="'N: text', repeatable")
-    p = _command(m, "status", "member-check state of every case", cmd_status, formats=True)
-    p.set_defaults(case=None)
-    for action in p._actions:
-        if action.dest == "case":
-            action.required = False
+    p = _command(m, "status", "member-check state of every case", cmd_status, formats=True, case=False)
+    p.add_argument("--case", help="only this case")
     p = _command(m, "dashboard", "round, answers and comments of a case", cmd_dashboard, formats=True)
     p.add_argument("--all", action="store_true", help="also processed comments")
     p = _command(m, "process", "mark a comment processed, saying how", cmd_process)
