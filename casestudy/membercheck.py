@@ -181,6 +181,9 @@ def review_for(session: Session, principal: Principal) -> ReviewView:
         return view
     version = round_.version
     response = _response(session, round_, respondent, create=False)
+    if agreed and response is None:  # joined after the agreement: nothing of theirs to show yet
+        view.message = "The reconstruction of your case is not ready for your review yet."
+        return view
     view.round, view.version, view.content_hash = round_.number, version.number, version.content_hash
     view.paragraphs = [recon.strip_references(p) for p in recon.paragraphs(version.text)]
     if response is not None:

@@ -201,8 +201,10 @@ def test_new_respondent_reopens_and_agreement_needs_everyone(mc_store):
     _both_agree(mc_store)
     with mc_store.write("alice") as session:
         case = _case(session)
-        studies.add_respondent(session, case, "Late Colleague", "other")
+        late = studies.add_respondent(session, case, "Late Colleague", "other")
         assert mc.case_state(session, case).state == "reopened"
+        view = mc.review_for(session, Principal(access.RESPONDENT, late.id, "late", study_id=case.study_id))
+        assert view.state == "waiting" and view.paragraphs == []
 
 
 def test_privacy_respondent_sees_only_own_case_and_comments(mc_store):
