@@ -100,6 +100,54 @@ def quote_reference(interview_id: int, start: int, end: int) -> str:
     return f"[[quote:interview={int(interview_id)},start={int(start)},end={int(end)}]]"
 
 
+def _interview_model():
+    """The interviews stage's ``Interview`` model, or None where that stage is not installed."""
+    from . import models
+
+    return getattr(models, "Interview", None)
+
+
+def _int_param(reference: Reference, key: str) -> int:
+    value = reference.params.get(key, "")
+    if not value.isdigit():
+        raise ValueError(f"{reference.raw} needs a whole number for {key!r}")
+    return int(value)
+
+
+def resolve_quote(session: Session, reference: Reference) -> ResolvedReference | None:
+    """``[[quote:interview=ID,start=N,end=M]]``: code-point span [N, M) of ``Interview.text``."""
+    model = _interview_model()
+    interview_id, start, end = (_int_param(reference, k) for k in ("interview", "start", "end"))
+    interview = session.get(model, interview_id) if model is not None else None
+    if interview is None:
+        return None
+    if not 0 <= start < end <= len(interview.text):
+        raise ValueError(f"{start}-{end} lies outside the transcript ({len(interview.text)} characters)")
+    return ResolvedReference(
+        f"{interview.file_name}, characters {start}-{end}",
+        interview.text[start:end],
+        {"interview_id": interview.id, "case_id": interview.case_id, "start": start, "end": end},
+    )
+
+
+def find_quote(session: Session, case: Case, interview_id: int, phrase: str) -> tuple[str, str]:
+    """The ``[[quote:...]]`` reference and excerpt for the first occurrence of ``phrase``
+    (case-insensitive) in one of the case's transcripts. Researchers only: transcripts never
+    reach respondents."""
+    model = _interview_model()
+    interview = session.get(model, int(interview_id)) if model is not None else None
+    if interview is None or interview.case_id != case.id:
+        raise UserError(f"{case.public_label} has no interview {interview_id}")
+    phrase = " ".join((phrase or "").split())
+    if len(phrase) < 3:
+        raise UserError("type at least three characters of the passage to quote")
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in phrase.split(" ")), re.IGNORECASE)
+    match = pattern.search(interview.text)
+    if match is None:
+        raise UserError(f"{phrase!r} does not occur in {interview.file_name}")
+    return quote_reference(interview.id, match.start(), match.end()), match.group(0)
+
+
 @dataclass
 class ReferenceStatus:
     reference: Reference
@@ -123,6 +171,10 @@ def resolve_references(session: Session, text: str) -> list[ReferenceStatus]:
             problem = "" if resolved is not None else "the referenced item no longer exists"
         statuses.append(ReferenceStatus(reference, resolved, problem))
     return statuses
+
+
+if _interview_model() is not None:  # the interviews stage is installed: quotes resolve against it
+    register_reference_resolver("quote", resolve_quote)
 
 
 def strip_references(text: str) -> str:
@@ -486,6 +538,7 @@ class EvidenceItem:
     reference: str = ""  # the [[...]] to insert; empty when nothing can be cited yet
     level: str = ""
     code: str = ""
+    source_id: int | None = None  # e.g. the interview id, for quoting from it
 
 
 EvidenceProvider = Callable[[Session, Case], "list[EvidenceItem] | None"]
@@ -515,7 +568,10 @@ def _interview_evidence(session: Session, case: Case) -> list[EvidenceItem] | No
     items = []
     for row in session.scalars(query.order_by(columns["id"])):
         label = next((str(getattr(row, a)) for a in ("title", "label", "file_name", "filename") if getattr(row, a, None)), f"interview {row.id}")
-        items.append(EvidenceItem("interview", label, reference=""))
+        respondent = getattr(row, "respondent", None)
+        if respondent is not None:
+            label += f" ({respondent.role})"
+        items.append(EvidenceItem("interview", label, source_id=row.id))
     return items
 
 

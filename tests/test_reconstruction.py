@@ -161,3 +161,30 @@ def test_stage_probe_reports_versions(case_setup):
         overview = studies.overview(session, studies.get_study(session))[0]
     assert overview.stages["reconstruction"] == "1 version"
     assert session is not None and ReconstructionVersion.__tablename__ == "reconstruction_version"
+
+
+def test_quote_references_resolve_against_the_interviews_stage(demo_store):
+    pytest.importorskip("casestudy.models.interviews", reason="the interviews stage is not merged on this branch")
+    from sqlalchemy import select
+
+    from casestudy.models import Interview
+
+    with demo_store.read() as session:
+        study = studies.get_study(session)
+        case, other = studies.get_case(session, study, "Case A"), studies.get_case(session, study, "Case B")
+        interview = session.scalars(select(Interview).where(Interview.case_id == case.id).order_by(Interview.id)).first()
+        phrase = " ".join(interview.text[len(interview.text) // 2:].split()[1:6])
+        reference, excerpt = recon.find_quote(session, case, interview.id, phrase.upper())
+        assert " ".join(excerpt.split()).lower() == phrase.lower()
+        [status] = recon.resolve_references(session, f"As the manager said {reference}.")
+        assert status.problem == "" and status.resolved.excerpt == excerpt
+        assert status.resolved.target["interview_id"] == interview.id and status.resolved.target["case_id"] == case.id
+        outside = recon.quote_reference(interview.id, 0, len(interview.text) + 5)
+        assert "outside the transcript" in recon.resolve_references(session, outside)[0].problem
+        assert recon.resolve_references(session, recon.quote_reference(999999, 0, 5))[0].problem == "the referenced item no longer exists"
+        with pytest.raises(UserError, match="has no interview"):
+            recon.find_quote(session, other, interview.id, phrase)
+        with pytest.raises(UserError, match="does not occur"):
+            recon.find_quote(session, case, interview.id, "zzqx never said this")
+        items, available = recon.evidence_for(session, case)
+    assert available and {i.source_id for i in items if i.kind == "interview"} >= {interview.id}

@@ -97,6 +97,16 @@ def _editor(principal, label: str) -> None:
         if not available:
             st.info("Interviews and codings of this case appear here once the interviews and coding stages hold data.")
             return
+        interviews = {e.source_id: e.label for e in evidence if e.kind == "interview" and e.source_id is not None}
+        if interviews:
+            with st.expander("Quote from an interview", expanded=False):
+                source = st.selectbox("Interview", list(interviews), format_func=interviews.get, key="quote_interview")
+                phrase = st.text_input("Words of the passage", key="quote_phrase")
+                if st.button("Find the passage", key="quote_find") and phrase:
+                    with user_errors("quote"), store().read() as session:
+                        reference, excerpt = recon.find_quote(session, _case(session, label), source, phrase)
+                        st.code(reference, language=None)
+                        st.caption(f"“{excerpt}” — paste the reference into the narrative where the quote belongs.")
         levels = sorted({e.level for e in evidence if e.level})
         codes = sorted({e.code for e in evidence if e.code})
         level = st.selectbox("Level", ["all", *levels], key="evidence_level") if levels else "all"
