@@ -498,6 +498,20 @@ def require_agreed_version(session: Session, case: Case) -> ReconstructionVersio
     return version
 
 
+def masking_source(session: Session, case: Case) -> dict:
+    """What the masking stage starts from: the agreed text (evidence references removed, since
+    they point into transcripts), a source reference and the agreed version's hash.
+
+    Raises UserError while the case has no agreed version."""
+    version = require_agreed_version(session, case)
+    return {
+        "text": recon.strip_references(version.text),
+        "source_ref": f"reconstruction_version:{version.id}",
+        "version": version.number,
+        "content_hash": version.content_hash,
+    }
+
+
 def case_state(session: Session, case: Case) -> CaseState:
     version = recon.latest_version(session, case)
     respondents = len(case.respondents)
@@ -681,7 +695,7 @@ def history_docx(session: Session, case: Case) -> bytes:
 
 __all__ = [
     "CHANNELS", "CaseState", "ReviewView", "SendResult", "agreed_version", "case_state", "dashboard", "history",
-    "history_docx", "history_markdown", "mark_processed", "parse_comments", "printable_review", "record_offline_response",
+    "history_docx", "history_markdown", "mark_processed", "masking_source", "parse_comments", "printable_review", "record_offline_response",
     "require_agreed_version", "review_for", "save_comment", "save_general_comment", "send_to_member_check",
     "status_all", "submit_decision", "version_docx",
 ]

@@ -101,6 +101,10 @@ def test_autosaved_comments_survive_and_agreement_locks_version_with_consent(mc_
         assert len(finals) == 2 and all(version.content_hash in c.note for c in finals)
         assert mc.review_for(session, _principal(session)).state == "agreed"
         assert mc._member_check_probe(session, case) == "agreed (version 1)"
+        source = mc.masking_source(session, case)
+        assert source["source_ref"] == f"reconstruction_version:{version.id}" and source["version"] == 1
+        assert "[[coding" not in source["text"] and "The team was small." in source["text"]
+        assert source["content_hash"] == version.content_hash
         assert session.query(AuditEvent).filter_by(entity="reconstruction_version", action="agreed").count() == 1
     with pytest.raises(UserError, match="already agreed"):
         _send(mc_store)
@@ -195,6 +199,8 @@ def test_withdrawing_consent_reopens_an_agreed_case(mc_store, scope):
         assert mc._member_check_probe(session, case) == "reopened"
         with pytest.raises(UserError, match="no agreed reconstruction"):
             mc.require_agreed_version(session, case)
+        with pytest.raises(UserError, match="no agreed reconstruction"):
+            mc.masking_source(session, case)
 
 
 def test_new_respondent_reopens_and_agreement_needs_everyone(mc_store):
