@@ -79,6 +79,8 @@ def test_summary_and_table1_and_errors(demo_store, cli):
     assert agreed.code == 2 and "already agreed" in agreed.err
     refs = cli("--db", db, "reconstruction", "references", "--case", "Case B", "--format", "json")
     assert refs.code == 0 and json.loads(refs.out) == []
+    quote = cli("--db", db, "reconstruction", "quote", "--case", "Case B", "--interview", "999", "--phrase", "anything")
+    assert quote.code == 2 and "has no interview 999" in quote.err
 
 
 def test_demo_member_check_states_and_texts(demo_store):

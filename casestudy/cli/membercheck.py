@@ -77,6 +77,12 @@ def cmd_references(ctx: Context):
         )
 
 
+def cmd_quote(ctx: Context):
+    with ctx.store.read() as session:
+        reference, excerpt = recon.find_quote(session, _case(ctx, session), ctx.args.interview, ctx.args.phrase)
+    ctx.emit({"reference": reference, "excerpt": excerpt})
+
+
 def cmd_summary_set(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
@@ -206,6 +212,9 @@ def register(subparsers) -> None:
     p.add_argument("--html", action="store_true", help="HTML with <del>/<ins> instead of plain marks")
     p = _command(r, "references", "evidence references in a version and whether they resolve", cmd_references, formats=True)
     p.add_argument("--version", type=int)
+    p = _command(r, "quote", "the [[quote:...]] reference for a passage of one of the case's interviews", cmd_quote, formats=True)
+    p.add_argument("--interview", type=int, required=True, help="interview id")
+    p.add_argument("--phrase", required=True, help="words of the passage (case and spacing are ignored)")
     p = _command(r, "summary", "set the case summary for Table 1", cmd_summary_set)
     p.add_argument("--programme", help="default: the programme components of the case")
     p.add_argument("--outcome", default="unknown", help="positive, mixed, negative or unknown")
