@@ -30,6 +30,8 @@ def _links(url: str) -> dict[str, str]:
 
 
 def test_respondent_reviews_reloads_and_agrees_privately(browser_server, browser_page):
+    from playwright.sync_api import expect  # retries until the value is there (the rerun streams in)
+
     base, page = browser_server["base"], browser_page
     links = _links(browser_server["url"])
     page.goto(f"{base}/?token={links['therapist']}")
@@ -43,7 +45,7 @@ def test_respondent_reviews_reloads_and_agrees_privately(browser_server, browser
     page.reload()
     _wait_for_app(page)
     page.get_by_role("heading", name="Your review").wait_for()
-    assert page.get_by_label("Your comment on paragraph 2").input_value() == COMMENT
+    expect(page.get_by_label("Your comment on paragraph 2")).to_have_value(COMMENT)
 
     page.get_by_role("button", name="I agree with this version").click()
     page.get_by_role("button", name="Confirm").click()
