@@ -553,9 +553,7 @@ def register_evidence_provider(provider: EvidenceProvider) -> None:
 
 def _interview_evidence(session: Session, case: Case) -> list[EvidenceItem] | None:
     """Interviews of the case, when the interviews stage's table exists (None otherwise)."""
-    from . import models
-
-    model = getattr(models, "Interview", None)
+    model = _interview_model()
     if model is None or not sa_inspect(session.get_bind()).has_table(model.__tablename__):
         return None
     columns = model.__table__.columns

@@ -142,6 +142,7 @@ def test_case_summary_and_table1(case_setup):
 
 def test_evidence_panel_without_interviews_stage(case_setup, monkeypatch):
     monkeypatch.setattr(recon, "EVIDENCE_PROVIDERS", [])
+    monkeypatch.setattr(recon, "_interview_model", lambda: None)
     with case_setup.read() as session:
         items, available = recon.evidence_for(session, _case(session))
         assert (items, available) == ([], False)
