@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
-
 from docx import Document
 
+import casestudy
 from casestudy import membercheck as mc, membercheck_demo, study as studies
 from casestudy.demo import DEMO_CASES
 
@@ -102,9 +103,10 @@ def test_demo_member_check_states_and_texts(demo_store):
         assert "Unit " not in narrative.text
 
 
+@pytest.mark.skipif(not (Path(casestudy.__file__).parent / "codebook.py").exists(),
+                    reason="the codebook stage is not merged on this branch")
 def test_demo_determinants_point_at_default_codebook_codes(demo_store):
-    codebook = pytest.importorskip("casestudy.codebook", reason="the codebook stage is not merged on this branch")
-    from casestudy import reconstruction as recon
+    from casestudy import codebook, reconstruction as recon
 
     with demo_store.read() as session:
         study = studies.get_study(session)

@@ -164,8 +164,8 @@ def test_stage_probe_reports_versions(case_setup):
     assert session is not None and ReconstructionVersion.__tablename__ == "reconstruction_version"
 
 
+@pytest.mark.skipif(recon._interview_model() is None, reason="the interviews stage is not merged on this branch")
 def test_quote_references_resolve_against_the_interviews_stage(demo_store):
-    pytest.importorskip("casestudy.models.interviews", reason="the interviews stage is not merged on this branch")
     from sqlalchemy import select
 
     from casestudy.models import Interview
