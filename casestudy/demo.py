@@ -27,7 +27,9 @@ DEMO_EXTENSIONS: list[str] = [
     "casestudy.codebook_io:demo_codebook",  # the default MBT implementation codebook
     "casestudy.demo_coding:load_demo_codings",  # two coders' codings of the transcripts
     "casestudy.masking_workflow:load_demo_register",  # identity register for the demo names
-    "casestudy.demo_panel:load_demo_panel",  # released demo texts, questionnaire, 20 experts (12 submitted)
+    "casestudy.membercheck_demo:load_demo_membercheck",  # reconstructions and member-check rounds
+    "casestudy.masking_workflow:release_agreed_demo",  # masked, released agreed reconstructions
+    "casestudy.demo_panel:load_demo_panel",  # questionnaire, 20 experts (12 submitted)
 ]
 
 DEMO_CODERS = [("coder1", "Noor Coder"), ("coder2", "Jesse Coder")]

@@ -167,6 +167,17 @@ def generate_masked(session: Session, case: Case, source_text: str, source_ref: 
     return row
 
 
+def generate_from_agreed(session: Session, case: Case) -> MaskedText:
+    """A draft masked version of the case's agreed reconstruction (the member-check result).
+
+    Only an agreed version can go on to masking; evidence references are removed first.
+    """
+    from . import membercheck
+
+    source = membercheck.masking_source(session, case)
+    return generate_masked(session, case, source["text"], source["source_ref"])
+
+
 def get_masked(session: Session, masked_id: int) -> MaskedText:
     return _get(session, MaskedText, masked_id, "masked text")
 
@@ -319,6 +330,22 @@ register_stage_probe("masking", _probe)
 
 
 # --- demo -----------------------------------------------------------------------------
+def release_agreed_demo(session: Session, study: Study) -> None:
+    """DEMO_EXTENSIONS hook: mask, accept and release every agreed demo reconstruction."""
+    from . import membercheck
+    from .study import list_cases
+
+    for case in list_cases(session, study):
+        if membercheck.agreed_version(session, case) is None:
+            continue
+        masked = generate_from_agreed(session, case)
+        accept_all(session, masked.id)
+        for index, candidate in enumerate(masked.candidates):
+            if candidate.get("status") == "open":
+                decide_candidate(session, masked.id, index, "keep")
+        release(session, masked.id, "demo")
+
+
 def load_demo_register(session: Session, study: Study) -> None:
     """DEMO_EXTENSIONS hook: the demo study's register (interviews/demo-identities.csv too, if present)."""
     from pathlib import Path

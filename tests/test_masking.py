@@ -466,3 +466,20 @@ def test_cli_register_import_errors_and_edit(cli, store, tmp_path):
     assert edited.code == 0, edited
     assert cli(*db, "masking", "register", "list", "--format", "json").out.count("endings=off") == 1
     assert cli(*db, "masking", "register", "edit", str(entries[0]["id"]), "--replacement", "x", "--expect-version", "1").code == 2
+
+
+def test_demo_releases_masked_agreed_reconstructions(demo_store, cli):
+    from casestudy import masking_workflow as wf, membercheck, study as studies
+
+    with demo_store.read() as session:
+        study = studies.get_study(session)
+        released = {m.case.public_label: m for m in wf.list_masked(session, study) if m.status == "released"}
+        for case in studies.list_cases(session, study):
+            agreed = membercheck.agreed_version(session, case)
+            if agreed is not None:
+                assert released[case.public_label].source_ref == f"reconstruction_version:{agreed.id}"
+                assert wf.leak_scan(session, released[case.public_label]) == []
+    result = cli("--db", demo_store.url, "masking", "generate", "--case", "Case G", "--from-agreed")
+    assert result.code == 2 and "error:" in result.err  # Case G still waits for a respondent
+    result = cli("--db", demo_store.url, "masking", "generate", "--case", "Case A", "--from-agreed", "--format", "json")
+    assert result.code == 0, result

@@ -141,10 +141,15 @@ def cmd_generate(ctx: Context):
     from .. import study as studies
 
     a = ctx.args
-    text = _read_input(a.file)
+    if bool(a.file) == bool(a.from_agreed):
+        raise UserError("give either --file FILE or --from-agreed")
+    text = _read_input(a.file) if a.file else None
     with ctx.store.write("cli") as session:
         case = studies.get_case(session, ctx.study(session), a.case)
-        row = _wf().generate_masked(session, case, text, a.source_ref or f"file:{Path(a.file).name}")
+        if a.from_agreed:
+            row = _wf().generate_from_agreed(session, case)
+        else:
+            row = _wf().generate_masked(session, case, text, a.source_ref or f"file:{Path(a.file).name}")
         ctx.emit(_masked_record(row))
 
 
@@ -231,7 +236,8 @@ def register(subparsers) -> None:
 
     p = _command(ms, "generate", "a draft masked version of a case text", cmd_generate, formats=True)
     p.add_argument("--case", required=True)
-    p.add_argument("--file", required=True, help="UTF-8 text file ('-' for stdin)")
+    p.add_argument("--file", help="UTF-8 text file ('-' for stdin)")
+    p.add_argument("--from-agreed", action="store_true", help="mask the case's agreed reconstruction (member check)")
     p.add_argument("--source-ref", help="where the text comes from, e.g. reconstruction_version:12")
     _command(ms, "list", "masked texts", cmd_list, formats=True).add_argument("--case")
     _command(ms, "show", "a masked text with its replacements and candidates (researchers only)", cmd_show, formats=True).add_argument(

@@ -8,3 +8,4 @@ from .coding import *  # noqa: F401,F403
 from .masking import *  # noqa: F401,F403
 from .panel import *  # noqa: F401,F403
 from .reports import *  # noqa: F401,F403
+from .membercheck import *  # noqa: F401,F403

@@ -115,8 +115,15 @@ def _generate(principal, cases: list[str]) -> None:
     if not cases or not principal.can_edit:
         st.info("Add cases first." if not cases else "Your account can only view.")
         return
-    st.write("Until agreed reconstructions exist, paste or upload the text to mask for a case.")
     case_label = st.selectbox("Case", cases, key="gen_case")
+    st.write("The normal path: mask the case's agreed reconstruction (only an agreed version can be masked).")
+    if st.button("Generate from the agreed reconstruction", key="gen_agreed", type="primary"):
+        with user_errors("generate from agreed"), store().write(principal.actor) as session:
+            case = studies.get_case(session, studies.get_study(session), case_label)
+            row = wf.generate_from_agreed(session, case)
+            st.session_state["mask_review_id"] = row.id
+            st.success(f"Draft {row.id} from {row.source_ref}: {len(row.replacements)} replacement(s), {len(row.candidates)} candidate(s). Review it in the next tab.")
+    st.write("Or mask another text for this case (pasted or uploaded):")
     upload = st.file_uploader("Text file (UTF-8)", type=["txt", "md"], key="gen_upload")
     text = st.text_area("Or paste the text", height=200, key="gen_text")
     source_ref = st.text_input("Source reference", value="pasted", key="gen_ref")
