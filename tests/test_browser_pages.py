@@ -8,7 +8,7 @@ from casestudy import config
 
 pytestmark = pytest.mark.browser
 
-RESEARCHER_PAGES = ["overview", "cases", "interviews", "codebook", "coding", "analysis", "agreement", "masking", "expert-panel", "reports", "accounts", "audit"]
+RESEARCHER_PAGES = ["overview", "cases", "interviews", "codebook", "coding", "reconstructions", "analysis", "agreement", "masking", "expert-panel", "reports", "accounts", "audit"]
 
 
 def test_every_researcher_page_renders(browser_server, browser_page):
