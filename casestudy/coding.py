@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from . import agreement, audit, codebook, db, interviews, study as studies, tabular
@@ -273,7 +274,8 @@ def _segment_query(study: Study, flt: SegmentFilter, with_context: bool):
         text_of, Coding.memo,
     ]
     if with_context:
-        before_start = func.max(Coding.start - CONTEXT_CHARS, 0)
+        # Portable max(start - N, 0): SQLite's two-argument max() does not exist on PostgreSQL.
+        before_start = sql_case((Coding.start > CONTEXT_CHARS, Coding.start - CONTEXT_CHARS), else_=0)
         columns += [
             func.substr(Interview.text, before_start + 1, Coding.start - before_start),
             func.substr(Interview.text, Coding.end + 1, CONTEXT_CHARS),

@@ -81,15 +81,17 @@ def test_scale_option_and_missing_columns(cli, tmp_path):
     assert result.code == 2 and "row 1 (header): missing column(s) item" in result.err
 
 
-def test_without_ratings_reads_the_panel(cli, demo_store, store):
+def test_without_ratings_reads_the_panel(cli, demo_store, tmp_path):
     # The demo panel's submitted answers equal the reference ratings file.
     result = cli("--db", demo_store.url, "report", "table2", "--format", "json")
     assert result.code == 0, result
     from_file = cli("--db", demo_store.url, "report", "table2", "--ratings", RATINGS, "--format", "json")
     assert json.loads(result.out) == json.loads(from_file.out)
-    # A study without panel answers points to --ratings.
-    assert cli("--db", store.url, "init", "--title", "Empty study").code == 0
-    result = cli("--db", store.url, "report", "table2", "--format", "json")
+    # A study without panel answers points to --ratings (a second database: on PostgreSQL the
+    # fixtures share one, so the empty study lives in a SQLite file here).
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    assert cli("--db", empty, "init", "--title", "Empty study").code == 0
+    result = cli("--db", empty, "report", "table2", "--format", "json")
     assert result.code == 2
     assert "error: no expert-panel answers are in the database yet; pass --ratings" in result.err
 
