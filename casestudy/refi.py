@@ -293,7 +293,7 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
     memo_refs: dict[tuple[str, int], list[str]] = {}
     for memo in memos:
         key = guid("memo", memo.id)
-        note = {"guid": key, "name": memo.title or f"Memo on {memo.target_type} {memo.target_id}", "text": memo.text,
+        note = {"guid": key, "name": memo.title, "text": memo.text,
                 "author": memo.author.username, "created": memo.created_at, "description": "", "case_id": None}
         if memo.target_type == "case":
             note["case_id"] = memo.target_id
@@ -372,7 +372,9 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
                           + "\n".join(f"- {line}" for line in not_carried)})
     notes_el = etree.SubElement(root, _q("Notes"))
     for note in notes:
-        attrs = {"guid": note["guid"], "name": note["name"][:300]}
+        attrs = {"guid": note["guid"]}
+        if note["name"]:  # an untitled memo stays untitled
+            attrs["name"] = note["name"][:300]
         if note["author"]:
             attrs["creatingUser"] = user_guid(note["author"])
         if note["created"]:
@@ -853,7 +855,7 @@ def import_qdpx(
         nonlocal imported_case
         if imported_case is None:
             internal = IMPORTED_CASE if IMPORTED_CASE.lower() not in used_labels else f"{IMPORTED_CASE} sources"
-            imported_case = studies.add_case(session, study, internal, f"{internal} (public)",
+            imported_case = studies.add_case(session, study, internal, f"{internal} (cases unknown)",
                                              outcome_description="Sources that no case of the imported project listed.")
         return imported_case
 
@@ -977,16 +979,16 @@ def import_qdpx(
     all_cases = studies.list_cases(session, study)
     memo_count = 0
     for note_key, note in notes_el.items():
-        body = note["text"] or note["description"] or note["name"]
+        body = note["text"] or note["description"] or note["name"]  # a memo needs some text
         if not body.strip():
             continue
         kind, target_id = targets.get(note_key, (None, None))
         if kind is None:
             if not all_cases:
-                messages.append(f"note {note['name']!r} not carried over: nothing to attach it to")
+                messages.append(f"note {note['name'] or body[:40]!r} not carried over: nothing to attach it to")
                 continue
             kind, target_id = "case", all_cases[0].id
-            messages.append(f"note {note['name']!r} belongs to the project as a whole; attached to {all_cases[0].public_label}")
+            messages.append(f"note {note['name'] or body[:40]!r} belongs to the project as a whole; attached to {all_cases[0].public_label}")
         session.add(Memo(study_id=study.id, target_type=kind, target_id=target_id, author_id=account(note["user"]).id,
                          title=note["name"][:300], text=body))
         memo_count += 1
