@@ -642,6 +642,15 @@ def _unique_title(session: Session, title: str) -> str:
     return candidate
 
 
+def _free_label(label: str, used: set[str]) -> str:
+    label = " ".join(label.split())[:90] or "Case"
+    candidate, n = label, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{label} ({n})"
+    return candidate
+
+
 def _username(name: str, taken: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9_.@-]+", ".", name.strip()).strip(".")[:90] or "coder"
     if len(base) < 2:
@@ -827,12 +836,11 @@ def import_qdpx(
     for item in cases_el:
         values = {k.lower(): v for k, v in item["values"].items()}
         name = item["name"] or "Case"
-        internal = values.get("internal label") or name
+        internal = _free_label(values.get("internal label") or name, used_labels)
         public = name
-        if internal.lower() == public.lower():
+        if public.lower() == internal.lower():
             public = next(label for label in letters if label.lower() not in used_labels and label.lower() != internal.lower())
-        while internal.lower() in used_labels or public.lower() in used_labels:
-            internal = f"{internal} (2)"
+        public = _free_label(public, used_labels | {internal.lower()})
         outcome = (values.get("outcome class") or values.get("outcome") or "unknown").lower()
         if outcome not in CASE_OUTCOMES:
             messages.append(f"case {name!r}: outcome {outcome!r} is not one of {', '.join(CASE_OUTCOMES)}; set to unknown")

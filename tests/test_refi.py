@@ -475,3 +475,15 @@ def test_viewer_sees_no_import(demo_store, monkeypatch):
     at.run()
     assert not at.exception
     assert not at.file_uploader and any("Viewers cannot import" in i.value for i in at.info)
+
+
+def test_case_names_that_clash_get_distinct_labels(store):
+    sources = f'<TextSource guid="{S1}" name="a"><PlainTextContent>Some text.</PlainTextContent></TextSource>'
+    cases = ('<Cases><Case guid="CCCCCCCC-0000-0000-0000-000000000001" name="North"/>'
+             '<Case guid="CCCCCCCC-0000-0000-0000-000000000002" name="north"/>'
+             '<Case guid="CCCCCCCC-0000-0000-0000-000000000003" name="Case A"/></Cases>')
+    report = do_import(store, archive(project(sources, cases)))
+    with store.read() as session:
+        labels = [(c.internal_label, c.public_label) for c in studies.list_cases(session, session.get(Study, report["study_id"]))]
+    flat = [label.lower() for pair in labels for label in pair]
+    assert len(flat) == len(set(flat)) and len(labels) == 4  # three cases + 'Imported' for the unlisted source
