@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import zipfile
 import sys
 import tempfile
 import time
@@ -56,7 +57,7 @@ def main(n: int = 2000) -> None:
             report = timed(f"export .qdpx ({len(seen)} codings)", lambda: refi.export_qdpx(session, studies.get_study(session), buffer))
         data = buffer.getvalue()
         print(f"{'archive size':<42} {len(data) / 1024:8.1f} KB")
-        timed("validate project.qde against the XSD", lambda: refi.validate_project(__import__("zipfile").ZipFile(io.BytesIO(data)).read("project.qde")))
+        timed("validate project.qde against the XSD", lambda: refi.validate_project(zipfile.ZipFile(io.BytesIO(data)).read("project.qde")))
         with store.write("bench") as session:
             result = timed("import .qdpx into a new study", lambda: refi.import_qdpx(session, data, title="bench import"))
         print(f"{'sources / codings imported':<42} {result['sources']} / {result['codings']} (exported {report['codings']})")

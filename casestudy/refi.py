@@ -65,7 +65,6 @@ from .models import (
     DEFAULT_LEVELS,
     Base,
     Case,
-    Code,
     Coding,
     Interview,
     MaskedText,

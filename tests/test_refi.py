@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from casestudy import access, codebook as cb, coding, refi, study as studies, users
 from casestudy.errors import UserError
 from casestudy.models import Case, Code, Coding, Interview, MaskedText, Memo, Study, User
+from casestudy.ui.pages import exchange as exchange_page
 
 from .conftest import ROOT
 
@@ -444,7 +445,7 @@ def test_page_exports_and_imports(coded_demo, monkeypatch):
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("consent records" in m.value for m in at.markdown)
-    data, report, _ = at.session_state[__import__("casestudy.ui.pages.exchange", fromlist=["x"]).EXPORT_KEY]
+    data, report, _ = at.session_state[exchange_page.EXPORT_KEY]
     check_xsd(data)
     at.file_uploader(key="exchange_upload").set_value([("study.qdpx", data, "application/zip")])
     at.text_input(key="exchange_title").set_value("From the page")
