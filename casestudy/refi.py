@@ -49,6 +49,7 @@ import secrets
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -470,10 +471,7 @@ def read_archive(data: bytes) -> tuple[etree._Element, zipfile.ZipFile]:
     if len(candidates) != 1:
         raise UserError("the archive holds no project.qde: it is not a REFI-QDA project (.qdpx)" if not candidates
                         else f"the archive holds several projects ({', '.join(candidates)}); expected one project.qde")
-    try:
-        xml = archive.read(candidates[0])
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as exc:
-        raise UserError(f"project.qde cannot be read from the archive (corrupt zip: {exc})")
+    xml = _read_member(archive, candidates[0])
     try:
         root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as exc:
@@ -483,6 +481,16 @@ def read_archive(data: bytes) -> tuple[etree._Element, zipfile.ZipFile]:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise UserError(f"project.qde does not follow the REFI-QDA project schema: {errors[0]}{more}")
     return root, archive
+
+
+def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """One member's bytes; a member that unpacks beyond the size limit is refused (zip bombs)."""
+    if archive.getinfo(name).file_size > MAX_ARCHIVE_BYTES:
+        raise UserError(f"{name} in the archive unpacks to more than {MAX_ARCHIVE_BYTES // 1048576} MB; refused")
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, zlib.error) as exc:
+        raise UserError(f"{name} cannot be read from the archive (corrupt zip: {exc})")
 
 
 def _member(archive: zipfile.ZipFile, path: str) -> str | None:
@@ -707,10 +715,7 @@ def import_qdpx(
             member = _member(archive, path)
             if member is None:
                 raise UserError(f"source {name!r} refers to {path!r}, which is not in the archive (looked in sources/ and Sources/)")
-            try:
-                text = _decode(name, archive.read(member))
-            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise UserError(f"source {name!r}: {member} cannot be read from the archive (corrupt zip: {exc})")
+            text = _decode(name, _read_member(archive, member))
         else:
             raise UserError(f"text source {name!r} has neither PlainTextContent nor a plainTextPath")
         if not text.strip():
@@ -760,7 +765,7 @@ def import_qdpx(
             member = _member(archive, note.get("plainTextPath"))
             if member is None:
                 raise UserError(f"note {note.get('name')!r} refers to {note.get('plainTextPath')!r}, which is not in the archive")
-            text = _decode(note.get("name") or "note", archive.read(member))
+            text = _decode(note.get("name") or "note", _read_member(archive, member))
         description = _child(note, "Description")
         notes_el[norm_guid(note.get("guid"))] = {"name": (note.get("name") or "").strip(), "text": text,
                                                   "description": (description.text or "").strip() if description is not None else "",

@@ -488,3 +488,15 @@ def test_case_names_that_clash_get_distinct_labels(store):
         labels = [(c.internal_label, c.public_label) for c in studies.list_cases(session, session.get(Study, report["study_id"]))]
     flat = [label.lower() for pair in labels for label in pair]
     assert len(flat) == len(set(flat)) and len(labels) == 4  # three cases + 'Imported' for the unlisted source
+
+
+def test_a_corrupt_member_is_one_message(store):
+    good = archive(project(f'<TextSource guid="{S1}" name="a" plainTextPath="internal://{S1}.txt"/>'),
+                   {f"sources/{S1}.txt": b"Some text that will be damaged in the archive." * 20})
+    data = bytearray(good)
+    position = data.rfind(b"Some text") if b"Some text" in data else data.find(f"sources/{S1}.txt".encode()) + 80
+    data[position:position + 5] = b"XXXXX"  # stored uncompressed: flip bytes so the CRC check fails
+    before = snapshot(store)
+    with pytest.raises(UserError, match="corrupt zip|not a readable zip"):
+        do_import(store, bytes(data))
+    assert snapshot(store) == before
