@@ -64,6 +64,7 @@ from .errors import UserError
 from .models import (
     CASE_OUTCOMES,
     DEFAULT_LEVELS,
+    PERSPECTIVES,
     Base,
     Case,
     Coding,
@@ -92,6 +93,7 @@ IMPORT_USER = "refi-import"
 CASE_VARIABLES = ("internal label", "organisation", "outcome class", "programme")
 SOURCE_VARIABLES = ("respondent", "role", "perspective", "language", "interview date")
 _DATE_VARIABLES = {"interview date"}
+_CASE_KEYS = ("internal label", "organisation", "organization", "outcome class", "outcome")
 
 # --- note providers (other stages plug in here) ------------------------------------------
 # A provider is fn(session, study) -> list of {"key", "title", "text", "case_id", "created_at"?,
@@ -669,6 +671,356 @@ def _username(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _text_of(element) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _note_refs(element) -> list[str]:
+    return [norm_guid(n.get("targetGUID")) for n in _children(element, "NoteRef")]
+
+
+def _list(root, holder: str, tag: str) -> list:
+    element = _child(root, holder)
+    return _children(element, tag) if element is not None else []
+
+
+class _Importer:
+    """One import: :meth:`read` checks the whole project first, the other steps write."""
+
+    def __init__(self, session: Session, root, archive: zipfile.ZipFile, file_name: str, offset_mode: str, language: str):
+        self.session, self.root, self.archive = session, root, archive
+        self.file_name, self.offset_mode, self.language = file_name, offset_mode, language
+        self.messages: list[str] = []
+        self.book = _child(root, "CodeBook")
+        self.variables = _variables(root)
+        self.users_el = {norm_guid(u.get("guid")): u for u in _list(root, "Users", "User")}
+        self.texts: dict[str, dict] = {}
+        self.skipped_sources: dict[str, str] = {}
+        self.cases: list[dict] = []
+        self.notes: dict[str, dict] = {}
+        self.user_map: dict[str | None, User] = {}
+        self.created_users: list[str] = []
+        self.matched_users: list[str] = []
+        self.case_by_guid: dict[str, Case] = {}
+        self.interview_by_source: dict[str, Interview] = {}
+        self.coding_of_selection: dict[str, Coding] = {}
+        self.offset_report: dict[str, str] = {}
+        self.counts = {"codes": 0, "codings": 0, "skipped_selections": 0, "unverified": 0, "memos": 0}
+
+    # -- 1. read and check every reference before anything is written --------------------
+    def _file_text(self, owner: str, path: str) -> str:
+        member = _member(self.archive, path)
+        if member is None:
+            raise UserError(f"{owner} refers to {path!r}, which is not in the archive (looked in sources/ and Sources/)")
+        return _decode(owner, _read_member(self.archive, member))
+
+    def read(self) -> None:
+        code_guids = {norm_guid(c.get("guid")) for c in self.book.iter(_q("Code"))} if self.book is not None else set()
+        sources_el = _child(self.root, "Sources")
+        for element in (sources_el if sources_el is not None else []):
+            tag = _local(element)
+            if not tag:
+                continue
+            key = norm_guid(element.get("guid"))
+            name = (element.get("name") or "").strip() or f"source {len(self.texts) + len(self.skipped_sources) + 1}"
+            if tag != "TextSource":
+                self.skipped_sources[key] = name
+                self.messages.append(f"{tag} {name!r} skipped: only text sources can be imported")
+                continue
+            inline = _child(element, "PlainTextContent")
+            if inline is not None and inline.text:
+                text = inline.text
+            elif element.get("plainTextPath"):
+                text = self._file_text(f"source {name!r}", element.get("plainTextPath"))
+            else:
+                raise UserError(f"text source {name!r} has neither PlainTextContent nor a plainTextPath")
+            if not text.strip():
+                self.skipped_sources[key] = name
+                self.messages.append(f"text source {name!r} skipped: it is empty")
+                continue
+            selections = []
+            for sel in _children(element, "PlainTextSelection"):
+                codings = []
+                for coding_el in _children(sel, "Coding"):
+                    ref = _child(coding_el, "CodeRef")
+                    target = norm_guid(ref.get("targetGUID")) if ref is not None else None
+                    if target not in code_guids:
+                        raise UserError(f"a coding in source {name!r} refers to code {ref.get('targetGUID') if ref is not None else '?'}, "
+                                        "which is not in the codebook")
+                    codings.append({"code": target, "user": norm_guid(coding_el.get("creatingUser")), "notes": _note_refs(coding_el)})
+                selections.append({
+                    "guid": norm_guid(sel.get("guid")), "start": int(sel.get("startPosition")), "end": int(sel.get("endPosition")),
+                    "name": sel.get("name") or "", "user": norm_guid(sel.get("creatingUser")), "codings": codings,
+                    "memo": _text_of(_child(sel, "Description")), "notes": _note_refs(sel),
+                })
+            whole = len(_children(element, "Coding"))
+            if whole:
+                self.messages.append(f"{whole} coding(s) of the whole source {name!r} skipped: codings need a text span")
+            self.texts[key] = {"name": name, "text": text, "selections": selections, "values": _values(element, self.variables),
+                               "notes": _note_refs(element), "description": _text_of(_child(element, "Description"))}
+        for case in _list(self.root, "Cases", "Case"):
+            refs = [norm_guid(r.get("targetGUID")) for r in _children(case, "SourceRef")]
+            missing = [r for r in refs if r not in self.texts and r not in self.skipped_sources]
+            if missing:
+                raise UserError(f"case {case.get('name') or case.get('guid')!r} refers to source {missing[0]}, which is not in the project")
+            self.cases.append({"guid": norm_guid(case.get("guid")), "name": (case.get("name") or "").strip(), "sources": refs,
+                               "values": _values(case, self.variables), "description": _text_of(_child(case, "Description"))})
+        for note in _list(self.root, "Notes", "Note"):
+            inline = _child(note, "PlainTextContent")
+            text = inline.text if inline is not None and inline.text else ""
+            if not text and note.get("plainTextPath"):
+                text = self._file_text(f"note {note.get('name')!r}", note.get("plainTextPath"))
+            self.notes[norm_guid(note.get("guid"))] = {"name": (note.get("name") or "").strip(), "text": text,
+                                                        "description": _text_of(_child(note, "Description")),
+                                                        "user": norm_guid(note.get("creatingUser"))}
+
+    # -- 2. the study, its levels (sets named 'Level: X') and the codebook -------------------
+    def create_study(self, title: str | None) -> None:
+        sets_el = _child(self.root, "Sets")
+        levels = []
+        for set_el in _children(sets_el, "Set") if sets_el is not None else []:
+            kind, _, value = (set_el.get("name") or "").partition(":")
+            if kind.strip().lower() == "level" and value.strip() and value.strip() not in levels and _children(set_el, "MemberCode"):
+                levels.append(value.strip())
+        self.study = studies.create_study(
+            self.session, _unique_title(self.session, title or self.root.get("name") or Path(self.file_name).stem),
+            language=self.language, levels=levels or list(DEFAULT_LEVELS), description=_text_of(_child(self.root, "Description")))
+        if self.book is not None and _child(self.book, "Codes") is not None:
+            # The codebook reader of the .qdc exchange, fed the codes and the sets of codes.
+            holder = etree.Element("CodeBook")
+            codes_copy = copy.deepcopy(_child(self.book, "Codes"))
+            for note_ref in list(codes_copy.iter(_q("NoteRef"))):  # notes on codes are read in notes()
+                note_ref.getparent().remove(note_ref)
+            holder.append(codes_copy)
+            code_sets = etree.SubElement(holder, "Sets")
+            for set_el in _children(sets_el, "Set") if sets_el is not None else []:
+                members = _children(set_el, "MemberCode")
+                if not members:
+                    self.messages.append(f"set {set_el.get('name')!r} not carried over: only sets of codes are kept")
+                    continue
+                set_copy = etree.SubElement(code_sets, "Set", name=set_el.get("name") or "")
+                for member in members:
+                    etree.SubElement(set_copy, "MemberCode", guid=member.get("targetGUID") or member.get("guid") or "")
+            nodes, warnings = cio.parse_codebook_element(holder, self.study.levels)
+            self.messages.extend(warnings)
+            self.counts["codes"] = cio.import_nodes(self.session, self.study, nodes, source=self.file_name)["added"]
+        self.code_by_guid = {c.guid: c for c in cb.all_codes(self.session, self.study)}
+
+    # -- 3. users: matched by user name (the User 'id'), else created as coders ---------------
+    def account(self, key: str | None) -> User:
+        if key in self.user_map:
+            return self.user_map[key]
+        session = self.session
+        element = self.users_el.get(key)
+        if element is None:
+            display, wanted = "Imported (unknown user)", IMPORT_USER
+        else:
+            display = (element.get("name") or element.get("id") or "").strip() or "Imported user"
+            wanted = (element.get("id") or "").strip() or display
+        user = session.scalar(select(User).where(func.lower(User.username) == wanted.lower()))
+        if user is None and element is not None:
+            user = session.scalar(select(User).where(func.lower(User.display_name) == display.lower()))
+        if user is not None:
+            self.matched_users.append(user.username)
+        else:
+            taken = {u.lower() for u in session.scalars(select(User.username))}
+            username = wanted if re.fullmatch(r"[A-Za-z0-9_.@-]{2,100}", wanted) and wanted.lower() not in taken else _username(wanted, taken)
+            # '!' is never a valid argon2 hash: nobody can log in until an admin sets a password.
+            user = User(username=username, display_name=display[:200], role="coder", password_hash="!" + secrets.token_hex(16))
+            session.add(user)
+            session.flush()
+            self.created_users.append(username)
+        self.user_map[key] = user
+        return user
+
+    # -- 4. cases, respondents and interviews ------------------------------------------------
+    def import_cases(self) -> None:
+        self.case_of_source: dict[str, Case] = {}
+        letters = iter([f"Case {chr(65 + i)}" for i in range(26)] + [f"Case {i}" for i in range(27, 1000)])
+        self.used_labels: set[str] = set()
+        for item in self.cases:
+            values = {k.lower(): v for k, v in item["values"].items()}
+            name = item["name"] or "Case"
+            internal = _free_label(values.get("internal label") or name, self.used_labels)
+            public = name
+            if public.lower() == internal.lower():
+                public = next(label for label in letters if label.lower() not in self.used_labels and label.lower() != internal.lower())
+            public = _free_label(public, self.used_labels | {internal.lower()})
+            outcome = (values.get("outcome class") or values.get("outcome") or "unknown").lower()
+            if outcome not in CASE_OUTCOMES:
+                self.messages.append(f"case {name!r}: outcome {outcome!r} is not one of {', '.join(CASE_OUTCOMES)}; set to unknown")
+                outcome = "unknown"
+            case = studies.add_case(self.session, self.study, internal, public,
+                                    values.get("organisation") or values.get("organization") or None, outcome, item["description"])
+            self.used_labels |= {internal.lower(), public.lower()}
+            self.case_by_guid[item["guid"]] = case
+            item["extra"] = {k: v for k, v in item["values"].items() if k.lower() not in _CASE_KEYS}
+            for ref in item["sources"]:
+                if ref in self.case_of_source and self.case_of_source[ref].id != case.id:
+                    self.messages.append(f"source {self.texts.get(ref, {}).get('name', ref)!r} is in several cases; "
+                                         f"it was put in {self.case_of_source[ref].public_label}")
+                else:
+                    self.case_of_source.setdefault(ref, case)
+        self._imported_case = None
+
+    def _fallback_case(self) -> Case:
+        if self._imported_case is None:
+            internal = _free_label(IMPORTED_CASE, self.used_labels)
+            self._imported_case = studies.add_case(self.session, self.study, internal, f"{internal} (cases unknown)",
+                                                   outcome_description="Sources that no case of the imported project listed.")
+        return self._imported_case
+
+    def _respondent(self, case: Case, item: dict, values: dict) -> Respondent:
+        name = (values.get("respondent") or Path(item["name"]).stem or item["name"])[:200]
+        respondent = studies.find_respondent(self.session, case, name)
+        if respondent is None:
+            try:
+                role = studies.normalise_role(values.get("role") or "other")
+            except UserError:
+                self.messages.append(f"source {item['name']!r}: role {values.get('role')!r} unknown; set to other")
+                role = "other"
+            perspective = values.get("perspective") if values.get("perspective") in PERSPECTIVES else None
+            respondent = studies.add_respondent(self.session, case, name, role, perspective)
+        return respondent
+
+    def import_sources(self) -> None:
+        self.offsets: dict[str, _Offsets] = {}
+        by_text: dict[bytes, Interview] = {}
+        for key, item in self.texts.items():
+            case = self.case_of_source.get(key) or self._fallback_case()
+            values = {k.lower(): v for k, v in item["values"].items()}
+            respondent = self._respondent(case, item, values)
+            offsets = self.offsets[key] = _Offsets(item["text"])
+            payload = offsets.normalised.encode("utf-8")
+            if payload in by_text:
+                self.interview_by_source[key] = by_text[payload]
+                self.messages.append(f"source {item['name']!r} has the same text as {by_text[payload].file_name!r}; its codings were joined to it")
+                continue
+            date = values.get("interview date") or values.get("date")
+            try:
+                date = dt.date.fromisoformat(date[:10]) if date else None
+            except ValueError:
+                date = None
+            (interview,) = interviews.import_interviews(self.session, self.study, [interviews.ImportItem(
+                file_name=item["name"] if item["name"].lower().endswith(".txt") else f"{item['name']}.txt",
+                data=payload, case=case.internal_label, respondent=respondent.name,
+                language=(values.get("language") or self.language)[:10], date=date, notes=item["description"],
+            )])
+            interview.file_name = item["name"][:300]
+            extra = {k: v for k, v in item["values"].items() if k.lower() not in SOURCE_VARIABLES and k.lower() != "date"}
+            if extra:
+                interview.notes = ((interview.notes + "\n\n") if interview.notes else "") + "Imported variables:\n" + \
+                    "\n".join(f"{k}: {v}" for k, v in extra.items())
+            by_text[payload] = self.interview_by_source[key] = interview
+
+    # -- 5. codings ----------------------------------------------------------------------------
+    def _span(self, offsets: _Offsets, mode: str, sel: dict) -> tuple[int, int] | None:
+        """The selection in code points of the source text; verified against its text when it has one."""
+        if sel["name"] and not _same_text(offsets.text_under(mode, sel["start"], sel["end"]), sel["name"]):
+            other = next((m for m in OFFSET_MODES[1:] if _same_text(offsets.text_under(m, sel["start"], sel["end"]), sel["name"])), None)
+            if other and self.offset_mode == "auto":
+                mode = other
+            else:
+                self.counts["unverified"] += 1
+        return offsets.to_codepoints(mode, sel["start"], sel["end"])
+
+    def import_codings(self) -> None:
+        seen: set[tuple] = set()
+        for key, item in self.texts.items():
+            interview, offsets = self.interview_by_source[key], self.offsets[key]
+            mode, how = _choose_mode(offsets, item["selections"], self.offset_mode)
+            self.offset_report[item["name"]] = f"{mode}: {how}"
+            index = interviews.line_index(interview.text)
+            for sel in item["selections"]:
+                where = f"selection {sel['start']}-{sel['end']} in {item['name']!r}"
+                span = self._span(offsets, mode, sel)
+                start, end = offsets.to_normalised(*span) if span else (0, 0)
+                if end <= start or not sel["codings"]:
+                    self.counts["skipped_selections"] += 1
+                    self.messages.append(f"{where} {'lies outside the text' if end <= start else 'has no code'}; skipped")
+                    continue
+                for item_coding in sel["codings"]:
+                    coder = self.account(item_coding["user"] or sel["user"])
+                    code = self.code_by_guid[item_coding["code"]]
+                    if (interview.id, code.id, coder.id, start, end) in seen:
+                        continue
+                    seen.add((interview.id, code.id, coder.id, start, end))
+                    coding = Coding(study_id=self.study.id, interview_id=interview.id, code_id=code.id, coder_id=coder.id,
+                                    start=start, end=end, start_line=index.line_of(start), end_line=index.line_of(max(start, end - 1)),
+                                    memo=sel["memo"], origin="import")
+                    self.session.add(coding)
+                    self.coding_of_selection.setdefault(sel["guid"], coding)
+                    self.counts["codings"] += 1
+        self.session.flush()
+        if self.counts["unverified"]:
+            self.messages.append(f"{self.counts['unverified']} selection(s) whose stored text did not match the source text "
+                                 "under the offset convention used; check them")
+
+    # -- 6. notes become memos on what points at them --------------------------------------------
+    def import_notes(self) -> None:
+        targets: dict[str, tuple[str, int]] = {}
+
+        def point(note_keys, kind: str, target_id: int) -> None:
+            for note_key in note_keys:
+                if note_key in self.notes:
+                    targets.setdefault(note_key, (kind, target_id))
+
+        for key, item in self.texts.items():
+            point(item["notes"], "interview", self.interview_by_source[key].id)
+            for sel in item["selections"]:
+                coding = self.coding_of_selection.get(sel["guid"])
+                if coding is not None:
+                    point(sel["notes"] + [n for c in sel["codings"] for n in c["notes"]], "coding", coding.id)
+        for code_el in self.book.iter(_q("Code")) if self.book is not None else []:
+            code = self.code_by_guid.get(norm_guid(code_el.get("guid")))
+            if code is not None:
+                point(_note_refs(code_el), "code", code.id)
+        for link in _list(self.root, "Links", "Link"):
+            origin, target = norm_guid(link.get("originGUID")), norm_guid(link.get("targetGUID"))
+            for note_key, other in ((origin, target), (target, origin)):
+                if other in self.case_by_guid:
+                    point([note_key], "case", self.case_by_guid[other].id)
+        first_case = next(iter(studies.list_cases(self.session, self.study)), None)
+        for note_key, note in self.notes.items():
+            body = note["text"] or note["description"] or note["name"]  # a memo needs some text
+            if not body.strip():
+                continue
+            kind, target_id = targets.get(note_key, (None, None))
+            label = note["name"] or body[:40]
+            if kind is None:
+                if first_case is None:
+                    self.messages.append(f"note {label!r} not carried over: nothing to attach it to")
+                    continue
+                kind, target_id = "case", first_case.id
+                self.messages.append(f"note {label!r} belongs to the project as a whole; attached to {first_case.public_label}")
+            self._memo(kind, target_id, self.account(note["user"]), note["name"], body)
+        for item in self.cases:
+            if item.get("extra"):
+                self._memo("case", self.case_by_guid[item["guid"]].id, self.account(None), "Imported case variables",
+                           "\n".join(f"{k}: {v}" for k, v in item["extra"].items()))
+        self.session.flush()
+
+    def _memo(self, kind: str, target_id: int, author: User, title: str, text: str) -> None:
+        self.session.add(Memo(study_id=self.study.id, target_type=kind, target_id=target_id, author_id=author.id,
+                              title=title[:300], text=text))
+        self.counts["memos"] += 1
+
+    def report(self) -> dict:
+        created = sorted(set(self.created_users))
+        if created:
+            self.messages.append(f"coder account(s) created without a usable password: {', '.join(created)}; "
+                                 "an admin must set one before they can log in")
+        return {
+            "study_id": self.study.id, "title": self.study.title, "file": self.file_name, "levels": list(self.study.levels),
+            "sources": len(self.interview_by_source), "skipped_sources": sorted(self.skipped_sources.values()),
+            "codes": self.counts["codes"], "codings": self.counts["codings"], "skipped_selections": self.counts["skipped_selections"],
+            "cases": len(studies.list_cases(self.session, self.study)),
+            "respondents": len(studies.list_respondents(self.session, self.study)),
+            "memos": self.counts["memos"], "users_created": created, "users_matched": sorted(set(self.matched_users)),
+            "offsets": self.offset_report, "messages": self.messages,
+        }
+
+
 def import_qdpx(
     session: Session,
     source: str | Path | bytes | BinaryIO,
@@ -685,344 +1037,16 @@ def import_qdpx(
         raise UserError(f"unknown offset convention {offset_mode!r}; choose one of: {', '.join(OFFSET_MODES)}")
     data, file_name = _read_input(source)
     root, archive = read_archive(data)
-    messages: list[str] = []
-
-    # 1. Read everything and check every reference before writing anything.
-    users_el = {norm_guid(u.get("guid")): u for u in _children(_child(root, "Users"), "User")} if _child(root, "Users") is not None else {}
-    code_guids: set[str] = set()
-    book = _child(root, "CodeBook")
-    if book is not None:
-        code_guids = {norm_guid(c.get("guid")) for c in book.iter(_q("Code"))}
-    variables = _variables(root)
-    texts: dict[str, dict] = {}
-    skipped_sources: dict[str, str] = {}
-    sources_el = _child(root, "Sources")
-    for element in (sources_el if sources_el is not None else []):
-        tag = _local(element)
-        if not tag:
-            continue
-        key = norm_guid(element.get("guid"))
-        name = (element.get("name") or "").strip() or f"source {len(texts) + len(skipped_sources) + 1}"
-        if tag != "TextSource":
-            skipped_sources[key] = name
-            messages.append(f"{tag} {name!r} skipped: only text sources can be imported")
-            continue
-        inline = _child(element, "PlainTextContent")
-        path = element.get("plainTextPath")
-        if inline is not None and inline.text:
-            text = inline.text
-        elif path:
-            member = _member(archive, path)
-            if member is None:
-                raise UserError(f"source {name!r} refers to {path!r}, which is not in the archive (looked in sources/ and Sources/)")
-            text = _decode(name, _read_member(archive, member))
-        else:
-            raise UserError(f"text source {name!r} has neither PlainTextContent nor a plainTextPath")
-        if not text.strip():
-            skipped_sources[key] = name
-            messages.append(f"text source {name!r} skipped: it is empty")
-            continue
-        selections = []
-        for sel in _children(element, "PlainTextSelection"):
-            codings = []
-            for coding_el in _children(sel, "Coding"):
-                ref = _child(coding_el, "CodeRef")
-                target = norm_guid(ref.get("targetGUID")) if ref is not None else None
-                if target not in code_guids:
-                    raise UserError(f"a coding in source {name!r} refers to code {ref.get('targetGUID') if ref is not None else '?'}, which is not in the codebook")
-                codings.append({"code": target, "user": norm_guid(coding_el.get("creatingUser")),
-                                "notes": [norm_guid(n.get("targetGUID")) for n in _children(coding_el, "NoteRef")]})
-            description = _child(sel, "Description")
-            selections.append({
-                "guid": norm_guid(sel.get("guid")), "start": int(sel.get("startPosition")), "end": int(sel.get("endPosition")),
-                "name": sel.get("name") or "", "user": norm_guid(sel.get("creatingUser")), "codings": codings,
-                "memo": (description.text or "").strip() if description is not None else "",
-                "notes": [norm_guid(n.get("targetGUID")) for n in _children(sel, "NoteRef")],
-            })
-        if _children(element, "Coding"):
-            messages.append(f"{len(_children(element, 'Coding'))} coding(s) of the whole source {name!r} skipped: codings need a text span")
-        description = _child(element, "Description")
-        texts[key] = {"name": name, "text": text, "selections": selections, "values": _values(element, variables),
-                      "notes": [norm_guid(n.get("targetGUID")) for n in _children(element, "NoteRef")],
-                      "description": (description.text or "").strip() if description is not None else ""}
-
-    cases_el = []
-    for case in _children(_child(root, "Cases"), "Case") if _child(root, "Cases") is not None else []:
-        refs = [norm_guid(r.get("targetGUID")) for r in _children(case, "SourceRef")]
-        missing = [r for r in refs if r not in texts and r not in skipped_sources]
-        if missing:
-            raise UserError(f"case {case.get('name') or case.get('guid')!r} refers to source {missing[0]}, which is not in the project")
-        description = _child(case, "Description")
-        cases_el.append({"guid": norm_guid(case.get("guid")), "name": (case.get("name") or "").strip(), "sources": refs,
-                         "values": _values(case, variables),
-                         "description": (description.text or "").strip() if description is not None else ""})
-
-    notes_el = {}
-    for note in _children(_child(root, "Notes"), "Note") if _child(root, "Notes") is not None else []:
-        inline = _child(note, "PlainTextContent")
-        text = inline.text if inline is not None and inline.text else ""
-        if not text and note.get("plainTextPath"):
-            member = _member(archive, note.get("plainTextPath"))
-            if member is None:
-                raise UserError(f"note {note.get('name')!r} refers to {note.get('plainTextPath')!r}, which is not in the archive")
-            text = _decode(note.get("name") or "note", _read_member(archive, member))
-        description = _child(note, "Description")
-        notes_el[norm_guid(note.get("guid"))] = {"name": (note.get("name") or "").strip(), "text": text,
-                                                  "description": (description.text or "").strip() if description is not None else "",
-                                                  "user": norm_guid(note.get("creatingUser"))}
-
-    # 2. The study, its levels (from sets named 'Level: X') and the codebook.
-    sets_el = _child(root, "Sets")
-    levels = []
-    for set_el in _children(sets_el, "Set") if sets_el is not None else []:
-        kind, _, value = (set_el.get("name") or "").partition(":")
-        if kind.strip().lower() == "level" and value.strip() and value.strip() not in levels and _children(set_el, "MemberCode"):
-            levels.append(value.strip())
-    study = studies.create_study(session, _unique_title(session, title or root.get("name") or Path(file_name).stem),
-                                 language=language, levels=levels or list(DEFAULT_LEVELS),
-                                 description=(_child(root, "Description").text or "") if _child(root, "Description") is not None else "")
-    code_report = {"added": 0}
-    if book is not None and _child(book, "Codes") is not None:
-        holder = etree.Element("CodeBook")
-        codes_copy = copy.deepcopy(_child(book, "Codes"))
-        for note_ref in list(codes_copy.iter(_q("NoteRef"))):  # notes on codes are read below
-            note_ref.getparent().remove(note_ref)
-        holder.append(codes_copy)
-        if sets_el is not None:
-            code_sets = etree.SubElement(holder, "Sets")
-            for set_el in _children(sets_el, "Set"):
-                if _children(set_el, "MemberCode"):
-                    set_copy = etree.SubElement(code_sets, "Set", name=set_el.get("name") or "")
-                    for member in _children(set_el, "MemberCode"):
-                        etree.SubElement(set_copy, "MemberCode", guid=member.get("targetGUID") or member.get("guid") or "")
-                else:
-                    messages.append(f"set {set_el.get('name')!r} not carried over: only sets of codes are kept")
-        nodes, warnings = cio.parse_codebook_element(holder, study.levels)
-        messages.extend(warnings)
-        code_report = cio.import_nodes(session, study, nodes, source=file_name)
-    code_by_guid = {c.guid: c for c in cb.all_codes(session, study)}
-
-    # 3. Users: matched by user name (the User 'id'), else created as coders without a usable password.
-    user_map: dict[str | None, User] = {}
-    created_users, matched_users = [], []
-    taken = {u.lower() for u in session.scalars(select(User.username))}
-
-    def account(key: str | None) -> User:
-        if key in user_map:
-            return user_map[key]
-        element = users_el.get(key)
-        if element is None:
-            display, wanted = "Imported (unknown user)", IMPORT_USER
-        else:
-            display = (element.get("name") or element.get("id") or "").strip() or "Imported user"
-            wanted = (element.get("id") or "").strip() or display
-        user = session.scalar(select(User).where(func.lower(User.username) == wanted.lower()))
-        if user is None and element is not None:
-            user = session.scalar(select(User).where(func.lower(User.display_name) == display.lower()))
-        if user is not None:
-            matched_users.append(user.username)
-        else:
-            username = wanted if re.fullmatch(r"[A-Za-z0-9_.@-]{2,100}", wanted) and wanted.lower() not in taken else _username(wanted, taken)
-            # '!' is never a valid argon2 hash: nobody can log in until an admin sets a password.
-            user = User(username=username, display_name=display[:200], role="coder", password_hash="!" + secrets.token_hex(16))
-            session.add(user)
-            session.flush()
-            taken.add(username.lower())
-            created_users.append(username)
-        user_map[key] = user
-        return user
-
-    # 4. Cases, respondents and interviews.
-    case_of_source: dict[str, Case] = {}
-    case_guid_map: dict[str, Case] = {}
-    letters = iter([f"Case {chr(65 + i)}" for i in range(26)] + [f"Case {i}" for i in range(27, 1000)])
-    used_labels: set[str] = set()
-    for item in cases_el:
-        values = {k.lower(): v for k, v in item["values"].items()}
-        name = item["name"] or "Case"
-        internal = _free_label(values.get("internal label") or name, used_labels)
-        public = name
-        if public.lower() == internal.lower():
-            public = next(label for label in letters if label.lower() not in used_labels and label.lower() != internal.lower())
-        public = _free_label(public, used_labels | {internal.lower()})
-        outcome = (values.get("outcome class") or values.get("outcome") or "unknown").lower()
-        if outcome not in CASE_OUTCOMES:
-            messages.append(f"case {name!r}: outcome {outcome!r} is not one of {', '.join(CASE_OUTCOMES)}; set to unknown")
-            outcome = "unknown"
-        case = studies.add_case(session, study, internal, public, values.get("organisation") or values.get("organization") or None,
-                                outcome, item["description"])
-        used_labels |= {internal.lower(), public.lower()}
-        case_guid_map[item["guid"]] = case
-        extra = {k: v for k, v in item["values"].items() if k.lower() not in ("internal label", "organisation", "organization", "outcome class", "outcome")}
-        if extra:
-            item["extra"] = extra
-        for ref in item["sources"]:
-            if ref in case_of_source and case_of_source[ref].id != case.id:
-                messages.append(f"source {texts.get(ref, {}).get('name', ref)!r} is in several cases; it was put in {case_of_source[ref].public_label}")
-            else:
-                case_of_source.setdefault(ref, case)
-    imported_case = None
-
-    def fallback_case() -> Case:
-        nonlocal imported_case
-        if imported_case is None:
-            internal = IMPORTED_CASE if IMPORTED_CASE.lower() not in used_labels else f"{IMPORTED_CASE} sources"
-            imported_case = studies.add_case(session, study, internal, f"{internal} (cases unknown)",
-                                             outcome_description="Sources that no case of the imported project listed.")
-        return imported_case
-
-    interview_by_source: dict[str, Interview] = {}
-    sha_seen: dict[str, Interview] = {}
-    offsets_by_source: dict[str, _Offsets] = {}
-    offset_report: dict[str, str] = {}
-    for key, item in texts.items():
-        case = case_of_source.get(key) or fallback_case()
-        values = {k.lower(): v for k, v in item["values"].items()}
-        respondent_name = (values.get("respondent") or Path(item["name"]).stem or item["name"])[:200]
-        respondent = studies.find_respondent(session, case, respondent_name)
-        if respondent is None:
-            try:
-                role = studies.normalise_role(values.get("role") or "other")
-            except UserError:
-                messages.append(f"source {item['name']!r}: role {values.get('role')!r} unknown; set to other")
-                role = "other"
-            perspective = values.get("perspective")
-            if perspective not in (None, "top-down", "bottom-up", "other"):
-                perspective = None
-            respondent = studies.add_respondent(session, case, respondent_name, role, perspective)
-        offsets = _Offsets(item["text"])
-        offsets_by_source[key] = offsets
-        text = offsets.normalised
-        item_name = item["name"] if item["name"].lower().endswith(".txt") else f"{item['name']}.txt"
-        date = values.get("interview date") or values.get("date")
-        try:
-            date = dt.date.fromisoformat(date[:10]) if date else None
-        except ValueError:
-            date = None
-        payload = text.encode("utf-8")
-        if payload in sha_seen:
-            interview_by_source[key] = sha_seen[payload]
-            messages.append(f"source {item['name']!r} has the same text as {sha_seen[payload].file_name!r}; its codings were joined to it")
-            continue
-        (interview,) = interviews.import_interviews(session, study, [interviews.ImportItem(
-            file_name=item_name, data=payload, case=case.internal_label, respondent=respondent.name,
-            language=(values.get("language") or language)[:10], date=date, notes=item["description"],
-        )])
-        interview.file_name = item["name"][:300]
-        extra = {k: v for k, v in item["values"].items() if k.lower() not in SOURCE_VARIABLES and k.lower() != "date"}
-        if extra:
-            interview.notes = (interview.notes + "\n\n" if interview.notes else "") + "Imported variables:\n" + "\n".join(f"{k}: {v}" for k, v in extra.items())
-        sha_seen[payload] = interview
-        interview_by_source[key] = interview
-
-    # 5. Codings.
-    coding_of_selection: dict[str, Coding] = {}
-    counts = {"codings": 0, "skipped_selections": 0, "unverified": 0}
-    seen_spans: set[tuple] = set()
-    for key, item in texts.items():
-        interview = interview_by_source[key]
-        offsets = offsets_by_source[key]
-        mode, how = _choose_mode(offsets, item["selections"], offset_mode)
-        offset_report[item["name"]] = f"{mode}: {how}"
-        index = interviews.line_index(interview.text)
-        for sel in item["selections"]:
-            span_mode = mode
-            if sel["name"] and not _same_text(offsets.text_under(mode, sel["start"], sel["end"]), sel["name"]):
-                other = next((m for m in OFFSET_MODES[1:] if _same_text(offsets.text_under(m, sel["start"], sel["end"]), sel["name"])), None)
-                if other and offset_mode == "auto":
-                    span_mode = other
-                else:
-                    counts["unverified"] += 1
-            span = offsets.to_codepoints(span_mode, sel["start"], sel["end"])
-            if span is None:
-                counts["skipped_selections"] += 1
-                messages.append(f"selection {sel['start']}-{sel['end']} in {item['name']!r} lies outside the text ({span_mode}); skipped")
-                continue
-            start, end = offsets.to_normalised(*span)
-            if end <= start:
-                counts["skipped_selections"] += 1
-                continue
-            if not sel["codings"]:
-                messages.append(f"selection {sel['start']}-{sel['end']} in {item['name']!r} has no code; skipped")
-                counts["skipped_selections"] += 1
-                continue
-            for coding_item in sel["codings"]:
-                coder = account(coding_item["user"] or sel["user"])
-                code = code_by_guid[coding_item["code"]]
-                span_key = (interview.id, code.id, coder.id, start, end)
-                if span_key in seen_spans:
-                    continue
-                seen_spans.add(span_key)
-                coding = Coding(study_id=study.id, interview_id=interview.id, code_id=code.id, coder_id=coder.id,
-                                start=start, end=end, start_line=index.line_of(start), end_line=index.line_of(max(start, end - 1)),
-                                memo=sel["memo"], origin="import")
-                session.add(coding)
-                coding_of_selection.setdefault(sel["guid"], coding)
-                counts["codings"] += 1
-    session.flush()
-    if counts["unverified"]:
-        messages.append(f"{counts['unverified']} selection(s) whose stored text did not match the source text under the offset convention used; check them")
-
-    # 6. Notes become memos on what points at them.
-    targets: dict[str, tuple[str, int]] = {}
-
-    def point(note_keys, kind: str, target_id: int) -> None:
-        for note_key in note_keys:
-            if note_key in notes_el:
-                targets.setdefault(note_key, (kind, target_id))
-
-    for key, item in texts.items():
-        interview = interview_by_source[key]
-        point(item["notes"], "interview", interview.id)
-        for sel in item["selections"]:
-            coding = coding_of_selection.get(sel["guid"])
-            if coding is not None:
-                point(sel["notes"] + [n for c in sel["codings"] for n in c["notes"]], "coding", coding.id)
-    if book is not None:
-        for code_el in book.iter(_q("Code")):
-            code = code_by_guid.get(norm_guid(code_el.get("guid")))
-            if code is not None:
-                point([norm_guid(n.get("targetGUID")) for n in _children(code_el, "NoteRef")], "code", code.id)
-    for link in _children(_child(root, "Links"), "Link") if _child(root, "Links") is not None else []:
-        origin, target = norm_guid(link.get("originGUID")), norm_guid(link.get("targetGUID"))
-        for note_key, other in ((origin, target), (target, origin)):
-            if note_key in notes_el and other in case_guid_map:
-                point([note_key], "case", case_guid_map[other].id)
-    all_cases = studies.list_cases(session, study)
-    memo_count = 0
-    for note_key, note in notes_el.items():
-        body = note["text"] or note["description"] or note["name"]  # a memo needs some text
-        if not body.strip():
-            continue
-        kind, target_id = targets.get(note_key, (None, None))
-        if kind is None:
-            if not all_cases:
-                messages.append(f"note {note['name'] or body[:40]!r} not carried over: nothing to attach it to")
-                continue
-            kind, target_id = "case", all_cases[0].id
-            messages.append(f"note {note['name'] or body[:40]!r} belongs to the project as a whole; attached to {all_cases[0].public_label}")
-        session.add(Memo(study_id=study.id, target_type=kind, target_id=target_id, author_id=account(note["user"]).id,
-                         title=note["name"][:300], text=body))
-        memo_count += 1
-    for item in cases_el:
-        if item.get("extra"):
-            case = case_guid_map[item["guid"]]
-            session.add(Memo(study_id=study.id, target_type="case", target_id=case.id, author_id=account(None).id,
-                             title="Imported case variables", text="\n".join(f"{k}: {v}" for k, v in item["extra"].items())))
-            memo_count += 1
-    session.flush()
-
-    report = {
-        "study_id": study.id, "title": study.title, "file": file_name, "levels": list(study.levels),
-        "sources": len(interview_by_source), "skipped_sources": sorted(skipped_sources.values()),
-        "codes": code_report.get("added", 0), "codings": counts["codings"], "skipped_selections": counts["skipped_selections"],
-        "cases": len(studies.list_cases(session, study)), "respondents": len(studies.list_respondents(session, study)),
-        "memos": memo_count, "users_created": sorted(set(created_users)), "users_matched": sorted(set(matched_users)),
-        "offsets": offset_report, "messages": messages,
-    }
-    if created_users:
-        messages.append(f"coder account(s) created without a usable password: {', '.join(sorted(set(created_users)))}; an admin must set one before they can log in")
-    audit.record(session, "refi", "import", None, study.id, file=file_name, sources=report["sources"], codings=report["codings"], memos=memo_count)
+    importer = _Importer(session, root, archive, file_name, offset_mode, language)
+    importer.read()
+    importer.create_study(title)
+    importer.import_cases()
+    importer.import_sources()
+    importer.import_codings()
+    importer.import_notes()
+    report = importer.report()
+    audit.record(session, "refi", "import", None, importer.study.id, file=file_name, sources=report["sources"],
+                 codings=report["codings"], memos=report["memos"])
     return report
 
 
