@@ -500,3 +500,30 @@ def test_a_corrupt_member_is_one_message(store):
     with pytest.raises(UserError, match="corrupt zip|not a readable zip"):
         do_import(store, bytes(data))
     assert snapshot(store) == before
+
+
+def test_decomposed_accents_are_mapped_after_normalisation(store):
+    text = "Cafe\u0301 talk: costs rose."  # 'e' + combining acute; stored as NFC
+    start = text.index("costs")
+    sources = (f'<TextSource guid="{S1}" name="nfc"><PlainTextContent>{text}</PlainTextContent>'
+               + selection("BBBBBBBB-0000-0000-0000-000000000001", start, start + 5, C2, name="costs") + "</TextSource>")
+    report = do_import(store, archive(project(sources)))
+    assert coded_texts(store, report["study_id"]) == [("costs", "Costs", "Ada.Lovelace")]
+
+
+def test_utf8_byte_offsets_taguette(store):
+    text = "Caf\u00e9 na\u00efve: costs rose."
+    start = len(text[: text.index("costs")].encode("utf-8"))
+    sources = (f'<TextSource guid="{S1}" name="t"><PlainTextContent>{text}</PlainTextContent>'
+               + selection("BBBBBBBB-0000-0000-0000-000000000001", start, start + 10, C2, name="costs rose") + "</TextSource>")
+    report = do_import(store, archive(project(sources)))
+    assert report["offsets"]["t"].startswith("utf8: verified")
+    assert coded_texts(store, report["study_id"])[0][0] == "costs rose"
+
+
+def test_a_selection_outside_the_text_is_skipped_with_a_message(store):
+    sources = (f'<TextSource guid="{S1}" name="short"><PlainTextContent>Tiny.</PlainTextContent>'
+               + selection("BBBBBBBB-0000-0000-0000-000000000001", 2, 400, C2, name="") + "</TextSource>")
+    report = do_import(store, archive(project(sources)))
+    assert report["codings"] == 0 and report["skipped_selections"] == 1
+    assert any("lies outside the text" in m for m in report["messages"])
