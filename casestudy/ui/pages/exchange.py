@@ -22,7 +22,7 @@ def render() -> None:
     principal = principal_or_stop()
     st.title("Exchange with other QDA tools")
     st.caption("REFI-QDA projects (.qdpx) move a study to and from NVivo, ATLAS.ti, MAXQDA, QualCoder and others. "
-               "The file holds the transcripts: share it with the research team only.")
+               "The file holds the raw transcripts, internal case labels and organisation names: share it with the research team only.")
 
     st.subheader("Export this study")
     if st.button("Prepare .qdpx export", key="exchange_export_button"):
