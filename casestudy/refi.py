@@ -599,7 +599,11 @@ def _same_text(found: str | None, expected: str) -> bool:
     return len(b) >= 20 and a.startswith(b)
 
 
-def _choose_mode(offsets: _Offsets, selections: list[dict], requested: str) -> tuple[str, str]:
+# Known habits by the Project's ``origin`` attribute, used only when no selection text can be checked.
+ORIGIN_HINTS = (("nvivo", "utf16"), ("atlas", "crlf1"), ("taguette", "utf8"))
+
+
+def _choose_mode(offsets: _Offsets, selections: list[dict], requested: str, origin: str = "") -> tuple[str, str]:
     """The offset convention for one source and how it was decided."""
     modes = OFFSET_MODES[1:]
     if requested != "auto":
@@ -618,7 +622,12 @@ def _choose_mode(offsets: _Offsets, selections: list[dict], requested: str) -> t
             if all(offsets.to_codepoints(mode, s["start"], s["end"]) for s in selections):
                 return mode, "guessed (offsets run past the text in code points)"
     simple = offsets.text.isascii() and "\r\n" not in offsets.text
-    return "codepoints", "standard (all conventions agree on this text)" if simple else "assumed (no selection text to verify against)"
+    if simple:
+        return "codepoints", "standard (all conventions agree on this text)"
+    hint = next((mode for word, mode in ORIGIN_HINTS if word in origin.lower()), None)
+    if hint and all(offsets.to_codepoints(hint, s["start"], s["end"]) for s in selections):
+        return hint, f"guessed from the exporting tool ({origin}); no selection text to verify against"
+    return "codepoints", "assumed (no selection text to verify against)"
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -928,7 +937,7 @@ class _Importer:
         seen: set[tuple] = set()
         for key, item in self.texts.items():
             interview, offsets = self.interview_by_source[key], self.offsets[key]
-            mode, how = _choose_mode(offsets, item["selections"], self.offset_mode)
+            mode, how = _choose_mode(offsets, item["selections"], self.offset_mode, self.root.get("origin") or "")
             self.offset_report[item["name"]] = f"{mode}: {how}"
             index = interviews.line_index(interview.text)
             for sel in item["selections"]:

@@ -64,11 +64,11 @@ def selection(guid: str, start: int, end: int, code: str, name: str | None = Non
             f'<Coding guid="{guid[:-1]}9"{who}><CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>')
 
 
-def project(sources: str, cases: str = "", extra: str = "", colour: bool = False) -> str:
+def project(sources: str, cases: str = "", extra: str = "", colour: bool = False, origin: str = "OtherTool") -> str:
     """A small foreign project: upper-case braced GUIDs, one user, a code tree without colours."""
     color = ' color="#AA0000"' if colour else ""
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<Project xmlns="urn:QDA-XML:project:1.0" name="Foreign project" origin="OtherTool">
+<Project xmlns="urn:QDA-XML:project:1.0" name="Foreign project" origin="{origin}">
   <Users><User guid="{{{U1}}}" name="Ada Lovelace"/></Users>
   <CodeBook><Codes>
     <Code guid="{{{C1}}}" name="Barriers" isCodable="false"{color}>
@@ -527,3 +527,13 @@ def test_a_selection_outside_the_text_is_skipped_with_a_message(store):
     report = do_import(store, archive(project(sources)))
     assert report["codings"] == 0 and report["skipped_selections"] == 1
     assert any("lies outside the text" in m for m in report["messages"])
+
+
+@pytest.mark.parametrize("origin, expected", [("NVivo 14", "costs"), ("OtherTool", "sts h")])
+def test_the_exporting_tool_decides_when_nothing_can_be_verified(store, origin, expected):
+    text = "\U0001F600\U0001F600 costs here"
+    sources = (f'<TextSource guid="{S1}" name="e.txt"><PlainTextContent>{text}</PlainTextContent>'
+               + selection("BBBBBBBB-0000-0000-0000-000000000001", 5, 10, C2) + "</TextSource>")
+    report = do_import(store, archive(project(sources, origin=origin)))
+    assert coded_texts(store, report["study_id"])[0][0] == expected
+    assert ("guessed from the exporting tool" in report["offsets"]["e.txt"]) == (origin != "OtherTool")
