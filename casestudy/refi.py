@@ -36,7 +36,8 @@ every other source joins a case ``Imported`` with one respondent per source (nam
 source). A source's respondent is the ``respondent`` variable when present, else the source
 name; its role the ``role`` variable, else ``other``. Offsets: see :data:`OFFSET_MODES`; in
 ``auto`` mode every selection whose ``name`` holds its text is checked against the text under
-each convention and the one that matches is used.
+each convention and the one that matches is used; with nothing to check, the exporting tool named
+in the project's ``origin`` decides (:data:`ORIGIN_HINTS`), else code points are assumed.
 """
 
 from __future__ import annotations
