@@ -651,34 +651,29 @@ def _values(element, variables: dict) -> dict[str, str]:
     return out
 
 
-def _unique_title(session: Session, title: str) -> str:
-    title = " ".join(title.split())[:280] or "Imported project"
-    existing = {t.lower() for t in session.scalars(select(Study.title))}
-    candidate, n = title, 1
-    while candidate.lower() in existing:
-        n += 1
-        candidate = f"{title} ({n})"
-    return candidate
-
-
-def _free_label(label: str, used: set[str]) -> str:
-    label = " ".join(label.split())[:90] or "Case"
+def _unused(label: str, used: set[str], suffix: str = " ({})") -> str:
+    """``label``, or ``label`` with the first free number appended (case-insensitive)."""
     candidate, n = label, 1
     while candidate.lower() in used:
         n += 1
-        candidate = f"{label} ({n})"
+        candidate = label + suffix.format(n)
     return candidate
+
+
+def _unique_title(session: Session, title: str) -> str:
+    existing = {t.lower() for t in session.scalars(select(Study.title))}
+    return _unused(" ".join(title.split())[:280] or "Imported project", existing)
+
+
+def _free_label(label: str, used: set[str]) -> str:
+    return _unused(" ".join(label.split())[:90] or "Case", used)
 
 
 def _username(name: str, taken: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9_.@-]+", ".", name.strip()).strip(".")[:90] or "coder"
     if len(base) < 2:
         base = f"{base}.user"
-    candidate, n = base, 1
-    while candidate.lower() in taken:
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
+    return _unused(base, taken, "{}")
 
 
 def _text_of(element) -> str:

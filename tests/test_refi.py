@@ -83,6 +83,12 @@ def project(sources: str, cases: str = "", extra: str = "", colour: bool = False
 </Project>"""
 
 
+def one_source(name: str, inline: str, start: int, end: int, selected: str | None, guid: str = S1) -> str:
+    """A text source with inline content and one coded selection (code Costs)."""
+    return (f'<TextSource guid="{guid}" name="{name}"><PlainTextContent>{inline}</PlainTextContent>'
+            + selection("BBBBBBBB-0000-0000-0000-000000000001", start, end, C2, name=selected) + "</TextSource>")
+
+
 def do_import(store, data: bytes, **options) -> dict:
     with store.write("test") as session:
         return refi.import_qdpx(session, data, **options)
@@ -229,9 +235,7 @@ def test_utf16_offsets_with_emoji_detected_from_the_selection_text(store):
     text = "Start \U0001F600 then costs \U0001F4B0 rose, support \u00e9tait good."
     start16 = len(text[: text.index("costs")].encode("utf-16-le")) // 2
     end16 = start16 + len("costs \U0001F4B0 rose".encode("utf-16-le")) // 2
-    sources = (f'<TextSource guid="{S1}" name="emoji.txt"><PlainTextContent>{escape(text)}</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", start16, end16, f"{{{C2}}}", name="costs \U0001F4B0 rose")
-               + "</TextSource>")
+    sources = one_source("emoji.txt", escape(text), start16, end16, "costs \U0001F4B0 rose")
     report = do_import(store, archive(project(sources)))
     assert report["offsets"]["emoji.txt"].startswith("utf16: verified")
     assert coded_texts(store, report["study_id"]) == [("costs \U0001F4B0 rose", "Costs", "Ada.Lovelace")]
@@ -245,8 +249,7 @@ def test_utf16_offsets_with_emoji_detected_from_the_selection_text(store):
 def test_utf16_chosen_by_the_user_when_there_is_no_text_to_verify(store):
     text = "\U0001F600\U0001F600 costs here"
     start16, end16 = 5, 10  # two surrogate pairs + space = 5 units
-    sources = (f'<TextSource guid="{S1}" name="e.txt"><PlainTextContent>{text}</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", start16, end16, C2) + "</TextSource>")
+    sources = one_source("e.txt", text, start16, end16, None)
     report = do_import(store, archive(project(sources)), offset_mode="utf16")
     assert coded_texts(store, report["study_id"])[0][0] == "costs"
     # the same file read as code points lands elsewhere (and is reported as assumed)
@@ -274,8 +277,7 @@ def test_code_points_with_crlf_text_are_mapped_to_the_stored_text(store):
     text = "Intro\r\nThe costs were high.\r\n"
     start = text.index("The costs")
     inline = escape(text).replace("\r", "&#13;")  # a literal CR would be dropped by any XML parser
-    sources = (f'<TextSource guid="{S1}" name="cp.txt"><PlainTextContent>{inline}</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", start, start + 9, C2, name="The costs") + "</TextSource>")
+    sources = one_source("cp.txt", inline, start, start + 9, "The costs")
     report = do_import(store, archive(project(sources)))
     assert report["offsets"]["cp.txt"].startswith("codepoints: verified")
     assert coded_texts(store, report["study_id"])[0][0] == "The costs"
@@ -505,8 +507,7 @@ def test_a_corrupt_member_is_one_message(store):
 def test_decomposed_accents_are_mapped_after_normalisation(store):
     text = "Cafe\u0301 talk: costs rose."  # 'e' + combining acute; stored as NFC
     start = text.index("costs")
-    sources = (f'<TextSource guid="{S1}" name="nfc"><PlainTextContent>{text}</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", start, start + 5, C2, name="costs") + "</TextSource>")
+    sources = one_source("nfc", text, start, start + 5, "costs")
     report = do_import(store, archive(project(sources)))
     assert coded_texts(store, report["study_id"]) == [("costs", "Costs", "Ada.Lovelace")]
 
@@ -514,16 +515,14 @@ def test_decomposed_accents_are_mapped_after_normalisation(store):
 def test_utf8_byte_offsets_taguette(store):
     text = "Caf\u00e9 na\u00efve: costs rose."
     start = len(text[: text.index("costs")].encode("utf-8"))
-    sources = (f'<TextSource guid="{S1}" name="t"><PlainTextContent>{text}</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", start, start + 10, C2, name="costs rose") + "</TextSource>")
+    sources = one_source("t", text, start, start + 10, "costs rose")
     report = do_import(store, archive(project(sources)))
     assert report["offsets"]["t"].startswith("utf8: verified")
     assert coded_texts(store, report["study_id"])[0][0] == "costs rose"
 
 
 def test_a_selection_outside_the_text_is_skipped_with_a_message(store):
-    sources = (f'<TextSource guid="{S1}" name="short"><PlainTextContent>Tiny.</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", 2, 400, C2, name="") + "</TextSource>")
+    sources = one_source("short", "Tiny.", 2, 400, "")
     report = do_import(store, archive(project(sources)))
     assert report["codings"] == 0 and report["skipped_selections"] == 1
     assert any("lies outside the text" in m for m in report["messages"])
@@ -532,8 +531,7 @@ def test_a_selection_outside_the_text_is_skipped_with_a_message(store):
 @pytest.mark.parametrize("origin, expected", [("NVivo 14", "costs"), ("OtherTool", "sts h")])
 def test_the_exporting_tool_decides_when_nothing_can_be_verified(store, origin, expected):
     text = "\U0001F600\U0001F600 costs here"
-    sources = (f'<TextSource guid="{S1}" name="e.txt"><PlainTextContent>{text}</PlainTextContent>'
-               + selection("BBBBBBBB-0000-0000-0000-000000000001", 5, 10, C2) + "</TextSource>")
+    sources = one_source("e.txt", text, 5, 10, None)
     report = do_import(store, archive(project(sources, origin=origin)))
     assert coded_texts(store, report["study_id"])[0][0] == expected
     assert ("guessed from the exporting tool" in report["offsets"]["e.txt"]) == (origin != "OtherTool")
