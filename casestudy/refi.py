@@ -116,6 +116,24 @@ def note_providers() -> dict[str, NoteProvider]:
     return dict(_NOTE_PROVIDERS)
 
 
+def _reconstruction_versions(session: Session, study: Study) -> list[dict]:
+    """Reconstruction versions as case notes, when the member-check stage's tables exist."""
+    try:
+        from .models import ReconstructionVersion  # the member-check stage (may be absent)
+    except ImportError:
+        return []
+    rows = session.scalars(select(ReconstructionVersion).join(Case, ReconstructionVersion.case_id == Case.id)
+                           .where(Case.study_id == study.id).order_by(ReconstructionVersion.case_id, ReconstructionVersion.number))
+    return [{
+        "key": f"reconstruction-version:{v.id}", "title": f"Reconstruction version {v.number} ({v.status})", "text": v.text,
+        "case_id": v.case_id, "created_at": v.created_at,
+        "description": f"By {v.author}; SHA-256 {v.content_hash}" + (f"; {v.change_note}" if v.change_note else ""),
+    } for v in rows]
+
+
+register_note_provider("reconstruction versions", _reconstruction_versions)
+
+
 # --- helpers ------------------------------------------------------------------------------
 def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
@@ -200,16 +218,19 @@ def _not_carried(session: Session, study: Study) -> list[str]:
         lines.append(f"consent records: {consents} (the standard has no place for consent)")
     # Tables of other stages, counted by name when they exist (panel, member check, masking).
     labels = {
-        "panel_member": "expert panel members", "panel_answer": "panel answers",
+        "panel_member": "expert panel members",
         "questionnaire": "panel questionnaires", "register_entry": "identity register entries (deliberately never exported)",
         "access_token": "access links", "determinant_mapping": "determinant mappings",
     }
     tables = Base.metadata.tables
+    case_ids = select(Case.id).where(Case.study_id == study.id)
     for name in sorted(tables):
-        label = labels.get(name) or (f"member-check records ({name})" if ("member_check" in name or "reconstruction" in name) else None)
-        if label is None or "study_id" not in tables[name].c:
+        label = labels.get(name) or ("member-check rounds (with their responses and comments)" if name == "member_check_round" else None)
+        columns = tables[name].c
+        if label is None or ("study_id" not in columns and "case_id" not in columns):
             continue
-        number = session.scalar(select(func.count()).select_from(tables[name]).where(tables[name].c.study_id == study.id)) or 0
+        where = columns.study_id == study.id if "study_id" in columns else columns.case_id.in_(case_ids)
+        number = session.scalar(select(func.count()).select_from(tables[name]).where(where)) or 0
         if number:
             lines.append(f"{label}: {number}")
     if "panel_answer" in tables and "panel_member" in tables:
@@ -310,15 +331,15 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
             "text": row.masked_text, "author": None, "created": row.released_at or row.created_at, "case_id": row.case_id,
             "description": f"Released {_when(row.released_at) or ''} by {row.released_by or 'unknown'}; SHA-256 {row.released_hash or ''}; source {row.source_ref}",
         })
-    provided = 0
+    provided: dict[str, int] = {}
     for name, provider in sorted(_NOTE_PROVIDERS.items()):
-        for item in provider(session, study) or []:
+        for number, item in enumerate(provider(session, study) or []):
             notes.append({
-                "guid": guid(f"note:{name}", item.get("key", provided)), "name": item.get("title") or name,
+                "guid": guid(f"note:{name}", item.get("key", number)), "name": item.get("title") or name,
                 "text": item.get("text") or "", "author": None, "created": item.get("created_at"),
                 "description": item.get("description") or "", "case_id": item.get("case_id"),
             })
-            provided += 1
+            provided[name] = number + 1
 
     for code_id, keys in ((target_id, keys) for (kind, target_id), keys in memo_refs.items() if kind == "code"):
         code = codes.get(code_id)

@@ -137,7 +137,9 @@ def test_export_validates_and_holds_every_part(coded_demo):
         names = z.namelist()
     assert all(n == "project.qde" or n.startswith("sources/") for n in names)
     assert report["sources"] == 14 == len([n for n in names if n.startswith("sources/")])
-    assert report["codings"] == 4 and report["cases"] == 7 and report["users"] == 2
+    with coded_demo.read() as session:
+        codings = session.scalar(select(func.count()).select_from(Coding).where(Coding.study_id == 1))
+    assert report["codings"] == codings >= 4 and report["cases"] == 7 and report["users"] >= 2
     assert report["released_masked_texts"] >= 1
     assert any("consent" in line for line in report["not_carried"]) and any("panel answers" in line for line in report["not_carried"])
     # the report is in the archive as a project note
@@ -189,7 +191,7 @@ def test_round_trip_of_the_demo(coded_demo):
     # codings: the same text under every coding, the same coders and codes
     assert coded_texts(coded_demo, report["study_id"]) == coded_texts(coded_demo, 1)
     assert "\U0001F600" in "".join(t for t, _, _ in coded_texts(coded_demo, report["study_id"]))
-    assert report["users_matched"] == ["coder1", "coder2"]
+    assert {"coder1", "coder2"} <= set(report["users_matched"])
 
 
 def test_note_provider_registry(coded_demo):
@@ -205,7 +207,7 @@ def test_note_provider_registry(coded_demo):
         data, report = export_bytes(coded_demo)
     finally:
         refi.unregister_note_provider("reconstruction")
-    assert report["provided_notes"] == 1 and "reconstruction" not in refi.note_providers()
+    assert report["provided_notes"]["reconstruction"] == 1 and "reconstruction" not in refi.note_providers()
     root = check_xsd(data)
     ns = {"q": refi.NS}
     note = next(n for n in root.iterfind("q:Notes/q:Note", ns) if n.get("name") == "Reconstruction v1")
@@ -221,6 +223,18 @@ def test_shipped_schema_is_the_published_one():
     if SHARED_XSD.exists():
         assert refi.SCHEMA_PATH.read_bytes() == SHARED_XSD.read_bytes()
     assert refi.project_schema() is refi.project_schema()
+
+
+def test_reconstruction_versions_provider_is_registered_and_guarded(coded_demo):
+    assert "reconstruction versions" in refi.note_providers()
+    with coded_demo.read() as session:
+        notes = refi.note_providers()["reconstruction versions"](session, studies.get_study(session))
+    try:
+        from casestudy.models import ReconstructionVersion  # noqa: F401 - present once the member-check stage is merged
+    except ImportError:
+        assert notes == []
+    else:
+        assert all(n["case_id"] and n["title"].startswith("Reconstruction version") for n in notes)
 
 
 def test_export_of_an_empty_study_validates(store):
@@ -410,9 +424,11 @@ def test_cli_export_and_import(coded_demo, cli, tmp_path):
     result = cli("--db", coded_demo.url, "import", "qdpx", str(target), "--title", "From CLI", "--offsets", "codepoints", "--format", "json")
     assert result.code == 0, result.err
     report = json.loads(result.out)
-    assert report["title"] == "From CLI" and report["sources"] == 14 and report["codings"] == 4
+    with coded_demo.read() as session:
+        codings = session.scalar(select(func.count()).select_from(Coding).where(Coding.study_id == 1))
+    assert report["title"] == "From CLI" and report["sources"] == 14 and report["codings"] == codings
     result = cli("--db", coded_demo.url, "--study", "From CLI", "export", "qdpx", "-o", str(tmp_path / "again.qdpx"), "--format", "json")
-    assert json.loads(result.out)["codings"] == 4
+    assert json.loads(result.out)["codings"] == codings
     check_xsd((tmp_path / "again.qdpx").read_bytes())
 
 

@@ -66,8 +66,6 @@ def build_navigation():
     principal = current_principal()
     sections = pages_for(principal)
     is_researcher = principal is not None and principal.is_researcher
-    # expanded=True: every page stays visible (the default folds a menu of more than ten pages
-    # behind "View more", which hides the Administration section once the stages add pages).
     navigation = st.navigation(sections, position="sidebar" if is_researcher else "hidden", expanded=True)
     if is_researcher:
         sidebar_account(principal)
