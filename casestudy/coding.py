@@ -647,3 +647,50 @@ def suggestion_quality(model) -> list[dict]:
             for c, m in model.codes.items()]
     rows += [{"code_id": int(c), "coded_sentences": None, "cv_precision": None, "cv_recall": None, "folds": 0, "note": why} for c, why in model.skipped.items()]
     return rows
+
+
+# --- reconstruction integration ------------------------------------------------------------------
+def _resolve_coding(session: Session, reference):
+    """``[[coding:N]]`` in a reconstruction: the coded passage, its code and where it sits."""
+    from .reconstruction import ResolvedReference
+
+    try:
+        coding_id = int(reference.params.get("id", reference.value))
+    except (TypeError, ValueError):
+        return None
+    found = session.get(Coding, coding_id)
+    if found is None:
+        return None
+    study = session.get(Study, found.study_id)
+    path = codebook.code_paths(codebook.all_codes(session, study)).get(found.code_id, "")
+    interview = found.interview
+    return ResolvedReference(
+        label=f"{path} · {interview.respondent.name} ({interview.respondent.role}) · {interview.file_name} lines {found.start_line}-{found.end_line}",
+        excerpt=interview.text[found.start : found.end],
+        target={"interview_id": interview.id, "start": found.start, "end": found.end, "coding_id": found.id},
+    )
+
+
+def _case_evidence(session: Session, case: Case):
+    """The case's coded segments for the reconstruction editor (filterable by level and code)."""
+    from .reconstruction import EvidenceItem
+
+    study = session.get(Study, case.study_id)
+    return [
+        EvidenceItem(
+            kind="coding",
+            label=f"{s['code']} · {s['respondent']} ({s['role']}) · lines {s['start_line']}-{s['end_line']} · {s['coder']}",
+            text=s["text"], reference=f"[[coding:{s['coding_id']}]]", level=s["level"], code=s["code"], source_id=s["interview_id"],
+        )
+        for s in segments(session, study, SegmentFilter(case_ids=[case.id]), with_context=False)
+    ]
+
+
+def _register_with_reconstruction() -> None:
+    from . import reconstruction
+
+    reconstruction.register_reference_resolver("coding", _resolve_coding)
+    reconstruction.register_evidence_provider(_case_evidence)
+
+
+_register_with_reconstruction()

@@ -157,6 +157,7 @@ class ReferenceStatus:
 
 def resolve_references(session: Session, text: str) -> list[ReferenceStatus]:
     """Every reference in ``text`` with its resolution, or the reason it does not resolve."""
+    _load_provider_modules()
     statuses = []
     for reference in parse_references(text):
         resolver = REFERENCE_RESOLVERS.get(reference.kind)
@@ -573,8 +574,20 @@ def _interview_evidence(session: Session, case: Case) -> list[EvidenceItem] | No
     return items
 
 
+# Stages that register resolvers and evidence providers when imported (asked lazily).
+PROVIDER_MODULES = ("casestudy.coding",)
+
+
+def _load_provider_modules() -> None:
+    import importlib
+
+    for name in PROVIDER_MODULES:
+        importlib.import_module(name)
+
+
 def evidence_for(session: Session, case: Case) -> tuple[list[EvidenceItem], bool]:
     """Evidence for the editor's side panel; the flag says whether any source stage is present."""
+    _load_provider_modules()
     items: list[EvidenceItem] = []
     available = False
     for provider in [*EVIDENCE_PROVIDERS, _interview_evidence]:

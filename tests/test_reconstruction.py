@@ -86,6 +86,8 @@ def test_references_parse_strip_and_resolve_through_registry(case_setup, monkeyp
         ("coding", {"id": "12"}), ("quote", {"interview": "5", "start": "100", "end": "180"}), ("coding", {"id": "99"}),
     ]
     assert recon.strip_references(text) == "The manager left. Quote: and."
+    import casestudy.coding  # noqa: F401  (registers its resolver now, before the registry is emptied)
+
     monkeypatch.setattr(recon, "REFERENCE_RESOLVERS", {})
     with case_setup.read() as session:
         statuses = recon.resolve_references(session, text)
@@ -189,3 +191,24 @@ def test_quote_references_resolve_against_the_interviews_stage(demo_store):
             recon.find_quote(session, case, interview.id, "zzqx never said this")
         items, available = recon.evidence_for(session, case)
     assert available and {i.source_id for i in items if i.kind == "interview"} >= {interview.id}
+
+
+def test_coding_references_and_evidence_come_from_the_coding_stage(demo_store):
+    from casestudy import coding, reconstruction, study as studies
+
+    with demo_store.read() as session:
+        study = studies.get_study(session)
+        case = studies.get_case(session, study, "Case B")
+        items, available = reconstruction.evidence_for(session, case)
+        coded = [i for i in items if i.kind == "coding"]
+        assert available and coded and all(i.reference.startswith("[[coding:") for i in coded)
+        first = coding.segments(session, study, coding.SegmentFilter(case_ids=[case.id]), with_context=False)[0]
+        (status,) = reconstruction.resolve_references(session, f"As the manager said {first_ref(first)}.")
+        assert status.problem == "" and status.resolved.excerpt == first["text"]
+        assert status.resolved.target["coding_id"] == first["coding_id"]
+        (missing,) = reconstruction.resolve_references(session, "[[coding:999999]]")
+        assert missing.resolved is None and missing.problem
+
+
+def first_ref(segment) -> str:
+    return f"[[coding:{segment['coding_id']}]]"
