@@ -548,7 +548,7 @@ def _check_reader(principal: access.Principal | None, interview: Interview) -> N
     case (never transcripts), experts read released masked texts only."""
     if principal is None or principal.is_researcher:
         return
-    raise access.AccessDenied("transcripts are not available to you")
+    raise access.AccessDenied("transcripts are not available to you", principal, "transcripts")
 
 
 def get_interview(session: Session, study: Study, interview_id: int | str, principal: access.Principal | None = None) -> Interview:
@@ -564,7 +564,7 @@ def get_interview(session: Session, study: Study, interview_id: int | str, princ
 
 def list_interviews(session: Session, study: Study, case: Case | None = None, principal: access.Principal | None = None) -> list[Interview]:
     if principal is not None and not principal.is_researcher:
-        raise access.AccessDenied("transcripts are not available to you")
+        raise access.AccessDenied("transcripts are not available to you", principal, "transcripts")
     query = select(Interview).join(Case, Interview.case_id == Case.id).where(Interview.study_id == study.id)
     if case is not None:
         query = query.where(Interview.case_id == case.id)

@@ -299,7 +299,7 @@ def released_texts_for(session: Session, principal: Principal, study_id: int | N
     Unmasked text, the register and internal labels are never part of the answer.
     """
     if principal is None or principal.kind not in (access.EXPERT, access.RESEARCHER):
-        raise AccessDenied("masked case texts are only for the expert panel and the research team")
+        raise AccessDenied("masked case texts are only for the expert panel and the research team", principal, "masked texts")
     if principal.kind == access.EXPERT:
         study_id = principal.study_id
     if study_id is None:

@@ -142,7 +142,7 @@ def _respondent_of(session: Session, principal: Principal | None) -> Respondent:
     principal = access.require_kind(principal, access.RESPONDENT)
     respondent = session.get(Respondent, principal.subject_id)
     if respondent is None or (principal.study_id is not None and respondent.case.study_id != principal.study_id):
-        raise AccessDenied(access.INVALID_LINK)
+        raise AccessDenied(access.INVALID_LINK, principal, "stale link")
     return respondent
 
 

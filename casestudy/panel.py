@@ -637,9 +637,9 @@ def _member_for(session: Session, principal: Principal) -> PanelMember:
     access.require_kind(principal, access.EXPERT)
     member = session.get(PanelMember, principal.subject_id)
     if member is None or member.study_id != principal.study_id:
-        raise AccessDenied(access.INVALID_LINK)
+        raise AccessDenied(access.INVALID_LINK, principal, "stale link")
     if member.status in ("new", "declined"):
-        raise AccessDenied("this invitation is no longer active; please contact the research team")
+        raise AccessDenied("this invitation is no longer active; please contact the research team", principal, "inactive invitation")
     return member
 
 

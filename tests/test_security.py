@@ -186,10 +186,50 @@ def _admin_only(session, principal):
     access.require_researcher(principal, admin=True)
 
 
-# Later stages add entries: ("read another expert's answers", fn(session, principal)), ...
+def _transcripts(session, principal):
+    from casestudy import interviews
+
+    interviews.list_interviews(session, studies.get_study(session), principal=principal)
+
+
+def _one_transcript(session, principal):
+    from casestudy import interviews
+    from casestudy.models import Interview
+
+    first = session.scalars(select(Interview).limit(1)).one()
+    interviews.get_interview(session, studies.get_study(session), first.id, principal)
+
+
+def _other_roles_view(session, principal):
+    """An expert asking for the member-check view, a respondent for the expert questionnaire."""
+    from casestudy import membercheck, panel
+
+    if principal.kind == "expert":
+        membercheck.review_for(session, principal)
+    else:
+        panel.expert_view(session, principal)
+
+
+def _refi_export(session, principal):
+    from casestudy import refi
+
+    refi.build_qdpx(session, studies.get_study(session), principal)
+
+
+def _table1(session, principal):
+    from casestudy import reports
+
+    reports.study_table1(session, studies.get_study(session), principal)
+
+
 LIBRARY_DENIALS: list[tuple[str, Callable]] = [
     ("researcher data", _researcher_only),
     ("administration", _admin_only),
+    ("transcripts", _transcripts),
+    ("one transcript", _one_transcript),
+    ("the other role's view", _other_roles_view),
+    ("project export with raw transcripts", _refi_export),
+    ("Table 1 with internal data", _table1),
 ]
 
 
