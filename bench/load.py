@@ -84,23 +84,42 @@ def demo_date():
     return dt.date(2026, 1, 1)
 
 
-# --- coder: coding burst (stand-in: three rows in one transaction, all or none) ---------------
+# --- coder: coding burst (real codings: three codes on one span, in one transaction) ---------
+def setup_codings(store):
+    from casestudy import codebook, study as studies
+    from casestudy.models import Interview
+
+    with store.read() as session:
+        study = studies.get_study(session)
+        interviews = [(i.id, len(i.text)) for i in session.scalars(select(Interview).order_by(Interview.id))]
+        codes = [c.id for c in codebook.all_codes(session, study) if c.codable and c.status == "active"]
+    return {"interviews": interviews, "codes": codes}
+
+
 def coder_codings(store, params, user, seq):
-    marker = f"bench coding {user}-{seq}"
-    respondent_id = params["respondents"][(user * 7 + seq) % len(params["respondents"])]
-    with store.write(f"coder{user}") as session:
-        for part in range(3):
-            session.add(ConsentRecord(respondent_id=respondent_id, scope="interview", given_on=demo_date(), note=f"{marker}/{part}"))
-    return marker
+    from casestudy import coding
+    from casestudy.models import Code, Interview
+
+    interview_id, length = params["interviews"][(user * 7 + seq) % len(params["interviews"])]
+    start = (user * 7919 + seq * 104729) % max(1, length - 200)
+    end = start + 40 + (seq % 120)
+    codes = [params["codes"][(user + seq + k * 5) % len(params["codes"])] for k in range(3)]
+    with store.write(f"coder{user % 2 + 1}") as session:
+        coder = coding.get_coder(session, f"coder{user % 2 + 1}")
+        coding.apply_codes(session, session.get(Interview, interview_id), [session.get(Code, c) for c in codes], coder, start, end)
+    return [interview_id, start, end, coder.id, codes]
 
 
 def verify_codings(store, params, receipts):
+    from casestudy.models import Coding
+
+    lost = 0
     with store.read() as session:
-        found = Counter(
-            note.rsplit("/", 1)[0]
-            for note in session.scalars(select(ConsentRecord.note).where(ConsentRecord.note.like("bench coding %")))
-        )
-    return sum(1 for marker in receipts if found[marker] != 3)
+        for interview_id, start, end, coder_id, codes in receipts:
+            found = set(session.scalars(select(Coding.code_id).where(
+                Coding.interview_id == interview_id, Coding.start == start, Coding.end == end, Coding.coder_id == coder_id)))
+            lost += 0 if set(codes) <= found else 1
+    return lost
 
 
 # --- coder: editing shared entries with optimistic locking (conflicts expected) --------------
@@ -147,7 +166,7 @@ def verify_counters(store, params, receipts):
 WORKLOADS: list[Workload] = [
     Workload("expert answer save", "expert", _respondent_ids, expert_answer, verify_markers),
     Workload("coder edit (versioned)", "coder", setup_counters, coder_edit, verify_counters),
-    Workload("coder coding burst", "coder", _respondent_ids, coder_codings, verify_codings),
+    Workload("coder coding burst (3 real codings)", "coder", setup_codings, coder_codings, verify_codings),
 ]
 
 
