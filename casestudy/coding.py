@@ -307,13 +307,17 @@ def _segment_query(study: Study, flt: SegmentFilter, with_context: bool):
     return query.order_by(Case.public_label, Interview.id, Coding.start, Coding.id)
 
 
+def _segment_rows(session: Session, study: Study, flt: SegmentFilter | None, with_context: bool):
+    """(code paths, Core result rows): no ORM entities, the hot path of retrieval and export."""
+    paths = codebook.code_paths(codebook.all_codes(session, study))
+    return paths, session.connection().execute(_segment_query(study, flt or SegmentFilter(), with_context))
+
+
 def segments(session: Session, study: Study, flt: SegmentFilter | None = None, with_context: bool = True) -> list[dict]:
     """Coded segments (text sliced in SQL, never whole transcripts) with paths and context."""
-    flt = flt or SegmentFilter()
-    paths = codebook.code_paths(codebook.all_codes(session, study))
+    paths, rows = _segment_rows(session, study, flt, with_context)
     result = []
-    # Core rows (no ORM entity loading): this is the hot path of retrieval and export.
-    for row in session.connection().execute(_segment_query(study, flt, with_context)):
+    for row in rows:
         record = {
             "coding_id": row[0], "case": row[1], "respondent": row[2], "role": row[3], "interview_id": row[4],
             "interview": row[5], "level": row[6], "code": paths.get(row[7], ""), "code_id": row[7], "coder": row[8],
@@ -327,7 +331,9 @@ def segments(session: Session, study: Study, flt: SegmentFilter | None = None, w
 
 def export_segments(session: Session, study: Study, fmt: str = "csv", flt: SegmentFilter | None = None) -> str | bytes:
     """One row per coded segment (see SEGMENT_COLUMNS) as CSV text or XLSX bytes."""
-    rows = [[r[c] for c in SEGMENT_COLUMNS] for r in segments(session, study, flt, with_context=False)]
+    paths, result = _segment_rows(session, study, flt, with_context=False)
+    # Columns in SEGMENT_COLUMNS order, straight from the query row (see _segment_query).
+    rows = [(r[1], r[2], r[3], r[5], r[6], paths.get(r[7], ""), r[8], r[9], r[10], r[11], r[12], r[13], r[14]) for r in result]
     if fmt == "csv":
         return tabular.csv_text(SEGMENT_COLUMNS, rows)
     if fmt == "xlsx":
