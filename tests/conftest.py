@@ -245,3 +245,20 @@ def browser_page(chromium_browser):
     page.set_default_timeout(20_000)
     yield page
     context.close()
+
+
+def wait_for_app(page) -> None:
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_load_state("networkidle")
+
+
+def login_as_admin(page, base: str) -> None:
+    """Open the app and log in as the demo administrator; returns on the overview page."""
+    from casestudy import config
+
+    page.goto(base)
+    wait_for_app(page)
+    page.get_by_role("textbox", name="User name").fill("admin")
+    page.get_by_label("Password", exact=True).fill(config.DEMO_ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("MBT implementation in seven programmes").first.wait_for()

@@ -12,9 +12,7 @@ pytestmark = pytest.mark.browser
 COMMENT = "The funding really was for one year only."
 
 
-def _wait_for_app(page):
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_load_state("networkidle")
+from .conftest import wait_for_app as _wait_for_app
 
 
 def _links(url: str) -> dict[str, str]:

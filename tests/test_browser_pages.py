@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import config
+from .conftest import login_as_admin
 
 pytestmark = pytest.mark.browser
 
@@ -13,12 +13,7 @@ RESEARCHER_PAGES = ["overview", "cases", "interviews", "codebook", "coding", "re
 
 def test_every_researcher_page_renders(browser_server, browser_page):
     page = browser_page
-    page.goto(browser_server["base"])
-    page.wait_for_selector("[data-testid='stApp']")
-    page.get_by_role("textbox", name="User name").fill("admin")
-    page.get_by_label("Password", exact=True).fill(config.DEMO_ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text("MBT implementation in seven programmes").first.wait_for()
+    login_as_admin(page, browser_server["base"])
     problems = {}
     for path in RESEARCHER_PAGES:
         # Navigate through the sidebar (a fresh URL would start a new, logged-out session).

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import access, config, db as dbmod, study as studies
+from casestudy import access, db as dbmod, study as studies
 
 pytestmark = pytest.mark.browser
 
 
-def _wait_for_app(page):
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_load_state("networkidle")
+from .conftest import login_as_admin, wait_for_app as _wait_for_app
 
 
 def test_admin_logs_in_and_sees_overview(browser_server, browser_page):
     page = browser_page
-    page.goto(browser_server["base"])
-    _wait_for_app(page)
-    page.get_by_role("textbox", name="User name").fill("admin")
-    page.get_by_label("Password", exact=True).fill(config.DEMO_ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text("MBT implementation in seven programmes").first.wait_for()
+    login_as_admin(page, browser_server["base"])
     page.locator("[data-testid='stDataFrame']").wait_for()
     page.get_by_text("Case G").first.wait_for(state="attached")  # grid cells sit under a canvas
     assert page.get_by_role("link", name="Accounts").count() == 1

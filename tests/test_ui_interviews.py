@@ -17,13 +17,7 @@ def _page():
     page.render()
 
 
-@pytest.fixture
-def demo_store(demo_store):
-    """The demo without its transcripts (they come from interviews/): every test starts from none."""
-    with demo_store.write() as session:
-        for interview in interviews.list_interviews(session, studies.get_study(session)):
-            interviews.delete_interview(session, interview)
-    return demo_store
+from .test_interviews import demo_store  # noqa: F401,F811,E402  (the demo without its transcripts)
 
 
 @pytest.fixture
