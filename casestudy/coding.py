@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
-from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from . import agreement, audit, codebook, db, interviews, study as studies, tabular
@@ -266,20 +265,12 @@ class SegmentFilter:
     interview_ids: Sequence[int] | None = None
 
 
-def _segment_query(study: Study, flt: SegmentFilter, with_context: bool):
-    text_of = func.substr(Interview.text, Coding.start + 1, Coding.end - Coding.start)
+def _segment_query(study: Study, flt: SegmentFilter):
     columns = [
         Coding.id, Case.public_label, Respondent.name, Respondent.role, Interview.id, Interview.file_name,
         Code.level, Code.id, User.username, Coding.start, Coding.end, Coding.start_line, Coding.end_line,
-        text_of, Coding.memo,
+        Coding.memo,
     ]
-    if with_context:
-        # Portable max(start - N, 0): SQLite's two-argument max() does not exist on PostgreSQL.
-        before_start = sql_case((Coding.start > CONTEXT_CHARS, Coding.start - CONTEXT_CHARS), else_=0)
-        columns += [
-            func.substr(Interview.text, before_start + 1, Coding.start - before_start),
-            func.substr(Interview.text, Coding.end + 1, CONTEXT_CHARS),
-        ]
     query = (
         select(*columns)
         .join(Interview, Coding.interview_id == Interview.id)
@@ -308,13 +299,32 @@ def _segment_query(study: Study, flt: SegmentFilter, with_context: bool):
 
 
 def _segment_rows(session: Session, study: Study, flt: SegmentFilter | None, with_context: bool):
-    """(code paths, Core result rows): no ORM entities, the hot path of retrieval and export."""
+    """(code paths, rows): Core rows (no ORM entities), the hot path of retrieval and export.
+
+    Each row: the query's columns 0-12, then the coded text, the memo and, with context, the
+    text before and after. Texts are sliced in Python from each involved transcript, read once:
+    SQL substr() on a long UTF-8 text counts characters from its start for every coding.
+    """
     paths = codebook.code_paths(codebook.all_codes(session, study))
-    return paths, session.connection().execute(_segment_query(study, flt or SegmentFilter(), with_context))
+    connection = session.connection()
+    found = connection.execute(_segment_query(study, flt or SegmentFilter())).all()
+    interview_ids = sorted({r[4] for r in found})
+    texts: dict[int, str] = {}
+    for chunk in range(0, len(interview_ids), 900):
+        ids = interview_ids[chunk : chunk + 900]
+        texts.update(connection.execute(select(Interview.id, Interview.text).where(Interview.id.in_(ids))).all())
+    rows = []
+    for r in found:
+        text, start, end = texts[r[4]], r[9], r[10]
+        row = (*r[:13], text[start:end], r[13])
+        if with_context:
+            row += (text[max(0, start - CONTEXT_CHARS) : start], text[end : end + CONTEXT_CHARS])
+        rows.append(row)
+    return paths, rows
 
 
 def segments(session: Session, study: Study, flt: SegmentFilter | None = None, with_context: bool = True) -> list[dict]:
-    """Coded segments (text sliced in SQL, never whole transcripts) with paths and context."""
+    """Coded segments with code paths, line numbers and (optionally) 120 characters of context."""
     paths, rows = _segment_rows(session, study, flt, with_context)
     result = []
     for row in rows:
