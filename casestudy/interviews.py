@@ -562,6 +562,33 @@ def get_interview(session: Session, study: Study, interview_id: int | str, princ
     return interview
 
 
+@dataclass(frozen=True)
+class InterviewLabel:
+    """What a chooser needs about an interview, without loading its text."""
+
+    id: int
+    case: str
+    respondent: str
+    role: str
+    file_name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.case} · {self.respondent} ({self.role}) · {self.file_name}"
+
+
+def interview_labels(session: Session, study: Study) -> list[InterviewLabel]:
+    """Every interview of the study for pickers (researchers only; no transcript text is read)."""
+    query = (
+        select(Interview.id, Case.public_label, Respondent.name, Respondent.role, Interview.file_name)
+        .join(Case, Interview.case_id == Case.id)
+        .join(Respondent, Interview.respondent_id == Respondent.id)
+        .where(Interview.study_id == study.id)
+        .order_by(Case.public_label, Interview.id)
+    )
+    return [InterviewLabel(*row) for row in session.execute(query)]
+
+
 def list_interviews(session: Session, study: Study, case: Case | None = None, principal: access.Principal | None = None) -> list[Interview]:
     if principal is not None and not principal.is_researcher:
         raise access.AccessDenied("transcripts are not available to you", principal, "transcripts")

@@ -18,8 +18,9 @@ def render() -> None:
     with store().read() as session:
         study = studies.get_study(session)
         coders = [u.username for u in users.list_users(session) if u.role in ("admin", "coder")]
-        choices = {f"{i.case.public_label} · {i.file_name}": i.id for i in interviews.list_interviews(session, study)}
-        texts = {i.file_name: i.text for i in interviews.list_interviews(session, study)}
+        labels = interviews.interview_labels(session, study)
+        choices = {f"{i.case} · {i.file_name}": i.id for i in labels}
+        id_by_file = {i.file_name: i.id for i in labels}
     chosen_coders = st.multiselect("Coders (two or more)", coders, default=coders[:2], key="agr_coders")
     chosen = st.multiselect("Interviews (empty: all coded by every chosen coder)", list(choices), key="agr_interviews")
     unit = st.radio("Unit", ["character", "sentence"], horizontal=True, key="agr_unit",
@@ -36,7 +37,10 @@ def render() -> None:
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.subheader(f"Disagreeing passages ({len(report.disagreements)})")
-        for d in report.disagreements[:100]:
+        shown = report.disagreements[:100]
+        # Only the transcripts that hold a shown passage are read.
+        texts = {name: interviews.get_interview(session, study, id_by_file[name]).text for name in {d.document for d in shown} if name in id_by_file}
+        for d in shown:
             passage = texts.get(d.document, "")[d.start : d.end]
             left, right = st.columns(2)
             left.markdown(f"**{d.code}** · {d.document} [{d.start}, {d.end})  \ncoded by: {', '.join(d.coded_by)}")

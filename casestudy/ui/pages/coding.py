@@ -42,10 +42,7 @@ def render() -> None:
     st.title("Coding")
     with store().read() as session:
         study = studies.get_study(session)
-        choices = {
-            f"{i.case.public_label} · {i.respondent.name} ({i.respondent.role}) · {i.file_name}": i.id
-            for i in interviews.list_interviews(session, study)
-        }
+        choices = {i.label: i.id for i in interviews.interview_labels(session, study)}
     if not choices:
         st.info("Import interviews first (Interviews page).")
         return
