@@ -14,7 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from casestudy import codebook as cb, codebook_io as cio, study as studies  # noqa: E402
+from casestudy.codebook import tree as cb
+from casestudy.codebook import exchange as cio
+from casestudy import study as studies
 from casestudy.db import Store  # noqa: E402
 from casestudy.models import utcnow  # noqa: E402
 

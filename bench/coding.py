@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from casestudy.coding import retrieval as coding_retrieval
+from casestudy.coding import spans
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -25,7 +27,11 @@ os.environ["CASESTUDY_AUTOLOAD_DEMO"] = "0"
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from casestudy import access, codebook, coding, db, study as studies, users  # noqa: E402
+from casestudy import access
+from casestudy.codebook import tree as codebook
+from casestudy import db
+from casestudy import study as studies
+from casestudy import users
 from casestudy.models import Code, Coding, Interview, Sentence  # noqa: E402
 
 WORDS = "the team manager said that support training budget leadership referral group patient therapist model".split()
@@ -112,7 +118,7 @@ def workbench(store, rng, ids):
             study = session.get(studies.Study, study_id)
             interview = session.get(Interview, interview_id)
             start = rng.randrange(0, len(text) - 100)
-            coding.apply_codes(session, interview, [session.get(Code, rng.choice(code_ids))], users.get_user(session, "coder1"), start, start + 50)
+            spans.apply_codes(session, interview, [session.get(Code, rng.choice(code_ids))], users.get_user(session, "coder1"), start, start + 50)
         at.run()
 
     _, apply_median, apply_max = timed(apply_once, repeat=5)
@@ -137,14 +143,14 @@ def retrieval(store, rng, ids, interviews_n=1000, codings_n=200_000):
     with store.read() as session:
         study = session.get(studies.Study, study_id)
         target = code_ids[0]
-        found, median, worst = timed(lambda: coding.segments(session, study, coding.SegmentFilter(code_ids=[target]), with_context=False))
+        found, median, worst = timed(lambda: coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(code_ids=[target]), with_context=False))
         print(f"retrieval: {interviews_n:,} interviews, {codings_n:,} codings; one code -> {len(found):,} segments: median {median:.0f} ms, max {worst:.0f} ms")
-        _, cmedian, _ = timed(lambda: coding.segments(session, study, coding.SegmentFilter(code_ids=[target]), with_context=True), repeat=3)
+        _, cmedian, _ = timed(lambda: coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(code_ids=[target]), with_context=True), repeat=3)
         print(f"  with 120-character context on both sides: median {cmedian:.0f} ms")
         subset = session.scalars(select(Interview.id).where(Interview.study_id == study_id).limit(65)).all()
-        flt = coding.SegmentFilter(interview_ids=list(subset))
-        count = len(coding.segments(session, study, flt, with_context=False))
-        _, emedian, eworst = timed(lambda: coding.export_segments(session, study, "csv", flt))
+        flt = coding_retrieval.SegmentFilter(interview_ids=list(subset))
+        count = len(coding_retrieval.segments(session, study, flt, with_context=False))
+        _, emedian, eworst = timed(lambda: coding_retrieval.export_segments(session, study, "csv", flt))
         print(f"export: {count:,} coded segments to CSV: median {emedian:.0f} ms, max {eworst:.0f} ms")
 
 

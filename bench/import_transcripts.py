@@ -17,10 +17,15 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from casestudy.interviews import segment as interviews_segment
+from casestudy.interviews import store as interviews_store
+from casestudy import models
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from casestudy import convert, db, interviews, study as studies  # noqa: E402
+from casestudy.interviews import convert
+from casestudy import db
+from casestudy import study as studies
 
 VOCABULARY = (
     "the team programme patients group therapy manager we they it was were had not very much more about because "
@@ -68,27 +73,27 @@ def run(n: int, words: int, language: str, trace: bool, vocabulary_size: int = 0
             study = studies.create_study(session, "Bench", language=language)
             case = studies.add_case(session, study, "Unit 1", "Case A")
             studies.add_respondent(session, case, "Ann Example", "manager")
-        interviews.sentence_pipeline(language)  # load once, outside the timing
+        interviews_segment.sentence_pipeline(language)  # load once, outside the timing
         if trace:
             tracemalloc.start()
         phases = {"convert": 0.0, "turns": 0.0, "sentences": 0.0}
         for name, data in files[:3]:  # per phase, on a sample
             t0 = time.perf_counter(); c = convert.convert(name, data)
-            t1 = time.perf_counter(); turns = interviews.find_turns(c.text)
-            t2 = time.perf_counter(); interviews.find_sentences(c.text, turns, language)
+            t1 = time.perf_counter(); turns = interviews_segment.find_turns(c.text)
+            t2 = time.perf_counter(); interviews_segment.find_sentences(c.text, turns, language)
             t3 = time.perf_counter()
             phases["convert"] += t1 - t0; phases["turns"] += t2 - t1; phases["sentences"] += t3 - t2
         sample_words = sum(len(d.decode().split()) for _, d in files[:3])
         start = time.perf_counter()
         with store.write("bench") as session:
             study = studies.get_study(session)
-            items = [interviews.ImportItem(name, data, "Case A", "Ann Example") for name, data in files]
-            imported = interviews.import_interviews(session, study, items)
+            items = [interviews_store.ImportItem(name, data, "Case A", "Ann Example") for name, data in files]
+            imported = interviews_store.import_interviews(session, study, items)
             first_id = imported[0].id
         elapsed = time.perf_counter() - start
         with store.read() as session:
-            sentences = interviews.interview_records(session, [session.get(interviews.Interview, first_id)])[0]["sentences"]
-        nlp = interviews.sentence_pipeline(language)
+            sentences = interviews_store.interview_records(session, [session.get(models.Interview, first_id)])[0]["sentences"]
+        nlp = interviews_segment.sentence_pipeline(language)
         lines = [line for _, data in files for line in data.decode().split("\n") if line]
         bare_start = time.perf_counter()
         for _doc in nlp.pipe(lines):
@@ -122,11 +127,11 @@ def main() -> None:
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     rng = random.Random(7)
     text = transcript(60000, rng, pseudo_vocabulary(args.vocabulary, rng))[:300000]
-    parsed = interviews.parse_transcript("reader.txt", text.encode("utf-8"), args.language)
+    parsed = interviews_segment.parse_transcript("reader.txt", text.encode("utf-8"), args.language)
     start = time.perf_counter()
-    html = interviews.transcript_html(parsed.text, parsed.turns)
-    page = interviews.transcript_html(parsed.text, parsed.turns, 1, 2000)
-    print(f"reader HTML for {len(parsed.text):,} characters ({len(interviews.line_index(parsed.text)):,} lines): "
+    html = interviews_store.transcript_html(parsed.text, parsed.turns)
+    page = interviews_store.transcript_html(parsed.text, parsed.turns, 1, 2000)
+    print(f"reader HTML for {len(parsed.text):,} characters ({len(interviews_segment.line_index(parsed.text)):,} lines): "
           f"{len(html) / 1e6:.1f} MB in {(time.perf_counter() - start) * 1000:.0f} ms (one 2,000-line page: {len(page) / 1e6:.2f} MB)")
     traced = run(min(args.n, 3), args.words, args.language, trace=True)
     print(f"tracemalloc peak during the import: {traced['tracemalloc_peak_mb']:.1f} MB "

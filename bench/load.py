@@ -37,6 +37,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from casestudy.coding import spans
+from casestudy import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,7 +46,7 @@ os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
 
 from sqlalchemy import select  # noqa: E402
 
-from casestudy import db as dbmod, demo  # noqa: E402
+from casestudy import db as dbmod
 from casestudy.errors import UserError  # noqa: E402
 from casestudy.models import Case, ConsentRecord, ProgrammeComponent, Respondent  # noqa: E402
 
@@ -86,7 +88,8 @@ def demo_date():
 
 # --- coder: coding burst (real codings: three codes on one span, in one transaction) ---------
 def setup_codings(store):
-    from casestudy import codebook, study as studies
+    from casestudy.codebook import tree as codebook
+    from casestudy import study as studies
     from casestudy.models import Interview
 
     with store.read() as session:
@@ -97,7 +100,6 @@ def setup_codings(store):
 
 
 def coder_codings(store, params, user, seq):
-    from casestudy import coding
     from casestudy.models import Code, Interview
 
     interview_id, length = params["interviews"][(user * 7 + seq) % len(params["interviews"])]
@@ -105,8 +107,8 @@ def coder_codings(store, params, user, seq):
     end = start + 40 + (seq % 120)
     codes = [params["codes"][(user + seq + k * 5) % len(params["codes"])] for k in range(3)]
     with store.write(f"coder{user % 2 + 1}") as session:
-        coder = coding.get_coder(session, f"coder{user % 2 + 1}")
-        coding.apply_codes(session, session.get(Interview, interview_id), [session.get(Code, c) for c in codes], coder, start, end)
+        coder = spans.get_coder(session, f"coder{user % 2 + 1}")
+        spans.apply_codes(session, session.get(Interview, interview_id), [session.get(Code, c) for c in codes], coder, start, end)
     return [interview_id, start, end, coder.id, codes]
 
 

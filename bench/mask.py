@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from casestudy import masking  # noqa: E402
+from casestudy.masking import engine as masking
 
 FILLER = (
     "the team said that we had a lot of patients in the programme and the manager wanted more budget "

@@ -13,13 +13,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from casestudy.reconstruction import documents
+from casestudy.reconstruction import narrative
+from casestudy.reconstruction import membercheck as reconstruction_membercheck
+from casestudy import demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from casestudy import access, membercheck as mc, reconstruction as recon, study as studies  # noqa: E402
+from casestudy import access
+from casestudy import study as studies
 from casestudy.db import Store  # noqa: E402
 
-from casestudy.membercheck_demo import NARRATIVES  # noqa: E402
+from casestudy.demo.reconstruction import NARRATIVES
 
 # A realistic vocabulary (with its frequent small words) from the demo narratives.
 WORDS = [w for n in NARRATIVES for w in n.text.split() if not w.startswith("#")]
@@ -67,51 +72,50 @@ def main() -> None:
         texts = [_text(rng, args.words)]
         for _ in range(args.versions - 1):
             texts.append(_mutate(rng, texts[-1]))
-        print(f"text: {recon.word_count(texts[0])} words, {len(recon.paragraphs(texts[0]))} paragraphs; {args.versions} versions")
+        print(f"text: {narrative.word_count(texts[0])} words, {len(narrative.paragraphs(texts[0]))} paragraphs; {args.versions} versions")
 
         counter = iter(texts)
 
         def save_one():
             with store.write("bench") as session:
-                recon.save_version(session, session.get(studies.Case, case_id), next(counter), "bench")
+                narrative.save_version(session, session.get(studies.Case, case_id), next(counter), "bench")
 
         timed("save version (one write transaction)", save_one, repeat=args.versions)
         timed("word diff of two versions (difflib, plain + html)",
-              lambda: (lambda ops: (recon.diff_plain(ops), recon.diff_html(ops)))(recon.diff_ops(texts[0], texts[-1])), repeat=5)
+              lambda: (lambda ops: (narrative.diff_plain(ops), narrative.diff_html(ops)))(narrative.diff_ops(texts[0], texts[-1])), repeat=5)
 
         with store.write("bench") as session:
-            mc.send_to_member_check(session, session.get(studies.Case, case_id), "bench")
+            reconstruction_membercheck.send_to_member_check(session, session.get(studies.Case, case_id), "bench")
             respondent_id = session.get(studies.Case, case_id).respondents[0].id
         principal = access.Principal(access.RESPONDENT, respondent_id, "r", study_id=1)
-        paragraph_count = len(recon.paragraphs(texts[-1]))
+        paragraph_count = len(narrative.paragraphs(texts[-1]))
         saves = iter(range(args.saves))
 
         def autosave():
             n = next(saves)
             with store.write(principal.actor) as session:
-                mc.save_comment(session, principal, n % paragraph_count, f"comment {n} " + "word " * 30)
+                reconstruction_membercheck.save_comment(session, principal, n % paragraph_count, f"comment {n} " + "word " * 30)
 
         timed("autosave one paragraph comment (write round trip)", autosave, repeat=args.saves)
 
         def view():
             with store.read() as session:
-                mc.review_for(session, principal)
+                reconstruction_membercheck.review_for(session, principal)
 
         timed("respondent view (read, strip references)", view, repeat=20)
 
         def board():
             with store.read() as session:
-                mc.dashboard(session, session.get(studies.Case, case_id))
+                reconstruction_membercheck.dashboard(session, session.get(studies.Case, case_id))
 
         timed(f"researcher dashboard ({min(args.saves, paragraph_count)} comments)", board, repeat=10)
         with store.write("bench") as session:
             case = session.get(studies.Case, case_id)
-            timed("history export, Markdown (all versions + diffs)", lambda: mc.history_markdown(session, case))
-            timed("history export, DOCX", lambda: mc.history_docx(session, case))
-            timed("version DOCX for offline review", lambda: mc.version_docx(session, case))
+            timed("history export, Markdown (all versions + diffs)", lambda: documents.history_markdown(session, case))
+            timed("history export, DOCX", lambda: documents.history_docx(session, case))
+            timed("version DOCX for offline review", lambda: documents.version_docx(session, case))
         store.dispose()
 
-        from casestudy import demo
 
         demo_store = Store(f"sqlite:///{tmp}/demo.sqlite")
         demo_store.upgrade()

@@ -22,12 +22,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from casestudy.panel import members
+from casestudy.panel import answers as panel_answers
+from casestudy import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
 
-from casestudy import access, db as dbmod, demo, panel, study as studies  # noqa: E402
+from casestudy import access
+from casestudy import db as dbmod
+from casestudy import study as studies
 
 ITEMS = ("combination", "organization", "team", "therapist")
 
@@ -48,8 +53,8 @@ def setup(url: str, experts: int) -> list[str]:
     with store.write("bench") as session:
         study = studies.get_study(session)
         for k in range(experts):
-            member = panel.add_member(session, study, f"Load Expert {k:03d}", f"load{k:03d}@example.org")
-            secrets.append(panel.invite(session, study, member, "http://bench")["link"].split("token=")[1])
+            member = members.add_member(session, study, f"Load Expert {k:03d}", f"load{k:03d}@example.org")
+            secrets.append(members.invite(session, study, member, "http://bench")["link"].split("token=")[1])
     store.dispose()
     return secrets
 
@@ -60,7 +65,7 @@ def expert(store_for, secret: str, think: float, results: dict, lock: threading.
     try:
         principal = access.resolve_token(store, secret)
         with store.read() as session:
-            cases = [c.label for c in panel.expert_view(session, principal).cases]
+            cases = [c.label for c in panel_answers.expert_view(session, principal).cases]
         plan = [(key, case, (hash((secret, key, case)) % 6)) for case in cases for key in ITEMS]
         plan += [(key, case, (score + 1) % 6) for key, case, score in plan]  # every rating changed once
         plan += [("recurring", None, ["leadership", "budget", "training"]), ("recurring_order", None, ["budget", "training", "leadership"]),
@@ -69,15 +74,15 @@ def expert(store_for, secret: str, think: float, results: dict, lock: threading.
             started = time.perf_counter()
             try:
                 with store.write(principal.actor) as session:
-                    panel.save_answer(session, principal, key, value, case)
+                    panel_answers.save_answer(session, principal, key, value, case)
             except Exception as exc:  # noqa: BLE001 - counted and shown
                 failures.append(f"{type(exc).__name__}: {exc}")
                 continue
             saves.append(time.perf_counter() - started)
-            expected[panel.answer_key(key, case)] = value
+            expected[panel_answers.answer_key(key, case)] = value
             started = time.perf_counter()
             with store.read() as session:
-                panel.expert_view(session, principal)
+                panel_answers.expert_view(session, principal)
             views.append(time.perf_counter() - started)
             if think:
                 time.sleep(think)
@@ -110,7 +115,7 @@ def run(experts: int, think_ms: float, separate: bool, url: str | None) -> dict:
     for secret, expected in results["expected"].items():
         principal = access.resolve_token(shared, secret, touch=False)
         with shared.read() as session:
-            stored = panel.expert_view(session, principal).answers
+            stored = panel_answers.expert_view(session, principal).answers
         lost += sum(1 for key, value in expected.items() if stored.get(key) != value)
     shared.dispose()
     saves, views = results["saves"], results["views"]

@@ -14,12 +14,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from casestudy.exchange import export as exchange_export
+from casestudy.exchange import importer
+from casestudy.exchange import schema
+from casestudy import demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select  # noqa: E402
 
-from casestudy import codebook as cb, demo, refi, study as studies, users  # noqa: E402
+from casestudy.codebook import tree as cb
+from casestudy import study as studies
+from casestudy import users
 from casestudy.db import Store  # noqa: E402
 from casestudy.models import Coding, Interview  # noqa: E402
 
@@ -54,12 +60,12 @@ def main(n: int = 2000) -> None:
                                    start=start, end=start + rng.randrange(20, 200), start_line=1, end_line=1))
         buffer = io.BytesIO()
         with store.write("bench") as session:
-            report = timed(f"export .qdpx ({len(seen)} codings)", lambda: refi.export_qdpx(session, studies.get_study(session), buffer))
+            report = timed(f"export .qdpx ({len(seen)} codings)", lambda: exchange_export.export_qdpx(session, studies.get_study(session), buffer))
         data = buffer.getvalue()
         print(f"{'archive size':<42} {len(data) / 1024:8.1f} KB")
-        timed("validate project.qde against the XSD", lambda: refi.validate_project(zipfile.ZipFile(io.BytesIO(data)).read("project.qde")))
+        timed("validate project.qde against the XSD", lambda: schema.validate_project(zipfile.ZipFile(io.BytesIO(data)).read("project.qde")))
         with store.write("bench") as session:
-            result = timed("import .qdpx into a new study", lambda: refi.import_qdpx(session, data, title="bench import"))
+            result = timed("import .qdpx into a new study", lambda: importer.import_qdpx(session, data, title="bench import"))
         print(f"{'sources / codings imported':<42} {result['sources']} / {result['codings']} (exported {report['codings']})")
 
 

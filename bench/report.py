@@ -14,8 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from casestudy import aggregation, consistency, rankings, reliability, reports  # noqa: E402
-from casestudy.reportinputs import PANEL_SCALE, DeterminantMention, Rating  # noqa: E402
+from casestudy.reports import table2 as aggregation
+from casestudy.reports import consistency
+from casestudy.reports import rankings
+from casestudy.reports import reliability
+from casestudy.reports import render as reports
+from casestudy.panel.scale import PANEL_SCALE
+from casestudy.panel.results import DeterminantMention, Rating
 
 EXPERTS, CASES, ITEMS, DETERMINANTS = 200, 50, 10, 60
 

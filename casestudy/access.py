@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, security, users
-from .db import Store
-from .errors import UserError
-from .models import TOKEN_PURPOSES, AccessToken, Respondent, User, utcnow
+from casestudy import audit
+from casestudy import security
+from casestudy import users
+from casestudy.db import Store
+from casestudy.errors import UserError
+from casestudy.models import TOKEN_PURPOSES, AccessToken, Respondent, User, utcnow
 
 RESEARCHER = "researcher"
 RESPONDENT = "respondent"

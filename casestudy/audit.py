@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, utcnow
+from casestudy.models import AuditEvent, utcnow
 
 # Never copied into the log: secrets, and bulky texts (their length is logged instead).
 SECRET_FIELDS = {"password_hash", "token_hash"}

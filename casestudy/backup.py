@@ -42,10 +42,12 @@ from alembic.util.exc import CommandError
 from sqlalchemy import JSON, Date, DateTime, Float, Integer, LargeBinary, MetaData, Numeric, Table, Time, func, select, text
 from sqlalchemy.orm import Session
 
-from . import __version__, audit, migrate
-from .bulk import bulk_insert
-from .db import Store, _translate_db_errors
-from .errors import UserError
+from casestudy import __version__
+from casestudy import audit
+from casestudy import migrate
+from casestudy.bulk import bulk_insert
+from casestudy.db import Store, _translate_db_errors
+from casestudy.errors import UserError
 
 FORMAT = "casestudy-backup"
 FORMAT_VERSION = 1

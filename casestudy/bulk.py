@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
 
-from . import audit
-from .errors import UserError
+from casestudy import audit
+from casestudy.errors import UserError
 
 CHUNK_ROWS = 5_000
 
@@ -30,7 +30,7 @@ def table_of(table: Any) -> Table:
     if isinstance(getattr(table, "__table__", None), Table):
         return table.__table__
     if isinstance(table, str):
-        from .models import Base
+        from casestudy.models import Base
 
         found = Base.metadata.tables.get(table)
         if found is not None:

@@ -30,8 +30,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit, config  # noqa: F401  (importing audit registers its flush hook)
-from .errors import UserError
+from casestudy import config
+from casestudy.errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -141,7 +141,7 @@ class Store:
     # --- migrations -------------------------------------------------------------------
     def upgrade(self) -> Path | None:
         """Apply pending migrations; back up a SQLite file first. Returns the backup path."""
-        from . import migrate
+        from casestudy import migrate
 
         return migrate.upgrade(self)
 

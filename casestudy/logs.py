@@ -6,7 +6,7 @@ import logging
 import secrets
 from logging.handlers import RotatingFileHandler
 
-from . import config
+from casestudy import config
 
 _logger: logging.Logger | None = None
 

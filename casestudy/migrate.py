@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory  # noqa: F401  (used by scripts and tests)
 
 if TYPE_CHECKING:
-    from .db import Store
+    from casestudy.db import Store
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -43,7 +43,7 @@ def pending_revisions(store: Store) -> set[str]:
 
 def upgrade(store: Store):
     """Back up a SQLite file, then upgrade to every head. Returns the backup path, if any."""
-    from .db import _translate_db_errors, sqlite_backup
+    from casestudy.db import _translate_db_errors, sqlite_backup
 
     with _translate_db_errors(store.url):
         if not pending_revisions(store):

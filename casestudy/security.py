@@ -13,8 +13,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import config
-from .errors import UserError
+from casestudy import config
+from casestudy.errors import UserError
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 MIN_PASSWORD_LENGTH = 10

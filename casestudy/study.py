@@ -7,14 +7,13 @@ Cases carry two labels: the internal one ("Unit 3") used by researchers and the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .errors import UserError
-from .models import (
+from casestudy.errors import UserError
+from casestudy.models import (
     CASE_OUTCOMES,
     CONSENT_SCOPES,
     DEFAULT_LEVELS,
@@ -29,7 +28,6 @@ from .models import (
 )
 
 # The chain of stages a case passes through; later modules report how far a case has come.
-STAGES = ("interviews", "coding", "reconstruction", "member check", "masking", "panel", "report")
 DEFAULT_PERSPECTIVE = {"manager": "top-down", "therapist": "bottom-up", "other": "other"}
 ROLE_ALIASES = {"principal therapist": "therapist", "principal_therapist": "therapist", "mgr": "manager"}
 
@@ -303,56 +301,3 @@ def case_warnings(case: Case) -> list[str]:
         if analysis_blocked(respondent):
             warnings.append(f"{case.public_label}: {respondent.name} withdrew interview consent")
     return warnings
-
-
-# Later stages register a probe: (session, case) -> short status text, or None if not started.
-StageProbe = Callable[[Session, Case], "str | None"]
-STAGE_PROBES: dict[str, StageProbe] = {}
-
-
-def register_stage_probe(stage: str, probe: StageProbe) -> None:
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage}")
-    STAGE_PROBES[stage] = probe
-
-
-@dataclass
-class CaseOverview:
-    case_id: int
-    internal_label: str
-    public_label: str
-    organisation: str
-    programme: str
-    outcome_class: str
-    respondents: int
-    stages: dict[str, str] = field(default_factory=dict)
-    current_stage: str = "interviews"
-    warnings: list[str] = field(default_factory=list)
-
-
-def overview(session: Session, study: Study) -> list[CaseOverview]:
-    rows = []
-    for case in list_cases(session, study):
-        stages = {}
-        current = STAGES[0]
-        for stage in STAGES:
-            probe = STAGE_PROBES.get(stage)
-            status = probe(session, case) if probe else None
-            stages[stage] = status or "not started"
-            if status:
-                current = stage
-        rows.append(
-            CaseOverview(
-                case_id=case.id,
-                internal_label=case.internal_label,
-                public_label=case.public_label,
-                organisation=case.organisation.name if case.organisation else "",
-                programme=programme_text(case),
-                outcome_class=case.outcome_class,
-                respondents=len(case.respondents),
-                stages=stages,
-                current_stage=current,
-                warnings=case_warnings(case),
-            )
-        )
-    return rows

@@ -7,9 +7,10 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, security
-from .errors import UserError
-from .models import USER_ROLES, User, utcnow
+from casestudy import audit
+from casestudy import security
+from casestudy.errors import UserError
+from casestudy.models import USER_ROLES, User, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
 

@@ -18,13 +18,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from casestudy import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
 os.environ.setdefault("CASESTUDY_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "casestudy-test-data"))
 
-from casestudy import db as dbmod  # noqa: E402
+from casestudy import db as dbmod
 from casestudy.cli import main as cli_main  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CASESTUDY_TEST_DATABASE_URL")
@@ -84,7 +85,6 @@ def demo_template(tmp_path_factory) -> Path | None:
     """The demo loaded once into a SQLite file that tests copy (PostgreSQL: loaded per test)."""
     if POSTGRES_URL:
         return None
-    from casestudy import demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     template = dbmod.Store(f"sqlite:///{path}")
@@ -96,7 +96,6 @@ def demo_template(tmp_path_factory) -> Path | None:
 
 @pytest.fixture
 def demo_store(tmp_path, demo_template, db_url):
-    from casestudy import demo
 
     if demo_template is None:
         store = dbmod.Store(db_url)
@@ -210,7 +209,6 @@ def streamlit_server(app: Path, env: dict, log_path: Path):
 def browser_server(tmp_path_factory):
     """A real Streamlit server (app.py) on a free port over a fresh demo database."""
     require_chromium()
-    from casestudy import demo
 
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'browser.sqlite'}"

@@ -7,7 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from casestudy import access, security, study as studies, users
+from casestudy import access
+from casestudy import security
+from casestudy import study as studies
+from casestudy import users
 from casestudy.errors import UserError
 from casestudy.models import AccessToken, AuditEvent, User
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from casestudy import aggregation as ag
+from casestudy.reports import table2 as ag
 from casestudy.errors import UserError
-from casestudy.reportinputs import PANEL_SCALE, Rating, Scale, load_ratings
+from casestudy.panel.scale import PANEL_SCALE, Scale
+from casestudy.panel.results import Rating
+from casestudy.reports.inputs import load_ratings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy.agreement import Document, Span, compute
+from casestudy.coding.agreement import Document, Span, compute
 from casestudy.errors import UserError
 
 

@@ -11,8 +11,11 @@ import zipfile
 import pytest
 from sqlalchemy import JSON, Date, DateTime, Float, LargeBinary, Numeric, String, Time
 
-from casestudy import backup as backups, db as dbmod, demo, study as studies
+from casestudy import backup as backups
+from casestudy import db as dbmod
+from casestudy import study as studies
 from casestudy.errors import UserError
+from casestudy import demo
 
 EXPORTS = [("cases", "list"), ("respondents", "list"), ("consent", "list"), ("users", "list")]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import access, config, db as dbmod, study as studies
+from casestudy import access
+from casestudy import config
+from casestudy import db as dbmod
+from casestudy import study as studies
 
 from .test_browser_shell import _wait_for_app
 

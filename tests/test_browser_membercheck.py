@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import access, db as dbmod, membercheck as mc, study as studies
+from casestudy import access
+from casestudy import db as dbmod
+from casestudy import study as studies
+from casestudy.reconstruction import membercheck as reconstruction_membercheck
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +54,7 @@ def test_respondent_reviews_reloads_and_agrees_privately(browser_server, browser
     store = dbmod.Store(browser_server["url"])
     with store.read() as session:
         case = studies.get_case(session, studies.get_study(session), "Case G")
-        assert mc.agreed_version(session, case) is not None
+        assert reconstruction_membercheck.agreed_version(session, case) is not None
     store.dispose()
 
     # The manager's link: same case, but not the therapist's comments, no other case, no researcher page.

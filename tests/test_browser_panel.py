@@ -6,7 +6,12 @@ import time
 
 import pytest
 
-from casestudy import access, db as dbmod, masking_workflow, panel, study as studies
+from casestudy import access
+from casestudy import db as dbmod
+from casestudy.masking import workflow as masking_workflow
+from casestudy import study as studies
+from casestudy.panel import members
+from casestudy.panel import answers as panel_answers
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +29,7 @@ def _radio_groups(page):
 
 def _saved_count(store, principal) -> int:
     with store.read() as session:
-        return sum(1 for v in panel.expert_view(session, principal).answers.values() if v is not None)
+        return sum(1 for v in panel_answers.expert_view(session, principal).answers.values() if v is not None)
 
 
 def _rate_case(page, scores, store, principal):
@@ -60,9 +65,9 @@ def test_expert_rates_reloads_finishes_and_submits(browser_server, browser_page)
     store = dbmod.Store(browser_server["url"])
     with store.write("tester") as session:
         study = studies.get_study(session)
-        member = panel.get_member(session, study, "E18")  # invited, never opened
-        secret = panel.invite(session, study, member, browser_server["base"])["link"].split("token=")[1]
-        others = [m.name for m in panel.list_members(session, study)]
+        member = members.get_member(session, study, "E18")  # invited, never opened
+        secret = members.invite(session, study, member, browser_server["base"])["link"].split("token=")[1]
+        others = [m.name for m in members.list_members(session, study)]
         register = [e.term for e in masking_workflow.list_entries(session, study)]
         internal = [c.internal_label for c in studies.list_cases(session, study)]
         orgs = sorted({c.organisation.name for c in studies.list_cases(session, study) if c.organisation})
@@ -72,7 +77,7 @@ def test_expert_rates_reloads_finishes_and_submits(browser_server, browser_page)
     _wait(page)
     page.get_by_role("heading", name="Expert panel").wait_for()
     with store.read() as session:
-        order = [c.label for c in panel.expert_view(session, principal).cases]
+        order = [c.label for c in panel_answers.expert_view(session, principal).cases]
     page.get_by_role("heading", name=order[0], exact=True).wait_for()
     _rate_case(page, (4, 3, 5, 2), store, principal)
     page.get_by_role("button", name=f"Next: 2. {order[1]}").click()
@@ -89,14 +94,14 @@ def test_expert_rates_reloads_finishes_and_submits(browser_server, browser_page)
     page.get_by_role("heading", name=order[1], exact=True).wait_for()
     assert _ratings_shown(page, ["5", "4", "4", "3"]) == ["5", "4", "4", "3"]
     with store.read() as session:
-        view = panel.expert_view(session, principal)
+        view = panel_answers.expert_view(session, principal)
     assert view.answers[f"team|{order[0]}"] == 5 and view.status == "in_progress"
 
     # The remaining cases are rated through the library (as from a second device); the lists in the browser.
     with store.write("tester") as session:
         for label in order[2:]:
             for key in ITEMS:
-                panel.save_answer(session, principal, key, 4, label)
+                panel_answers.save_answer(session, principal, key, 4, label)
     _radio_groups(page).first.get_by_text("Determinants", exact=True).click()
     box = page.get_by_label("Looking at all cases together")
     box.fill("leadership\nbudget\ntraining")
@@ -105,7 +110,7 @@ def test_expert_rates_reloads_finishes_and_submits(browser_server, browser_page)
     page.get_by_role("button", name="Move up").nth(2).click()  # training one place up
     page.get_by_text("This order is saved.").wait_for()
     with store.read() as session:
-        assert panel.expert_view(session, principal).answers["recurring_order"] == ["leadership", "training", "budget"]
+        assert panel_answers.expert_view(session, principal).answers["recurring_order"] == ["leadership", "training", "budget"]
     _radio_groups(page).first.get_by_text("Check and submit", exact=True).click()
     page.get_by_text("Everything required is answered").wait_for()
     html = page.content()
@@ -116,7 +121,7 @@ def test_expert_rates_reloads_finishes_and_submits(browser_server, browser_page)
     page.get_by_text("Ratings per case").wait_for()
     html += page.content()
     with store.read() as session:
-        assert panel.get_member(session, studies.get_study(session), "E18").status == "submitted"
+        assert members.get_member(session, studies.get_study(session), "E18").status == "submitted"
     store.dispose()
 
     # What the expert's browser received names no identity: register terms, internal labels,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import access, db as dbmod, study as studies
+from casestudy import access
+from casestudy import db as dbmod
+from casestudy import study as studies
 
 pytestmark = pytest.mark.browser
 

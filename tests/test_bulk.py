@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from casestudy import bulk, study as studies
+from casestudy import bulk
+from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Case, ConsentRecord, Study
 

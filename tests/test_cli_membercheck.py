@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import json
 import re
-from pathlib import Path
 
-import pytest
 from docx import Document
 
-import casestudy
-from casestudy import membercheck as mc, membercheck_demo, study as studies
-from casestudy.demo import DEMO_CASES
+from casestudy.demo import reconstruction as membercheck_demo
+from casestudy import study as studies
+from casestudy.demo.cases import DEMO_CASES
+from casestudy.reconstruction import narrative as reconstruction_narrative
+from casestudy.reconstruction import membercheck as reconstruction_membercheck
+from casestudy.reconstruction import summary as reconstruction_summary
+from casestudy.reports import progress
 
 
 def test_version_diff_send_respond_status_history(demo_store, cli, tmp_path):
@@ -87,12 +89,12 @@ def test_summary_and_table1_and_errors(demo_store, cli):
 def test_demo_member_check_states_and_texts(demo_store):
     with demo_store.read() as session:
         study = studies.get_study(session)
-        states = {s.case: s for s in mc.status_all(session, study)}
+        states = {s.case: s for s in reconstruction_membercheck.status_all(session, study)}
         assert [c for c, s in states.items() if s.state != "agreed"] == ["Case G"]
         assert states["Case G"].answered == 1
         for case in studies.list_cases(session, study):
-            assert 2 <= len(mc.recon.list_versions(session, case)) <= 3
-        stages = {row.public_label: row.stages for row in studies.overview(session, study)}
+            assert 2 <= len(reconstruction_narrative.list_versions(session, case)) <= 3
+        stages = {row.public_label: row.stages for row in progress.overview(session, study)}
     assert stages["Case B"]["member check"] == "agreed (version 3)" and stages["Case B"]["reconstruction"] == "3 versions"
     assert stages["Case G"]["member check"] == "round 2: 1/2 answered"
     organisations = {c.organisation for c in DEMO_CASES}
@@ -103,14 +105,12 @@ def test_demo_member_check_states_and_texts(demo_store):
         assert "Unit " not in narrative.text
 
 
-@pytest.mark.skipif(not (Path(casestudy.__file__).parent / "codebook.py").exists(),
-                    reason="the codebook stage is not merged on this branch")
 def test_demo_determinants_point_at_default_codebook_codes(demo_store):
-    from casestudy import codebook, reconstruction as recon
+    from casestudy.codebook import tree as codebook
 
     with demo_store.read() as session:
         study = studies.get_study(session)
-        refs = [d["code_ref"] for row in recon.table1_rows(session, study) for d in row["determinants"]]
+        refs = [d["code_ref"] for row in reconstruction_summary.table1_rows(session, study) for d in row["determinants"]]
         assert len(refs) == 42
         for ref in refs:
             assert codebook.get_code(session, study, ref).codable

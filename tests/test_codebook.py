@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 import time
 from pathlib import Path
 
@@ -10,12 +12,15 @@ import pytest
 import yaml
 from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, select, update
 
-from casestudy import codebook as cb, study as studies
+from casestudy.codebook import exchange
+from casestudy.codebook import tree as cb
+from casestudy import seams
+from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Code, utcnow
 
 SEED = Path("/work/shared/seed/000_6535852686119ce3.txt")
-SHIPPED = Path(__file__).resolve().parent.parent / "codebook" / "mbt-implementation.yaml"
+SHIPPED = exchange.SHIPPED_DIR / "mbt-implementation.yaml"
 
 
 @pytest.fixture
@@ -115,7 +120,7 @@ def test_paths_escape_the_separator(study_store):
 
 # --- a test-only reference kind, standing in for the codings of a later stage ------------------
 @pytest.fixture
-def refs(study_store):
+def refs(study_store, monkeypatch):
     """A real table of (code_id, span) rows with a registered mover, lister and counter."""
     meta = MetaData()
     table = Table("test_coding", meta, Column("id", Integer, primary_key=True), Column("code_id", Integer), Column("span", String(20)))
@@ -137,11 +142,12 @@ def refs(study_store):
     def counter(session, study_id):
         return dict(session.execute(select(table.c.code_id, func.count()).group_by(table.c.code_id)).all())
 
-    cb.register_code_reference("test codings", mover, lister)
-    cb.register_code_counter("test codings", counter)
+    holder = types.ModuleType("test_code_holder")
+    holder.CODE_REFERENCES = seams.CodeReferences("test codings", mover, lister, counter)
+    sys.modules[holder.__name__] = holder
+    monkeypatch.setattr(seams, "CODE_REFERENCE_HOLDERS", (*seams.CODE_REFERENCE_HOLDERS, holder.__name__))
     yield table, fail
-    cb.unregister_code_reference("test codings")
-    cb.unregister_code_counter("test codings")
+    del sys.modules[holder.__name__]
 
 
 def _spans(store, table):

@@ -9,7 +9,9 @@ import pytest
 import yaml
 from lxml import etree
 
-from casestudy import codebook as cb, codebook_io as cio, study as studies
+from casestudy.codebook import tree as cb
+from casestudy.codebook import exchange as cio
+from casestudy import study as studies
 from casestudy.errors import UserError
 
 XSD = "/work/shared/refi-qda/Codebook.xsd"

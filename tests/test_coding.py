@@ -8,9 +8,17 @@ import io
 import openpyxl
 import pytest
 
-from casestudy import codebook, coding, interviews, study as studies, users
+from casestudy.codebook import tree as codebook
+from casestudy import study as studies
+from casestudy import users
 from casestudy.errors import UserError
-from casestudy.models import Code, Coding
+from casestudy.models import Coding
+from casestudy.coding import comparison as coding_comparison
+from casestudy.coding import matrices as coding_matrices
+from casestudy.coding import retrieval as coding_retrieval
+from casestudy.interviews import store as interviews_store
+from casestudy.coding import spans
+from casestudy.coding import suggestions
 
 TEXT_MANAGER = (
     "Interviewer: Was the start a success?\n"
@@ -39,10 +47,10 @@ def setup(store):
         codebook.add_code(session, study, "Budget", "organization", parent=org, origin="a priori")
         codebook.add_code(session, study, "Leadership", "team", origin="a priori")
         items = [
-            interviews.ImportItem("manager.txt", TEXT_MANAGER.encode(), "Case A", "Ann"),
-            interviews.ImportItem("therapist.txt", TEXT_THERAPIST.encode(), "Case A", "Bo"),
+            interviews_store.ImportItem("manager.txt", TEXT_MANAGER.encode(), "Case A", "Ann"),
+            interviews_store.ImportItem("therapist.txt", TEXT_THERAPIST.encode(), "Case A", "Bo"),
         ]
-        manager, therapist = interviews.import_interviews(session, study, items)
+        manager, therapist = interviews_store.import_interviews(session, study, items)
         return {"study": study.id, "manager": manager.id, "therapist": therapist.id}
 
 
@@ -53,11 +61,11 @@ def _code(session, study, path):
 def _apply(store, setup, interview_key, coder, path, needle, occurrence=0):
     with store.write(coder) as session:
         study = studies.get_study(session)
-        interview = interviews.get_interview(session, study, setup[interview_key])
+        interview = interviews_store.get_interview(session, study, setup[interview_key])
         start = -1
         for _ in range(occurrence + 1):
             start = interview.text.index(needle, start + 1)
-        return [c.id for c in coding.apply_codes(session, interview, [_code(session, study, path)], coding.get_coder(session, coder), start, start + len(needle))]
+        return [c.id for c in spans.apply_codes(session, interview, [_code(session, study, path)], spans.get_coder(session, coder), start, start + len(needle))]
 
 
 def test_apply_records_offsets_lines_and_coder(store, setup):
@@ -78,20 +86,20 @@ def test_bad_offsets_are_refused(store, setup, start, end, message):
     with pytest.raises(UserError, match=message):
         with store.write() as session:
             study = studies.get_study(session)
-            interview = interviews.get_interview(session, study, setup["manager"])
-            coding.apply_codes(session, interview, [_code(session, study, "Leadership")], coding.get_coder(session, "coder1"), start, end)
+            interview = interviews_store.get_interview(session, study, setup["manager"])
+            spans.apply_codes(session, interview, [_code(session, study, "Leadership")], spans.get_coder(session, "coder1"), start, end)
 
 
 def test_categories_viewers_and_unknown_coders_are_refused(store, setup):
     with store.write() as session:
         study = studies.get_study(session)
-        interview = interviews.get_interview(session, study, setup["manager"])
+        interview = interviews_store.get_interview(session, study, setup["manager"])
         with pytest.raises(UserError, match="category only"):
-            coding.apply_codes(session, interview, [_code(session, study, "Support")], coding.get_coder(session, "coder1"), 0, 5)
+            spans.apply_codes(session, interview, [_code(session, study, "Support")], spans.get_coder(session, "coder1"), 0, 5)
         with pytest.raises(UserError, match="viewer account"):
-            coding.get_coder(session, "viewer")
+            spans.get_coder(session, "viewer")
         with pytest.raises(UserError, match="unknown coder"):
-            coding.get_coder(session, "nobody")
+            spans.get_coder(session, "nobody")
 
 
 def test_withdrawn_consent_blocks_coding(store, setup):
@@ -109,15 +117,15 @@ def test_withdrawn_consent_blocks_coding(store, setup):
 def test_edit_move_and_conflict(store, setup):
     (cid,) = _apply(store, setup, "manager", "coder1", "Leadership", "Leadership was strong")
     with store.write() as session:
-        c = coding.edit_coding(session, cid, 1, end=session.get(Coding, cid).end + 1, memo="includes the full stop")
+        c = spans.edit_coding(session, cid, 1, end=session.get(Coding, cid).end + 1, memo="includes the full stop")
         assert c.interview.text[c.start : c.end] == "Leadership was strong." and c.version == 2
     with pytest.raises(UserError, match="someone else saved"):
         with store.write() as session:
-            coding.edit_coding(session, cid, 1, memo="stale edit")
+            spans.edit_coding(session, cid, 1, memo="stale edit")
     with store.write() as session:
         study = studies.get_study(session)
-        coding.edit_coding(session, cid, 2, code=_code(session, study, "Support/Budget"))
-        coding.remove_coding(session, cid)
+        spans.edit_coding(session, cid, 2, code=_code(session, study, "Support/Budget"))
+        spans.remove_coding(session, cid)
     with store.read() as session:
         assert session.get(Coding, cid) is None
 
@@ -127,9 +135,9 @@ def test_blind_mode_shows_only_own_codings(store, setup):
     _apply(store, setup, "manager", "coder2", "Leadership", "Leadership")
     with store.read() as session:
         study = studies.get_study(session)
-        interview = interviews.get_interview(session, study, setup["manager"])
-        assert len(coding.codings_of(session, interview)) == 2
-        mine = coding.codings_of(session, interview, coding.get_coder(session, "coder2"))
+        interview = interviews_store.get_interview(session, study, setup["manager"])
+        assert len(spans.codings_of(session, interview)) == 2
+        mine = spans.codings_of(session, interview, spans.get_coder(session, "coder2"))
         assert [c.coder.username for c in mine] == ["coder2"]
 
 
@@ -140,20 +148,20 @@ def test_retrieval_filters_context_and_exports(store, setup):
     with store.read() as session:
         study = studies.get_study(session)
         budget = _code(session, study, "Support/Budget")
-        found = coding.segments(session, study, coding.SegmentFilter(code_ids=[budget.id]))
+        found = coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(code_ids=[budget.id]))
         assert [(s["respondent"], s["role"], s["text"]) for s in found] == [
             ("Ann", "manager", "the budget was enough"),
             ("Bo", "therapist", "The budget was tight"),
         ]
         assert found[0]["before"].endswith("from day one 😀 and ") and found[0]["after"].startswith(".")
         assert found[0]["code"] == "Support/Budget" and found[0]["start_line"] == 2
-        assert [s["coder"] for s in coding.segments(session, study, coding.SegmentFilter(role="therapist"))] == ["coder1", "coder2"]
-        assert len(coding.segments(session, study, coding.SegmentFilter(level="team"))) == 1
-        text = coding.export_segments(session, study, "csv")
+        assert [s["coder"] for s in coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(role="therapist"))] == ["coder1", "coder2"]
+        assert len(coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(level="team"))) == 1
+        text = coding_retrieval.export_segments(session, study, "csv")
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
-        assert list(rows[0]) == list(coding.SEGMENT_COLUMNS) and len(rows) == 3
+        assert list(rows[0]) == list(coding_retrieval.SEGMENT_COLUMNS) and len(rows) == 3
         assert rows[0]["text"] == "the budget was enough"
-        workbook = openpyxl.load_workbook(io.BytesIO(coding.export_segments(session, study, "xlsx")))
+        workbook = openpyxl.load_workbook(io.BytesIO(coding_retrieval.export_segments(session, study, "xlsx")))
         assert workbook.active.max_row == 3 + 3  # title, blank, header + 3 rows
 
 
@@ -165,26 +173,26 @@ def test_matrices_and_role_comparison(store, setup):
     _apply(store, setup, "therapist", "coder1", "Support/Budget", "The budget was tight")
     with store.read() as session:
         study = studies.get_study(session)
-        rows, columns, counts = coding.case_code_matrix(session, study, "counts")
+        rows, columns, counts = coding_matrices.case_code_matrix(session, study, "counts")
         assert rows[0] == "Case A" and columns == ["Leadership", "Support/Board support", "Support/Budget"]
         assert counts[0] == [2, 1, 2] and rows[1:] == []
-        _, _, characters = coding.case_code_matrix(session, study, "characters")
+        _, _, characters = coding_matrices.case_code_matrix(session, study, "characters")
         assert characters[0][2] == len("the budget was enough") + len("The budget was tight")
-        labels, co = coding.cooccurrence_matrix(session, study)
+        labels, co = coding_matrices.cooccurrence_matrix(session, study)
         board, leadership = labels.index("Support/Board support"), labels.index("Leadership")
         assert co[board][leadership] == co[leadership][board] == 1 and co[leadership][leadership] == 2
-        comparison = {r["code"]: r for r in coding.role_comparison(session, study, studies.get_case(session, study, "Case A"))}
+        comparison = {r["code"]: r for r in coding_matrices.role_comparison(session, study, studies.get_case(session, study, "Case A"))}
         assert comparison["Leadership"]["only"] == "manager" and comparison["Support/Budget"]["only"] == ""
         assert comparison["Support/Budget"]["therapist"] == 1
 
 
 def test_import_csv_all_or_nothing(store, setup):
     with store.read() as session:
-        interview = interviews.get_interview(session, studies.get_study(session), setup["manager"])
+        interview = interviews_store.get_interview(session, studies.get_study(session), setup["manager"])
         start = interview.text.index("Leadership")
     good = f"interview,coder,code,start,end,memo\nmanager.txt,coder1,Leadership,{start},{start + 10},m\n{setup['therapist']},coder2,Support/Budget,4,10,\n"
     with store.write() as session:
-        assert coding.import_codings_csv(session, studies.get_study(session), good) == 2
+        assert spans.import_codings_csv(session, studies.get_study(session), good) == 2
     bad = (
         "interview,coder,code,start,end\n"
         f"manager.txt,coder1,Leadership,{start},{start + 10}\n"
@@ -196,7 +204,7 @@ def test_import_csv_all_or_nothing(store, setup):
     )
     with pytest.raises(UserError) as info:
         with store.write() as session:
-            coding.import_codings_csv(session, studies.get_study(session), bad)
+            spans.import_codings_csv(session, studies.get_study(session), bad)
     message = info.value.message
     for expected in ("row 3: unknown interview", "row 4: unknown coder", "row 5:", "row 6:", "row 7:"):
         assert expected in message
@@ -204,7 +212,7 @@ def test_import_csv_all_or_nothing(store, setup):
         assert session.query(Coding).count() == 2
     with pytest.raises(UserError, match="lacks the column"):
         with store.write() as session:
-            coding.import_codings_csv(session, studies.get_study(session), "interview,code\n")
+            spans.import_codings_csv(session, studies.get_study(session), "interview,code\n")
 
 
 def test_merge_moves_codings_and_collapses_duplicates(store, setup):
@@ -223,19 +231,19 @@ def test_merge_moves_codings_and_collapses_duplicates(store, setup):
 def test_emergent_code_and_memos(store, setup):
     with store.write() as session:
         study = studies.get_study(session)
-        coder = coding.get_coder(session, "coder1")
-        code = coding.create_emergent_code(session, study, "Team size", "team", coder)
+        coder = spans.get_coder(session, "coder1")
+        code = spans.create_emergent_code(session, study, "Team size", "team", coder)
         assert code.origin == "emergent" and code.origin_by == "coder1"
-        coding.add_memo(session, study, "case", studies.get_case(session, study, "Case A").id, coder, "Both mention the budget.")
-        interview = interviews.get_interview(session, study, setup["manager"])
-        coding.apply_codes(session, interview, [code], coder, 0, 5, memo="first words")
+        spans.add_memo(session, study, "case", studies.get_case(session, study, "Case A").id, coder, "Both mention the budget.")
+        interview = interviews_store.get_interview(session, study, setup["manager"])
+        spans.apply_codes(session, interview, [code], coder, 0, 5, memo="first words")
         with pytest.raises(UserError, match="attached to"):
-            coding.add_memo(session, study, "planet", 1, coder, "x")
+            spans.add_memo(session, study, "planet", 1, coder, "x")
     with store.read() as session:
         study = studies.get_study(session)
-        found = coding.memos(session, study)
+        found = spans.memos(session, study)
         assert {(m["kind"], m["text"]) for m in found} == {("case", "Both mention the budget."), ("coding", "first words")}
-        assert [m["kind"] for m in coding.memos(session, study, text="budget")] == ["case"]
+        assert [m["kind"] for m in spans.memos(session, study, text="budget")] == ["case"]
 
 
 def test_agreement_from_database(store, setup):
@@ -244,7 +252,7 @@ def test_agreement_from_database(store, setup):
     _apply(store, setup, "manager", "coder2", "Support/Budget", "the budget was enough")
     with store.read() as session:
         study = studies.get_study(session)
-        report = coding.agreement_report(session, study, ["coder1", "coder2"], "sentence")
+        report = coding_comparison.agreement_report(session, study, ["coder1", "coder2"], "sentence")
         leadership = next(c for c in report.per_code if c.code == "Leadership")
         assert leadership.percent_agreement == 1.0 and leadership.alpha == pytest.approx(1.0)
         budget = next(c for c in report.per_code if c.code == "Support/Budget")
@@ -260,27 +268,27 @@ def test_suggestions_are_proposed_then_accepted_or_rejected(store, setup):
     )
     with store.write() as session:
         study = studies.get_study(session)
-        (interview,) = interviews.import_interviews(session, study, [interviews.ImportItem("long.txt", lines.encode(), "Case A", "Ann")])
+        (interview,) = interviews_store.import_interviews(session, study, [interviews_store.ImportItem("long.txt", lines.encode(), "Case A", "Ann")])
         leadership = _code(session, study, "Leadership")
-        coder = coding.get_coder(session, "coder1")
-        for sentence in interviews.sentences_of(session, interview)[:20]:
+        coder = spans.get_coder(session, "coder1")
+        for sentence in interviews_store.sentences_of(session, interview)[:20]:
             text = interview.text[sentence.start : sentence.end]
             if "leadership" in text and "again" not in text:
-                coding.apply_codes(session, interview, [leadership], coder, sentence.start, sentence.end)
+                spans.apply_codes(session, interview, [leadership], coder, sentence.start, sentence.end)
         interview_id = interview.id
     with store.read() as session:
         study = studies.get_study(session)
-        model = coding.train_suggestions(session, study)
-        quality = coding.suggestion_quality(model)
-        found = coding.suggest_for(session, study, model, interviews.get_interview(session, study, interview_id), threshold=0.25)
+        model = suggestions.train_suggestions(session, study)
+        quality = suggestions.suggestion_quality(model)
+        found = suggestions.suggest_for(session, study, model, interviews_store.get_interview(session, study, interview_id), threshold=0.25)
     assert any(q["cv_recall"] is not None and q["cv_recall"] > 0.8 for q in quality)
     # Few examples give modest probabilities; the ranking still puts the right sentence alone on top.
     assert [s["text"] for s in found] == ["Strong leadership from the team leader again."]
     with store.write() as session:
         study = studies.get_study(session)
-        created = coding.decide_suggestion(session, study, found[0]["sentence_id"], _code(session, study, "Leadership"), coding.get_coder(session, "coder2"), True, found[0]["confidence"])
+        created = suggestions.decide_suggestion(session, study, found[0]["sentence_id"], _code(session, study, "Leadership"), spans.get_coder(session, "coder2"), True, found[0]["confidence"])
         assert created.origin == "suggestion"
     with store.read() as session:
         study = studies.get_study(session)
-        again = coding.suggest_for(session, study, model, interviews.get_interview(session, study, interview_id), threshold=0.25)
+        again = suggestions.suggest_for(session, study, model, interviews_store.get_interview(session, study, interview_id), threshold=0.25)
     assert again == []

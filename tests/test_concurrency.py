@@ -18,7 +18,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from casestudy import db as dbmod, study as studies
+from casestudy import db as dbmod
+from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Case, ConsentRecord, Respondent
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy import consistency as cc
-from casestudy.aggregation import table2
-from casestudy.reportinputs import PANEL_SCALE, Scale, load_ratings
+from casestudy.reports import consistency as cc
+from casestudy.reports.table2 import table2
+from casestudy.panel.scale import PANEL_SCALE, Scale
+from casestudy.reports.inputs import load_ratings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 
-from casestudy import config, convert
+from casestudy import config
+from casestudy.interviews import convert
 from casestudy.errors import UserError
 
 DUTCH = "Interviewer: Hoe was de coördinatie?\nR: Naïef, eerlijk gezegd. Het café kostte € 12.\n"

@@ -8,7 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from casestudy import db as dbmod, migrate, study as studies
+from casestudy import db as dbmod
+from casestudy import migrate
+from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Base, Case, Study
 

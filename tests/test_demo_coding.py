@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from casestudy import coding, study as studies
+from casestudy import study as studies
+from casestudy.coding import matrices as coding_matrices
+from casestudy.coding import retrieval as coding_retrieval
+from casestudy.coding import comparison
 
 
 def test_demo_codings_by_two_coders_with_imperfect_agreement(demo_store):
     with demo_store.read() as session:
         study = studies.get_study(session)
-        rows, columns, matrix = coding.case_code_matrix(session, study)
+        rows, columns, matrix = coding_matrices.case_code_matrix(session, study)
         assert rows == [f"Case {c}" for c in "ABCDEFG"] and len(columns) >= 8
         assert all(sum(row) > 0 for row in matrix)  # every case has coded evidence
-        report = coding.agreement_report(session, study, ["coder1", "coder2"], "sentence")
+        report = comparison.agreement_report(session, study, ["coder1", "coder2"], "sentence")
         assert 0.5 < report.overall.alpha < 0.99 and report.disagreements
-        by_coder = {s["coder"] for s in coding.segments(session, study, with_context=False)}
+        by_coder = {s["coder"] for s in coding_retrieval.segments(session, study, with_context=False)}
         assert by_coder == {"coder1", "coder2"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy.design import carryover_counts, order_for, williams_orders
+from casestudy.panel.design import carryover_counts, order_for, williams_orders
 
 
 @pytest.mark.parametrize("n", range(2, 11))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from casestudy.highlight import Mark, segments, to_html
+from casestudy.coding.highlight import Mark, segments, to_html
 
 
 def test_segments_cover_text_and_list_overlaps():

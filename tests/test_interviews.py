@@ -10,9 +10,16 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from casestudy import access, config, interviews, study as studies
+from casestudy import access
+from casestudy import config
+from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Interview, Sentence, SpeakerTurn
+from casestudy.demo import interviews as demo_interviews
+from casestudy.interviews import segment as interviews_segment
+from casestudy.interviews import store as interviews_store
+from casestudy import demo
+from casestudy.reports import progress
 
 TRANSCRIPT = (
     "Interview Case A, 11 March\n"
@@ -30,8 +37,8 @@ TRANSCRIPT = (
 def demo_store(demo_store):
     """The demo without its transcripts (they come from interviews/): every test starts from none."""
     with demo_store.write() as session:
-        for interview in interviews.list_interviews(session, studies.get_study(session)):
-            interviews.delete_interview(session, interview)
+        for interview in interviews_store.list_interviews(session, studies.get_study(session)):
+            interviews_store.delete_interview(session, interview)
     return demo_store
 
 
@@ -45,7 +52,7 @@ def sentences_texts(parsed):
 
 # --- segmentation -----------------------------------------------------------------------
 def test_turns_labels_timestamps_preamble_and_continuations():
-    parsed = interviews.parse_transcript("a.txt", TRANSCRIPT.encode(), "en", respondent_name="Marleen Verhoef")
+    parsed = interviews_segment.parse_transcript("a.txt", TRANSCRIPT.encode(), "en", respondent_name="Marleen Verhoef")
     text = parsed.text
     assert [(t.speaker, t.role, t.time) for t in parsed.turns] == [
         ("", "other", ""),
@@ -63,7 +70,7 @@ def test_turns_labels_timestamps_preamble_and_continuations():
 
 
 def test_sentences_stay_inside_turn_words_and_lines():
-    parsed = interviews.parse_transcript("a.txt", TRANSCRIPT.encode(), "en")
+    parsed = interviews_segment.parse_transcript("a.txt", TRANSCRIPT.encode(), "en")
     assert sentences_texts(parsed) == [
         "Interview Case A, 11 March",
         "Welcome!",
@@ -85,9 +92,9 @@ def test_sentence_boundaries_equal_spacy_sentencizer_per_line():
         "I: no punctuation here\nR: Ja. Bijv. dit o.a. Mevr. Jansen. Ok!\n"
     )
     for language in ("en", "nl"):
-        turns = interviews.find_turns(text)
-        mine = [(s.start, s.end) for s in interviews.find_sentences(text, turns, language)]
-        nlp = interviews.sentence_pipeline(language)
+        turns = interviews_segment.find_turns(text)
+        mine = [(s.start, s.end) for s in interviews_segment.find_sentences(text, turns, language)]
+        nlp = interviews_segment.sentence_pipeline(language)
         reference = []
         for turn in turns:
             body = text[turn.text_start : turn.end]
@@ -102,7 +109,7 @@ def test_sentence_boundaries_equal_spacy_sentencizer_per_line():
 
 
 def _spacy_reference(text, turns, language):
-    nlp = interviews.sentence_pipeline(language)
+    nlp = interviews_segment.sentence_pipeline(language)
     reference = []
     for turn in turns:
         position = turn.text_start
@@ -131,24 +138,24 @@ def test_fast_sentencizer_equals_spacy_on_random_punctuation_heavy_text(language
         glue = [rng.choice([" ", " ", " ", "", "  ", "\t"]) for _ in tokens]
         lines.append(("I: " if n % 2 else "R: ") + "".join(t + g for t, g in zip(tokens, glue)))
     text = "\n".join(lines) + "\n"
-    turns = interviews.find_turns(text)
-    mine = [(s.start, s.end) for s in interviews.find_sentences(text, turns, language)]
+    turns = interviews_segment.find_turns(text)
+    mine = [(s.start, s.end) for s in interviews_segment.find_sentences(text, turns, language)]
     assert mine == _spacy_reference(text, turns, language)
 
 
 def test_markdown_labels_unlabelled_text_and_unknown_language():
-    parsed = interviews.parse_transcript("a.md", b"**Interviewer:** Hi.\n**Anna:** Hello. Bye.\n", "en")
+    parsed = interviews_segment.parse_transcript("a.md", b"**Interviewer:** Hi.\n**Anna:** Hello. Bye.\n", "en")
     assert [t.speaker for t in parsed.turns] == ["Interviewer", "Anna"]
-    plain = interviews.parse_transcript("b.txt", b"Just a text without labels. Two sentences.\n", "nl")
+    plain = interviews_segment.parse_transcript("b.txt", b"Just a text without labels. Two sentences.\n", "nl")
     assert len(plain.turns) == 1 and plain.turns[0].speaker == ""
     assert any("no speaker labels" in w for w in plain.warnings)
     with pytest.raises(UserError, match="unknown language code 'zz'"):
-        interviews.sentence_pipeline("zz")
+        interviews_segment.sentence_pipeline("zz")
 
 
 def test_vtt_turns_carry_cue_times():
     vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Interviewer>Hi. Ready?\n\n00:00:03.000 --> 00:00:05.000\n<v Anna>Yes.\n"
-    parsed = interviews.parse_transcript("c.vtt", vtt.encode(), "en")
+    parsed = interviews_segment.parse_transcript("c.vtt", vtt.encode(), "en")
     assert [(t.speaker, t.time) for t in parsed.turns] == [("Interviewer", "00:00:01.000 --> 00:00:02.000"), ("Anna", "00:00:03.000 --> 00:00:05.000")]
     assert sentences_texts(parsed) == ["Hi.", "Ready?", "Yes."]
     assert parsed.speaker_roles == {"Interviewer": "interviewer", "Anna": "respondent"}
@@ -156,8 +163,8 @@ def test_vtt_turns_carry_cue_times():
 
 def test_line_numbers():
     text = "one\ntwo\n\nfour 🙂\n"
-    index = interviews.LineIndex(text)
-    assert [interviews.line_number_at(text, o) for o in (0, 3, 4, 8, 9, 10, len(text))] == [1, 1, 2, 3, 4, 4, 5]
+    index = interviews_segment.LineIndex(text)
+    assert [interviews_segment.line_number_at(text, o) for o in (0, 3, 4, 8, 9, 10, len(text))] == [1, 1, 2, 3, 4, 4, 5]
     assert index.span(4) == (9, 15) and text[slice(*index.span(4))] == "four 🙂"
     assert len(index) == 5
     with pytest.raises(ValueError):
@@ -166,15 +173,15 @@ def test_line_numbers():
 
 def test_guess_roles_by_names_and_wordiness():
     text = "Q: Why?\nPeter: Because of many, many reasons here.\nJan: Ok.\n"
-    parsed = interviews.parse_transcript("d.txt", text.encode(), "en")
+    parsed = interviews_segment.parse_transcript("d.txt", text.encode(), "en")
     assert parsed.speaker_roles == {"Q": "interviewer", "Peter": "respondent", "Jan": "other"}
-    parsed = interviews.parse_transcript("d.txt", text.encode(), "en", interviewer_name="Jan de Boer")
+    parsed = interviews_segment.parse_transcript("d.txt", text.encode(), "en", interviewer_name="Jan de Boer")
     assert parsed.speaker_roles["Jan"] == "interviewer"
 
 
 # --- import into the store -----------------------------------------------------------------
 def item(name="a.txt", data=TRANSCRIPT.encode(), case="Case A", respondent="Marleen Verhoef", **kw):
-    return interviews.ImportItem(name, data, case, respondent, **kw)
+    return interviews_store.ImportItem(name, data, case, respondent, **kw)
 
 
 def counts(store):
@@ -186,37 +193,37 @@ def test_import_stores_text_turns_sentences_and_one_audit_summary(demo_store):
     with demo_store.write("tester") as session:
         study = studies.get_study(session)
         before = session.scalar(select(func.max(AuditEvent.id)))
-        [interview] = interviews.import_interviews(session, study, [item(role="manager", date="2024-03-11", interviewer="Noor", duration_minutes=62)])
+        [interview] = interviews_store.import_interviews(session, study, [item(role="manager", date="2024-03-11", interviewer="Noor", duration_minutes=62)])
         interview_id = interview.id
     with demo_store.read() as session:
         study = studies.get_study(session)
-        interview = interviews.get_interview(session, study, interview_id)
+        interview = interviews_store.get_interview(session, study, interview_id)
         assert interview.text == TRANSCRIPT and interview.encoding == "utf-8" and interview.date == dt.date(2024, 3, 11)
-        detail = interviews.interview_detail(session, interview)
+        detail = interviews_store.interview_detail(session, interview)
         assert detail["turns"][1] == {"ordinal": 1, "speaker": "Interviewer", "role": "interviewer", "start": 28, "end": 91, "text_start": 52, "line": 3, "time": "00:00:05"}
         for s in detail["sentences"]:
             assert interview.text[s["start"] : s["end"]] == interview.text[s["start"] : s["end"]].strip()
         emoji = next(s for s in detail["sentences"] if "🙂" in interview.text[s["start"] : s["end"]])
         assert interview.text[emoji["start"] : emoji["end"]] == "🙂"
         assert emoji["start"] == TRANSCRIPT.index("🙂") and emoji["end"] == emoji["start"] + 1  # code points, not UTF-16 units
-        assert interviews.line_number_at(interview.text, emoji["start"]) == 3
+        assert interviews_segment.line_number_at(interview.text, emoji["start"]) == 3
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.entity == "interview", AuditEvent.id > before)))
         assert [e.action for e in events] == ["create", "import"]  # the row itself and one summary for the bulk inserts
         summary = next(e for e in events if e.action == "import")
         assert summary.actor == "tester" and summary.detail["sentences"] == len(detail["sentences"])
-        record = interviews.interview_records(session, [interview])[0]
+        record = interviews_store.interview_records(session, [interview])[0]
         assert record["turns"] == 5 and record["consent_withdrawn"] is False and record["interviewer"] == "Noor"
 
 
 def test_duplicate_file_is_refused_naming_the_earlier_interview(demo_store):
     with demo_store.write() as session:
-        [first] = interviews.import_interviews(session, studies.get_study(session), [item()])
+        [first] = interviews_store.import_interviews(session, studies.get_study(session), [item()])
         first_id = first.id
     with pytest.raises(UserError) as info, demo_store.write() as session:
-        interviews.import_interviews(session, studies.get_study(session), [item("copy.txt", respondent="Thijs Brandsma")])
+        interviews_store.import_interviews(session, studies.get_study(session), [item("copy.txt", respondent="Thijs Brandsma")])
     assert info.value.message == f"copy.txt: this file was already imported as interview {first_id} (a.txt, Case A, Marleen Verhoef)"
     with pytest.raises(UserError, match="the same file as a.txt in this batch"), demo_store.write() as session:
-        interviews.import_interviews(session, studies.get_study(session), [item(data=b"I: x\n"), item("b.txt", data=b"I: x\n")])
+        interviews_store.import_interviews(session, studies.get_study(session), [item(data=b"I: x\n"), item("b.txt", data=b"I: x\n")])
 
 
 @pytest.mark.parametrize(
@@ -235,7 +242,7 @@ def test_duplicate_file_is_refused_naming_the_earlier_interview(demo_store):
 def test_every_bad_input_gives_one_message_and_nothing_of_the_batch_is_stored(demo_store, bad, message):
     good = item("good.txt", data=b"Interviewer: Fine.\nR: Yes.\n")
     with pytest.raises(UserError) as info, demo_store.write() as session:
-        interviews.import_interviews(session, studies.get_study(session), [good, bad])
+        interviews_store.import_interviews(session, studies.get_study(session), [good, bad])
     assert info.value.message.startswith(message)
     assert counts(demo_store) == (0, 0, 0)
 
@@ -247,88 +254,88 @@ def test_size_limit_and_zip_bomb_in_a_batch(demo_store, monkeypatch):
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", b" " * (300 * 1024 * 1024))
     with pytest.raises(UserError, match="bomb.docx: refused: .* zip bomb"), demo_store.write() as session:
-        interviews.import_interviews(session, studies.get_study(session), [item("ok.txt"), item("bomb.docx", data=buffer.getvalue())])
+        interviews_store.import_interviews(session, studies.get_study(session), [item("ok.txt"), item("bomb.docx", data=buffer.getvalue())])
     monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 50)
     with pytest.raises(UserError, match="a.txt: the file is .* over the limit"), demo_store.write() as session:
-        interviews.import_interviews(session, studies.get_study(session), [item()])
+        interviews_store.import_interviews(session, studies.get_study(session), [item()])
     assert counts(demo_store) == (0, 0, 0)
 
 
 def test_withdrawn_consent_blocks_import_and_is_shown(demo_store):
     with demo_store.write() as session:
         study = studies.get_study(session)
-        [interview] = interviews.import_interviews(session, study, [item()])
+        [interview] = interviews_store.import_interviews(session, study, [item()])
         respondent = interview.respondent
         studies.withdraw_consent(session, respondent, "interview", dt.date(2024, 6, 1))
     with demo_store.read() as session:
         study = studies.get_study(session)
-        interview = interviews.list_interviews(session, study)[0]
-        assert interviews.interview_records(session, [interview])[0]["consent_withdrawn"] is True
+        interview = interviews_store.list_interviews(session, study)[0]
+        assert interviews_store.interview_records(session, [interview])[0]["consent_withdrawn"] is True
         with pytest.raises(UserError, match="withdrew consent"):
-            interviews.require_analysable(interview)
-        probe = studies.overview(session, study)[0]
+            interviews_store.require_analysable(interview)
+        probe = progress.overview(session, study)[0]
         assert probe.stages["interviews"] == "1 transcript; 1 consent withdrawn"
     with pytest.raises(UserError, match="b.txt: Marleen Verhoef .* withdrew consent"), demo_store.write() as session:
-        interviews.import_interviews(session, studies.get_study(session), [item("b.txt", data=b"I: other\n")])
+        interviews_store.import_interviews(session, studies.get_study(session), [item("b.txt", data=b"I: other\n")])
 
 
 def test_speaker_mapping_edit_and_conflict(demo_store):
     with demo_store.write() as session:
-        [interview] = interviews.import_interviews(session, studies.get_study(session), [item()])
+        [interview] = interviews_store.import_interviews(session, studies.get_study(session), [item()])
         interview_id, version = interview.id, interview.version
     with demo_store.write() as session:
         interview = session.get(Interview, interview_id)
-        interviews.set_speaker_roles(session, interview, {"Marleen": "other"})
+        interviews_store.set_speaker_roles(session, interview, {"Marleen": "other"})
     with demo_store.read() as session:
         interview = session.get(Interview, interview_id)
         assert interview.speaker_roles["Marleen"] == "other" and interview.version == version + 1
-        assert {t.role for t in interviews.turns_of(session, interview) if t.speaker == "Marleen"} == {"other"}
+        assert {t.role for t in interviews_store.turns_of(session, interview) if t.speaker == "Marleen"} == {"other"}
     with pytest.raises(UserError, match="in the meantime"), demo_store.write() as session:
-        interviews.set_speaker_roles(session, session.get(Interview, interview_id), {"Marleen": "respondent"}, expected_version=version)
+        interviews_store.set_speaker_roles(session, session.get(Interview, interview_id), {"Marleen": "respondent"}, expected_version=version)
     with pytest.raises(UserError, match="no speaker labelled 'X'"), demo_store.write() as session:
-        interviews.set_speaker_roles(session, session.get(Interview, interview_id), {"X": "respondent"})
+        interviews_store.set_speaker_roles(session, session.get(Interview, interview_id), {"X": "respondent"})
     with pytest.raises(UserError, match="unknown speaker role 'boss'"), demo_store.write() as session:
-        interviews.set_speaker_roles(session, session.get(Interview, interview_id), {"Marleen": "boss"})
+        interviews_store.set_speaker_roles(session, session.get(Interview, interview_id), {"Marleen": "boss"})
 
 
 def test_speaker_roles_given_at_import(demo_store):
     with demo_store.write() as session:
-        [interview] = interviews.import_interviews(session, studies.get_study(session), [item(speaker_roles={"Interviewer": "other"})])
+        [interview] = interviews_store.import_interviews(session, studies.get_study(session), [item(speaker_roles={"Interviewer": "other"})])
         assert interview.speaker_roles == {"Interviewer": "other", "Marleen": "respondent"}
 
 
 def test_metadata_edit_and_delete(demo_store):
     with demo_store.write() as session:
-        [interview] = interviews.import_interviews(session, studies.get_study(session), [item()])
-        interviews.update_metadata(session, interview, observer="Jesse", date="2024-03-12", audio_ref="audio/a.m4a")
+        [interview] = interviews_store.import_interviews(session, studies.get_study(session), [item()])
+        interviews_store.update_metadata(session, interview, observer="Jesse", date="2024-03-12", audio_ref="audio/a.m4a")
         assert (interview.observer, interview.date, interview.audio_ref) == ("Jesse", dt.date(2024, 3, 12), "audio/a.m4a")
         with pytest.raises(UserError, match="cannot edit text"):
-            interviews.update_metadata(session, interview, text="x")
-        interviews.delete_interview(session, interview)
+            interviews_store.update_metadata(session, interview, text="x")
+        interviews_store.delete_interview(session, interview)
     assert counts(demo_store) == (0, 0, 0)
 
 
 def test_privacy_transcripts_are_for_researchers_only(demo_store):
     with demo_store.write() as session:
         study = studies.get_study(session)
-        own, other = interviews.import_interviews(session, study, [item(), item("t.txt", data=b"I: Hi.\nR: Hello.\n", respondent="Thijs Brandsma")])
+        own, other = interviews_store.import_interviews(session, study, [item(), item("t.txt", data=b"I: Hi.\nR: Hello.\n", respondent="Thijs Brandsma")])
         own_id, other_id, respondent_id = own.id, other.id, own.respondent_id
     me = access.Principal(access.RESPONDENT, respondent_id, "respondent", study_id=1)
     expert = access.Principal(access.EXPERT, 1, "expert", study_id=1)
     with demo_store.read() as session:
         study = studies.get_study(session)
         researcher = access.Principal(access.RESEARCHER, 1, "admin", role="admin")
-        assert own_id in [i.id for i in interviews.list_interviews(session, study, principal=researcher)]
+        assert own_id in [i.id for i in interviews_store.list_interviews(session, study, principal=researcher)]
         # A respondent reviews the reconstruction, never transcripts, not even their own.
         for interview_id in (own_id, other_id):
             with pytest.raises(access.AccessDenied):
-                interviews.get_interview(session, study, interview_id, me)
+                interviews_store.get_interview(session, study, interview_id, me)
         with pytest.raises(access.AccessDenied):
-            interviews.list_interviews(session, study, principal=me)
+            interviews_store.list_interviews(session, study, principal=me)
         with pytest.raises(access.AccessDenied):
-            interviews.get_interview(session, study, own_id, expert)
+            interviews_store.get_interview(session, study, own_id, expert)
         with pytest.raises(access.AccessDenied):
-            interviews.list_interviews(session, study, principal=expert)
+            interviews_store.list_interviews(session, study, principal=expert)
 
 
 # --- manifest ---------------------------------------------------------------------------
@@ -344,27 +351,27 @@ def test_manifest_relative_paths_and_all_or_nothing(demo_store, tmp_path):
     rows = ["sub/a.txt,Case A,Marleen Verhoef,manager,en,2024-03-11", "b.txt,Case D,Lieke Jansma,therapist,nl,2024-04-03"]
     manifest = write_manifest(tmp_path, rows + ["missing.txt,Case A,Thijs Brandsma,therapist,en,"])
     with pytest.raises(UserError, match="missing.txt: no such file"), demo_store.write() as session:
-        interviews.import_manifest(session, studies.get_study(session), manifest)
+        interviews_store.import_manifest(session, studies.get_study(session), manifest)
     assert counts(demo_store) == (0, 0, 0)
     manifest = write_manifest(tmp_path, rows)
     with demo_store.write() as session:
-        imported = interviews.import_manifest(session, studies.get_study(session), manifest)
+        imported = interviews_store.import_manifest(session, studies.get_study(session), manifest)
         assert [(i.file_name, i.language, i.encoding) for i in imported] == [("a.txt", "en", "utf-8"), ("b.txt", "nl", "cp1252")]
 
 
 def test_manifest_missing_columns_and_empty(demo_store, tmp_path):
     manifest = write_manifest(tmp_path, ["a.txt,Case A"], header="file,case")
     with pytest.raises(UserError, match="manifest.csv: the manifest lacks the column\\(s\\) respondent, role, language, date"), demo_store.write() as session:
-        interviews.import_manifest(session, studies.get_study(session), manifest)
+        interviews_store.import_manifest(session, studies.get_study(session), manifest)
     manifest = write_manifest(tmp_path, [])
     with pytest.raises(UserError, match="lists no files"), demo_store.write() as session:
-        interviews.import_manifest(session, studies.get_study(session), manifest)
+        interviews_store.import_manifest(session, studies.get_study(session), manifest)
 
 
 def test_demo_loads_all_fourteen_transcripts(demo_template, db_url, tmp_path):
     import shutil
 
-    from casestudy import db as dbmod, demo as demo_module
+    from casestudy import db as dbmod
 
     # This module's demo_store fixture removes the transcripts, so build the full demo here.
     if demo_template is not None:
@@ -373,26 +380,24 @@ def test_demo_loads_all_fourteen_transcripts(demo_template, db_url, tmp_path):
     else:
         demo_store = dbmod.Store(db_url)
         demo_store.upgrade()
-        demo_module.load_demo(demo_store)
-    from casestudy import demo
+        demo.load_demo(demo_store)
 
-    assert "casestudy.interviews:load_demo" in demo.DEMO_EXTENSIONS
+    assert demo_interviews.load_demo_interviews in demo.demo_steps()
     with demo_store.read() as session:
-        loaded = interviews.list_interviews(session, studies.get_study(session))
+        loaded = interviews_store.list_interviews(session, studies.get_study(session))
         assert len(loaded) == 14
         assert sorted((i.case.public_label, i.respondent.role) for i in loaded) == sorted(
             (f"Case {c}", role) for c in "ABCDEFG" for role in ("manager", "therapist"))
         assert {i.file_name for i in loaded if i.language == "nl"} == {"case-d-therapist.txt", "case-f-manager.txt"}
         assert all(len(i.text.split()) >= 1900 for i in loaded)
-        assert all(len(interviews.turns_of(session, i)) > 20 for i in loaded)
+        assert all(len(interviews_store.turns_of(session, i)) > 20 for i in loaded)
 
 
 def test_demo_with_a_missing_transcript_fails_whole(store, tmp_path, monkeypatch):
-    from casestudy import demo
 
     (tmp_path / "manifest.csv").write_text(
         "file,case,respondent,role,language,date\ncase-a-manager.txt,Case A,Marleen Verhoef,manager,en,2024-03-11\n", encoding="utf-8")
-    monkeypatch.setattr(interviews, "DEMO_FOLDER", tmp_path)
+    monkeypatch.setattr(demo_interviews, "DATA_FOLDER", tmp_path)
     with pytest.raises(UserError, match="case-a-manager.txt"):
         demo.load_demo(store)
     with store.read() as session:
@@ -400,7 +405,7 @@ def test_demo_with_a_missing_transcript_fails_whole(store, tmp_path, monkeypatch
 
 
 def test_demo_manifest_lists_fourteen_transcripts():
-    rows = interviews.read_manifest(interviews.DEMO_FOLDER / "manifest.csv")
+    rows = interviews_store.read_manifest(demo_interviews.DATA_FOLDER / "manifest.csv")
     assert len(rows) == 14 and {r["case"] for r in rows} == {f"Case {c}" for c in "ABCDEFG"}
     assert any(r["language"] == "nl" for r in rows)
 

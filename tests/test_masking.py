@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import access, masking, masking_workflow as wf, study as studies
+from casestudy import access
+from casestudy.masking import engine as masking
+from casestudy.masking import workflow as wf
+from casestudy import study as studies
 from casestudy.errors import UserError
-from casestudy.masking import Register, make_entry
+from casestudy.masking.engine import Register, make_entry
+from casestudy.reconstruction import membercheck
 
 
 def reg(*entries):
@@ -370,7 +374,8 @@ def _page_script():
 
     import streamlit as st
 
-    from casestudy import access, users
+    from casestudy import access
+    from casestudy import users
     from casestudy.ui import session as ui_session
     from casestudy.ui.pages import masking as page
 
@@ -469,7 +474,8 @@ def test_cli_register_import_errors_and_edit(cli, store, tmp_path):
 
 
 def test_demo_releases_masked_agreed_reconstructions(demo_store, cli):
-    from casestudy import masking_workflow as wf, membercheck, study as studies
+    from casestudy.masking import workflow as wf
+    from casestudy import study as studies
 
     with demo_store.read() as session:
         study = studies.get_study(session)

@@ -10,10 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from casestudy import access, aggregation, design, masking_workflow, panel, reportinputs, study as studies
+from casestudy import access
+from casestudy.reports import table2 as aggregation
+from casestudy.panel import design
+from casestudy.masking import workflow as masking_workflow
+from casestudy import study as studies
 from casestudy.access import AccessDenied, Principal
 from casestudy.errors import UserError
 from casestudy.models import Answer, MaskedText
+from casestudy.reports import inputs
+from casestudy.panel import answers as panel_answers
+from casestudy.panel import members as panel_members
+from casestudy.panel import questionnaire as panel_questionnaire
+from casestudy.panel import responses as panel_responses
+from casestudy.panel import results as panel_results
+from casestudy.panel import scale as panel_scale
+from casestudy.panel import results
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTOR = "tester"
@@ -31,17 +43,17 @@ def _study(store, n_cases: int = 3, release: int | None = None, title: str = "Pa
             if k < release:
                 masking_workflow.accept_all(session, row.id)
                 masking_workflow.release(session, row.id, ACTOR, allow_open_candidates=True)
-        panel.create_default_questionnaire(session, study)
+        panel_questionnaire.create_default_questionnaire(session, study)
         return study.id
 
 
 def _member(store, study_id, name, invite=True):
     with store.write(ACTOR) as session:
         study = studies.get_study(session, study_id)
-        member = panel.add_member(session, study, name, f"{name.replace(' ', '.').lower()}@example.org", "Some Org")
+        member = panel_members.add_member(session, study, name, f"{name.replace(' ', '.').lower()}@example.org", "Some Org")
         secret = None
         if invite:
-            secret = panel.invite(session, study, member, "http://app")["link"].split("token=")[1]
+            secret = panel_members.invite(session, study, member, "http://app")["link"].split("token=")[1]
         return member.id, secret
 
 
@@ -51,17 +63,17 @@ def _principal(store, secret) -> Principal:
 
 def _open(store, principal):
     with store.write(principal.actor) as session:
-        panel.open_questionnaire(session, principal)
+        panel_answers.open_questionnaire(session, principal)
 
 
 def _save(store, principal, key, value, case=None):
     with store.write(principal.actor) as session:
-        return panel.save_answer(session, principal, key, value, case)
+        return panel_answers.save_answer(session, principal, key, value, case)
 
 
 def _view(store, principal):
     with store.read() as session:
-        return panel.expert_view(session, principal)
+        return panel_answers.expert_view(session, principal)
 
 
 def _complete(store, principal, score=4):
@@ -81,21 +93,21 @@ def _rows(text):
 def test_demo_answers_reproduce_reference_files_exactly(demo_store):
     with demo_store.read() as session:
         study = studies.get_study(session)
-        ratings, mentions, _ = panel.answers_rows(session, study)
-        assert _rows(panel.ratings_csv(ratings)) == _rows((ROOT / "examples/reference-ratings.csv").read_text(encoding="utf-8"))
-        assert _rows(panel.determinants_csv(mentions)) == _rows((ROOT / "examples/reference-determinants.csv").read_text(encoding="utf-8"))
+        ratings, mentions, _ = results.answers_rows(session, study)
+        assert _rows(results.ratings_csv(ratings)) == _rows((ROOT / "examples/reference-ratings.csv").read_text(encoding="utf-8"))
+        assert _rows(results.determinants_csv(mentions)) == _rows((ROOT / "examples/reference-determinants.csv").read_text(encoding="utf-8"))
         # The reports stage reads the same answers through the provider registry.
-        assert reportinputs.study_ratings(session, study) == ratings
-        assert reportinputs.study_determinants(session, study) == mentions
-        figures = reportinputs.study_panel_figures(session, study)
+        assert inputs.study_ratings(session, study) == ratings
+        assert inputs.study_determinants(session, study) == mentions
+        figures = inputs.study_panel_figures(session, study)
         assert (figures.invited, figures.returned, figures.response_rate) == (20, 12, 0.6)
         assert 80 <= figures.median_minutes <= 100
-        q = panel.current_questionnaire(session, study)
-        legend = panel.scale_legend(q)
-        assert panel.study_scale(session, study) == reportinputs.PANEL_SCALE
+        q = panel_questionnaire.current_questionnaire(session, study)
+        legend = panel_questionnaire.scale_legend(q)
+        assert panel_questionnaire.study_scale(session, study) == panel_scale.PANEL_SCALE
     assert legend == "Scale 0-5: 0 = clearly contradicted in this case; 5 = completely confirmed in this case."
     # Table 2 cells from the panel equal the published ones (mean to one decimal, range).
-    table = aggregation.table2(ratings, reportinputs.PANEL_SCALE)
+    table = aggregation.table2(ratings, panel_scale.PANEL_SCALE)
     first = table.items[0]
     assert table.formatted_cell(first, "A") == "4.8 (4-5)"
     assert table.formatted_cell("Therapist factors contributed", "A") == "2.4 (1-4)"
@@ -103,7 +115,7 @@ def test_demo_answers_reproduce_reference_files_exactly(demo_store):
 
 def test_demo_funnel(demo_store):
     with demo_store.read() as session:
-        result = panel.funnel(session, studies.get_study(session))
+        result = panel_members.funnel(session, studies.get_study(session))
     assert result.response_rate == "12 of 20, 60 %"
     assert result.counts == {"new": 0, "invited": 2, "opened": 2, "in_progress": 2, "submitted": 12, "declined": 2}
     assert result.reached == {"invited": 20, "opened": 16, "started": 14, "submitted": 12, "declined": 2}
@@ -114,9 +126,9 @@ def test_demo_funnel(demo_store):
 
 
 def test_rate_text():
-    assert panel.rate_text(12, 20) == "12 of 20, 60 %"
-    assert panel.rate_text(1, 3) == "1 of 3, 33.3 %"
-    assert panel.rate_text(0, 0) == "nobody invited yet"
+    assert panel_members.rate_text(12, 20) == "12 of 20, 60 %"
+    assert panel_members.rate_text(1, 3) == "1 of 3, 33.3 %"
+    assert panel_members.rate_text(0, 0) == "nobody invited yet"
 
 
 # --- state machine --------------------------------------------------------------------------
@@ -125,13 +137,13 @@ def test_state_machine(store):
     member_id, secret = _member(store, study_id, "Ann Expert", invite=False)
     with store.write(ACTOR) as session:
         study = studies.get_study(session, study_id)
-        member = panel.get_member(session, study, "E01")
+        member = panel_members.get_member(session, study, "E01")
         assert member.status == "new" and member.position is None
         with pytest.raises(UserError, match="cannot change to submitted"):
-            panel.set_status(member, "submitted")
+            panel_members.set_status(member, "submitted")
         with pytest.raises(UserError, match="has not submitted"):
-            panel.reopen(session, member)
-        secret = panel.invite(session, study, member, "http://app")["link"].split("token=")[1]
+            panel_members.reopen(session, member)
+        secret = panel_members.invite(session, study, member, "http://app")["link"].split("token=")[1]
         assert member.status == "invited" and member.invited_at and member.position == 0
     principal = _principal(store, secret)
     _open(store, principal)
@@ -140,19 +152,19 @@ def test_state_machine(store):
     assert _view(store, principal).status == "in_progress"
     with pytest.raises(UserError, match="before you submit"):
         with store.write(ACTOR) as session:
-            panel.submit(session, principal)
+            panel_answers.submit(session, principal)
     _complete(store, principal)
     with store.write(ACTOR) as session:
-        member = panel.submit(session, principal)
+        member = panel_answers.submit(session, principal)
         assert member.status == "submitted" and member.submitted_at and member.opened_at and member.started_at
     with pytest.raises(UserError, match="locked"):
         _save(store, principal, "combination", 1, "Case B")
     with store.write(ACTOR) as session:
-        member = panel.reopen(session, panel.get_member(session, studies.get_study(session, study_id), "E01"))
+        member = panel_members.reopen(session, panel_members.get_member(session, studies.get_study(session, study_id), "E01"))
         assert member.status == "in_progress" and member.submitted_at is None
     _save(store, principal, "combination", 1, "Case B")
     with store.write(ACTOR) as session:
-        panel.decline(session, panel.get_member(session, studies.get_study(session, study_id), "E01"))
+        panel_members.decline(session, panel_members.get_member(session, studies.get_study(session, study_id), "E01"))
     with pytest.raises(AccessDenied):  # declining revokes the link
         _principal(store, secret)
 
@@ -164,14 +176,14 @@ def test_new_link_revokes_old_one_and_keeps_answers(store):
     _save(store, principal, "team", 5, "Case A")
     with store.write(ACTOR) as session:
         study = studies.get_study(session, study_id)
-        rows = panel.reminder_links(session, study, "http://app")
+        rows = panel_members.reminder_links(session, study, "http://app")
     assert [r["pseudonym"] for r in rows] == ["E01"] and rows[0]["mailto"].startswith("mailto:ann.expert@example.org?subject=Reminder")
     with pytest.raises(AccessDenied):
         _principal(store, secret)
     fresh = _principal(store, rows[0]["link"].split("token=")[1])
     assert _view(store, fresh).answers == {"team|Case A": 5}
     with store.write(ACTOR) as session:
-        assert panel.revoke_links(session, panel.get_member(session, studies.get_study(session, study_id), "E01")) == 1
+        assert panel_members.revoke_links(session, panel_members.get_member(session, studies.get_study(session, study_id), "E01")) == 1
 
 
 # --- Williams assignment ----------------------------------------------------------------------
@@ -201,24 +213,24 @@ def test_questionnaire_frozen_once_opened_and_new_version(store):
     study_id = _study(store)
     _, first = _member(store, study_id, "Ann Expert")
     with store.write(ACTOR) as session:
-        q = panel.require_questionnaire(session, studies.get_study(session, study_id))
-        panel.update_item(session, q, "comment", text="Anything else?")  # editable before anyone opened it
+        q = panel_questionnaire.require_questionnaire(session, studies.get_study(session, study_id))
+        panel_questionnaire.update_item(session, q, "comment", text="Anything else?")  # editable before anyone opened it
         with pytest.raises(UserError, match="not frozen yet"):
-            panel.new_version(session, studies.get_study(session, study_id))
+            panel_questionnaire.new_version(session, studies.get_study(session, study_id))
     _open(store, _principal(store, first))
     with store.write(ACTOR) as session:
         study = studies.get_study(session, study_id)
-        q = panel.require_questionnaire(session, study)
+        q = panel_questionnaire.require_questionnaire(session, study)
         assert q.frozen_at is not None
         with pytest.raises(UserError, match="frozen"):
-            panel.update_item(session, q, "comment", text="changed")
+            panel_questionnaire.update_item(session, q, "comment", text="changed")
         with pytest.raises(UserError, match="frozen"):
-            panel.update_questionnaire(session, q, scale_max=7, scale_labels={"0": "no", "7": "yes"})
-        v2 = panel.new_version(session, study)
-        panel.update_questionnaire(session, v2, scale_min=1, scale_max=5, scale_labels={"1": "not at all", "5": "fully"})
-        panel.add_item(session, v2, "open_comment", "extra", "One more remark?", required=False)
+            panel_questionnaire.update_questionnaire(session, q, scale_max=7, scale_labels={"0": "no", "7": "yes"})
+        v2 = panel_questionnaire.new_version(session, study)
+        panel_questionnaire.update_questionnaire(session, v2, scale_min=1, scale_max=5, scale_labels={"1": "not at all", "5": "fully"})
+        panel_questionnaire.add_item(session, v2, "open_comment", "extra", "One more remark?", required=False)
         with pytest.raises(UserError, match="both ends"):
-            panel.update_questionnaire(session, v2, scale_labels={"1": "only one end"})
+            panel_questionnaire.update_questionnaire(session, v2, scale_labels={"1": "only one end"})
     _, second = _member(store, study_id, "Bob Expert")
     old, new = _view(store, _principal(store, first)), _view(store, _principal(store, second))
     assert old.questionnaire["version"] == 1 and new.questionnaire["version"] == 2
@@ -231,16 +243,16 @@ def test_questionnaire_frozen_once_opened_and_new_version(store):
 def test_builder_items(store):
     study_id = _study(store)
     with store.write(ACTOR) as session:
-        q = panel.require_questionnaire(session, studies.get_study(session, study_id))
+        q = panel_questionnaire.require_questionnaire(session, studies.get_study(session, study_id))
         with pytest.raises(UserError, match="unknown item kind"):
-            panel.add_item(session, q, "slider", "x", "text")
+            panel_questionnaire.add_item(session, q, "slider", "x", "text")
         with pytest.raises(UserError, match="already"):
-            panel.add_item(session, q, "free_list", "recurring", "text")
+            panel_questionnaire.add_item(session, q, "free_list", "recurring", "text")
         with pytest.raises(UserError, match="ordered by another item"):
-            panel.remove_item(session, q, "recurring")
-        panel.move_item(session, q, "comment", -1)
+            panel_questionnaire.remove_item(session, q, "recurring")
+        panel_questionnaire.move_item(session, q, "comment", -1)
         assert [i.key for i in q.items][-2:] == ["comment", "additional"]
-        panel.remove_item(session, q, "comment")
+        panel_questionnaire.remove_item(session, q, "comment")
         assert [i.ordinal for i in q.items] == list(range(1, len(q.items) + 1))
 
 
@@ -254,7 +266,7 @@ def test_validation_lists_missing_ratings_by_case(store):
     _save(store, principal, "combination", 4, first)
     _save(store, principal, "team", 4, first)
     with store.read() as session:
-        missing = panel.validate(session, principal)
+        missing = panel_answers.validate(session, principal)
     assert missing[0] == f"{first}: statements 2, 4 not rated yet"
     assert missing[1] == f"{view.cases[1].label}: statements 1, 2, 3, 4 not rated yet"
     assert any(m.startswith("Recurring determinants:") for m in missing)
@@ -292,9 +304,9 @@ def test_reload_continues_and_time_is_recorded(store):
     label = _view(store, principal).cases[0].label
     _save(store, principal, "therapist", 2, label)
     with store.write(ACTOR) as session:
-        panel.record_time(session, principal, label, 30)
-        panel.record_time(session, principal, label, 12.5)
-        panel.record_time(session, principal, label, -5)
+        panel_answers.record_time(session, principal, label, 30)
+        panel_answers.record_time(session, principal, label, 12.5)
+        panel_answers.record_time(session, principal, label, -5)
     again = _principal(store, secret)  # a new device: the same link, the same answers
     view = _view(store, again)
     assert view.answers == {f"therapist|{label}": 2} and view.seconds == {label: 42.5}
@@ -331,12 +343,12 @@ def test_printable_copy_holds_the_answers(store):
     _complete(store, principal, score=3)
     _save(store, principal, "comment", "<script>alert(1)</script>")
     with store.write(ACTOR) as session:
-        panel.submit(session, principal)
+        panel_answers.submit(session, principal)
     with store.read() as session:
-        copy = panel.printable_copy(session, principal)
+        copy = panel_answers.printable_copy(session, principal)
     assert "Submitted on" in copy and "<ol><li>budget</li><li>leadership</li></ol>" in copy
     assert "<script>" not in copy and "&lt;script&gt;" in copy
-    assert panel.scale_legend(panel.reportinputs.PANEL_SCALE) in copy
+    assert panel_questionnaire.scale_legend(panel_scale.PANEL_SCALE) in copy
 
 
 # --- privacy ----------------------------------------------------------------------------------
@@ -351,7 +363,7 @@ def test_expert_sees_only_released_texts_and_own_answers(store):
         _save(store, ann, "team", 3, "Case C")
     _save(store, ann, "team", 5, "Case A")
     assert _view(store, bob).answers == {}
-    blob = json.dumps(panel.questionnaire_record, default=str) + repr(_view(store, ann)) + repr(_view(store, bob))
+    blob = json.dumps(panel_questionnaire.questionnaire_record, default=str) + repr(_view(store, ann)) + repr(_view(store, bob))
     for secret_text in ("Unit 1", "Unit 2", "Unit 3", "Kliniek Noordhorn", "Ann Expert", "Bob Expert", "bob.expert@example.org"):
         assert secret_text not in blob
     # Someone else's link, a researcher or a respondent cannot use the expert functions.
@@ -371,9 +383,9 @@ def test_expert_sees_only_released_texts_and_own_answers(store):
 def test_demo_expert_view_contains_no_identities(demo_store):
     with demo_store.write(ACTOR) as session:
         study = studies.get_study(session)
-        member = panel.get_member(session, study, "E17")
-        secret = panel.invite(session, study, member, "http://app")["link"].split("token=")[1]
-        names = [m.name for m in panel.list_members(session, study)]
+        member = panel_members.get_member(session, study, "E17")
+        secret = panel_members.invite(session, study, member, "http://app")["link"].split("token=")[1]
+        names = [m.name for m in panel_members.list_members(session, study)]
         register = [e.term for e in masking_workflow.list_entries(session, study)]
         internal = [c.internal_label for c in studies.list_cases(session, study)]
         orgs = sorted({c.organisation.name for c in studies.list_cases(session, study) if c.organisation})
@@ -382,9 +394,9 @@ def test_demo_expert_view_contains_no_identities(demo_store):
     principal = _principal(demo_store, secret)
     _complete(demo_store, principal)
     with demo_store.write(ACTOR) as session:
-        panel.submit(session, principal)
+        panel_answers.submit(session, principal)
     with demo_store.read() as session:
-        blob = repr(panel.expert_view(session, principal)) + panel.printable_copy(session, principal)
+        blob = repr(panel_answers.expert_view(session, principal)) + panel_answers.printable_copy(session, principal)
     for text in names + register + internal + orgs:
         assert text not in blob, text
 
@@ -406,7 +418,7 @@ def test_import_responses_all_or_nothing_reports_every_bad_row(store):
     determinants = "expert,task,rank,determinant\nE01,recurring,1,budget\nE01,sideways,,x\nE02,recurring,zero,y\n"
     with pytest.raises(UserError) as caught:
         with store.write(ACTOR) as session:
-            panel.import_responses(session, studies.get_study(session, study_id), ratings, determinants)
+            panel_responses.import_responses(session, studies.get_study(session, study_id), ratings, determinants)
     message = caught.value.message
     for expected in ("row 3: unknown case 'Z'", "row 4: score 9 lies outside the scale 0-5", "row 5: duplicate rating of expert E01",
                      "row 6: unknown expert 'E09'", "row 7: unknown item 'Mood of the moon'", "determinants CSV, row 3: task 'sideways'",
@@ -415,14 +427,14 @@ def test_import_responses_all_or_nothing_reports_every_bad_row(store):
     assert message.startswith("nothing imported; 7 problem(s)")
     with store.read() as session:
         assert session.query(Answer).count() == 0
-        assert {m.status for m in panel.list_members(session, studies.get_study(session, study_id))} == {"new"}
+        assert {m.status for m in panel_members.list_members(session, studies.get_study(session, study_id))} == {"new"}
     good = "expert,case,item,score\n" + "".join(f"E02,{c},{k},3\n" for c in "ABC" for k in ("combination", "organization", "team", "therapist"))
     with store.write(ACTOR) as session:
-        result = panel.import_responses(session, studies.get_study(session, study_id), good, "expert,task,rank,determinant\nE02,recurring,,budget\n")
+        result = panel_responses.import_responses(session, studies.get_study(session, study_id), good, "expert,task,rank,determinant\nE02,recurring,,budget\n")
     assert result["members"] == ["E02"] and result["ratings"] == 12
     with store.read() as session:
-        ratings, mentions, _ = panel.answers_rows(session, studies.get_study(session, study_id))
-    assert len(ratings) == 12 and mentions == [reportinputs.DeterminantMention("E02", "recurring", None, "budget")]
+        ratings, mentions, _ = results.answers_rows(session, studies.get_study(session, study_id))
+    assert len(ratings) == 12 and mentions == [panel_results.DeterminantMention("E02", "recurring", None, "budget")]
 
 
 def test_import_members_csv_all_or_nothing(store):
@@ -430,12 +442,12 @@ def test_import_members_csv_all_or_nothing(store):
     bad = "name,email,organisation,expertise\nAnn,ann@example.org,Org,managing programmes\n,x@example.org,,\nCid,not-an-email,,\nDee,,,astrology\n"
     with pytest.raises(UserError) as caught:
         with store.write(ACTOR) as session:
-            panel.import_members_csv(session, studies.get_study(session, study_id), bad)
+            panel_members.import_members_csv(session, studies.get_study(session, study_id), bad)
     assert all(f"row {n}" in caught.value.message for n in (3, 4, 5)) and "row 2" not in caught.value.message
     with store.write(ACTOR) as session:
         study = studies.get_study(session, study_id)
-        assert panel.list_members(session, study) == []
-        added = panel.import_members_csv(session, study, "name,email,expertise\nAnn,ann@example.org,managing;treating\nBo,,\n")
+        assert panel_members.list_members(session, study) == []
+        added = panel_members.import_members_csv(session, study, "name,email,expertise\nAnn,ann@example.org,managing;treating\nBo,,\n")
         assert [(m.pseudonym, m.expertise) for m in added] == [("E01", ["managing programmes", "treating the target population"]), ("E02", [])]
 
 
@@ -508,13 +520,13 @@ def test_researcher_page(demo_store, app_env):
     at.button(key="panel_q_new_version").click().run()
     assert not at.exception and not at.error
     with demo_store.read() as session:
-        assert panel.current_questionnaire(session, studies.get_study(session)).number == 2
+        assert panel_questionnaire.current_questionnaire(session, studies.get_study(session)).number == 2
 
 
 def test_expert_page(demo_store, app_env):
     with demo_store.write(ACTOR) as session:
         study = studies.get_study(session)
-        secret = panel.invite(session, study, panel.get_member(session, study, "E17"), "http://app")["link"].split("token=")[1]
+        secret = panel_members.invite(session, study, panel_members.get_member(session, study, "E17"), "http://app")["link"].split("token=")[1]
     at = app_env(demo_store)({"token": secret})
     at.run()
     assert not at.exception and at.title[0].value == "Expert panel"

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from casestudy import aggregation, plots, rankings
-from casestudy.reportinputs import PANEL_SCALE, load_determinants, load_ratings
+from casestudy.reports import table2 as aggregation
+from casestudy.reports import plots
+from casestudy.reports import rankings
+from casestudy.panel.scale import PANEL_SCALE
+from casestudy.reports.inputs import load_determinants, load_ratings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from casestudy import rankings as rk
+from casestudy.reports import rankings as rk
 from casestudy.errors import UserError
-from casestudy.reportinputs import DeterminantMention as M, load_determinants
+from casestudy.panel.results import DeterminantMention as M
+from casestudy.reports.inputs import load_determinants
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

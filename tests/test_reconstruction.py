@@ -6,9 +6,14 @@ import hashlib
 
 import pytest
 
-from casestudy import reconstruction as recon, study as studies
+from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import ReconstructionVersion
+from casestudy.reconstruction import narrative
+from casestudy.reconstruction import references as reconstruction_references
+from casestudy.reconstruction import summary as reconstruction_summary
+from casestudy.coding import retrieval
+from casestudy.reports import progress
 
 
 @pytest.fixture
@@ -29,7 +34,7 @@ def _case(session):
 def test_version_freezes_text_author_note_and_hash(case_setup):
     with case_setup.write("alice") as session:
         case = _case(session)
-        version = recon.save_version(session, case, "First paragraph.\r\n\r\nSecond one.  \n", "alice", "first draft", summary="Short.")
+        version = narrative.save_version(session, case, "First paragraph.\r\n\r\nSecond one.  \n", "alice", "first draft", summary="Short.")
     assert version.number == 1 and version.status == "draft" and not version.locked
     assert version.text == "First paragraph.\n\nSecond one.\n"
     assert version.content_hash == hashlib.sha256(version.text.encode()).hexdigest()
@@ -37,96 +42,92 @@ def test_version_freezes_text_author_note_and_hash(case_setup):
     with case_setup.write("alice") as session:
         case = _case(session)
         with pytest.raises(UserError, match="nothing changed since version 1"):
-            recon.save_version(session, case, "First paragraph.\n\nSecond one.", "alice")
+            narrative.save_version(session, case, "First paragraph.\n\nSecond one.", "alice")
         with pytest.raises(UserError, match="needs text"):
-            recon.save_version(session, case, "   ", "alice")
-        second = recon.save_version(session, case, "First paragraph.\n\nSecond one, revised.", "bob", "after comments")
+            narrative.save_version(session, case, "   ", "alice")
+        second = narrative.save_version(session, case, "First paragraph.\n\nSecond one, revised.", "bob", "after comments")
         assert second.number == 2
-        assert [v.status for v in recon.list_versions(session, case)] == ["superseded", "draft"]
+        assert [v.status for v in narrative.list_versions(session, case)] == ["superseded", "draft"]
         # the draft follows the frozen text; editing it does not touch the versions
-        recon.save_draft(session, case, "Edited further.", "Short.", "alice")
-        assert recon.draft_changed(session, case)
-        assert recon.get_version(session, case, 1).text == "First paragraph.\n\nSecond one.\n"
+        narrative.save_draft(session, case, "Edited further.", "Short.", "alice")
+        assert narrative.draft_changed(session, case)
+        assert narrative.get_version(session, case, 1).text == "First paragraph.\n\nSecond one.\n"
         with pytest.raises(UserError, match="no version 7"):
-            recon.get_version(session, case, 7)
+            narrative.get_version(session, case, 7)
 
 
 def test_draft_save_refuses_stale_version(case_setup):
     with case_setup.write("a") as session:
-        row = recon.save_draft(session, _case(session), "one", "", "a")
+        row = narrative.save_draft(session, _case(session), "one", "", "a")
         seen = row.version
     with case_setup.write("b") as session:
-        recon.save_draft(session, _case(session), "two", "", "b", expected_version=seen)
+        narrative.save_draft(session, _case(session), "two", "", "b", expected_version=seen)
     with pytest.raises(UserError, match="someone else saved"):
         with case_setup.write("a") as session:
-            recon.save_draft(session, _case(session), "three", "", "a", expected_version=seen)
+            narrative.save_draft(session, _case(session), "three", "", "a", expected_version=seen)
 
 
 def test_word_diff_marks_insertions_and_deletions():
-    ops = recon.diff_ops("The team was small and cohesive.", "The team was large and cohesive, at first.")
-    assert recon.diff_plain(ops) == "The team was [-small-]{+large+} and cohesive{+, at first+}."
-    html = recon.diff_html(recon.diff_ops("a <b> c", "a <i> <script> c"))
+    ops = narrative.diff_ops("The team was small and cohesive.", "The team was large and cohesive, at first.")
+    assert narrative.diff_plain(ops) == "The team was [-small-]{+large+} and cohesive{+, at first+}."
+    html = narrative.diff_html(narrative.diff_ops("a <b> c", "a <i> <script> c"))
     assert "<del" in html and "<ins" in html and "&lt;script" in html and "<script" not in html and "<i>" not in html
 
 
 def test_diff_versions_counts_words(case_setup):
     with case_setup.write("a") as session:
         case = _case(session)
-        recon.save_version(session, case, "Alpha beta gamma.", "a")
-        recon.save_version(session, case, "Alpha delta epsilon gamma.", "a")
-        diff = recon.diff_versions(session, case, 1, 2)
+        narrative.save_version(session, case, "Alpha beta gamma.", "a")
+        narrative.save_version(session, case, "Alpha delta epsilon gamma.", "a")
+        diff = narrative.diff_versions(session, case, 1, 2)
     assert (diff["inserted_words"], diff["deleted_words"]) == (2, 1)
     assert diff["plain"] == "Alpha [-beta-]{+delta epsilon+} gamma.\n"
 
 
-def test_references_parse_strip_and_resolve_through_registry(case_setup, monkeypatch):
-    text = f"The manager left {recon.coding_reference(12)}. Quote: {recon.quote_reference(5, 100, 180)} and [[coding:99]]."
-    refs = recon.parse_references(text)
+def test_references_parse_strip_and_resolve(case_setup, monkeypatch):
+    text = f"The manager left {reconstruction_references.coding_reference(12)}. Quote: {reconstruction_references.quote_reference(5, 100, 180)} and [[coding:99]]."
+    refs = reconstruction_references.parse_references(text)
     assert [(r.kind, r.params) for r in refs] == [
         ("coding", {"id": "12"}), ("quote", {"interview": "5", "start": "100", "end": "180"}), ("coding", {"id": "99"}),
     ]
-    assert recon.strip_references(text) == "The manager left. Quote: and."
-    import casestudy.coding  # noqa: F401  (registers its resolver now, before the registry is emptied)
-
-    monkeypatch.setattr(recon, "REFERENCE_RESOLVERS", {})
+    assert reconstruction_references.strip_references(text) == "The manager left. Quote: and."
+    monkeypatch.setattr(reconstruction_references, "RESOLVERS", {})
     with case_setup.read() as session:
-        statuses = recon.resolve_references(session, text)
+        statuses = reconstruction_references.resolve_references(session, text)
         assert all("no resolver" in s.problem for s in statuses)
         fake = {12: "they left in spring"}
-        recon.register_reference_resolver(
-            "coding", lambda s, ref: recon.ResolvedReference(f"coding {ref.params['id']}", fake[int(ref.params["id"])], {"coding_id": int(ref.params["id"])})
-            if int(ref.params["id"]) in fake else None,
-        )
-        statuses = recon.resolve_references(session, text)
+        monkeypatch.setitem(reconstruction_references.RESOLVERS, "coding", lambda s, ref: reconstruction_references.ResolvedReference(
+            f"coding {ref.params['id']}", fake[int(ref.params["id"])], {"coding_id": int(ref.params["id"])}) if int(ref.params["id"]) in fake else None)
+        statuses = reconstruction_references.resolve_references(session, text)
     assert statuses[0].resolved.excerpt == "they left in spring" and statuses[0].problem == ""
     assert statuses[1].problem.startswith("no resolver")
     assert statuses[2].problem == "the referenced item no longer exists"
     with pytest.raises(UserError):
-        recon.quote_reference(1, 10, 5)
+        reconstruction_references.quote_reference(1, 10, 5)
 
 
 def test_paragraphs_and_word_count():
     text = "# Title\n\nOne two three [[coding:1]].\n\n\n  Four five.  \n"
-    assert recon.paragraphs(text) == ["# Title", "One two three [[coding:1]].", "Four five."]
-    assert recon.word_count(text) == 6
+    assert narrative.paragraphs(text) == ["# Title", "One two three [[coding:1]].", "Four five."]
+    assert narrative.word_count(text) == 6
 
 
 def test_case_summary_and_table1(case_setup):
     with case_setup.write("a") as session:
         case = _case(session)
-        assert recon._case_summary_provider(session, studies.get_study(session)) is None
-        rows = recon.table1_rows(session, studies.get_study(session))
+        assert reconstruction_summary.case_determinants(session, studies.get_study(session)) is None
+        rows = reconstruction_summary.table1_rows(session, studies.get_study(session))
         assert rows[0]["programme"] == "PH (2 groups), IOP (1 group)"
         assert rows[0]["outcome"].startswith("Mixed (mixed for PH; positive for IOP)")
         with pytest.raises(UserError, match="polarity"):
-            recon.save_case_summary(session, case, determinants=[{"label": "Budget", "polarity": "neutral"}])
-        recon.save_case_summary(
+            reconstruction_summary.save_case_summary(session, case, determinants=[{"label": "Budget", "polarity": "neutral"}])
+        reconstruction_summary.save_case_summary(
             session, case, "PH (2 groups) and IOP (1 group)", "mixed", "PH runs at a loss; IOP did well.",
-            [recon.parse_determinant("Strong co-leadership|facilitator|organization/leadership"),
-             recon.parse_determinant("Too few referrals|barrier|17")],
+            [reconstruction_summary.parse_determinant("Strong co-leadership|facilitator|organization/leadership"),
+             reconstruction_summary.parse_determinant("Too few referrals|barrier|17")],
             [{"component": "PH", "outcome_class": "mixed"}, {"component": "IOP", "outcome_class": "positive"}],
         )
-        rows = recon.table1_rows(session, studies.get_study(session))
+        rows = reconstruction_summary.table1_rows(session, studies.get_study(session))
     assert rows == [{
         "case": "Case A", "programme": "PH (2 groups) and IOP (1 group)", "outcome_class": "mixed",
         "outcome": "Mixed (mixed for PH; positive for IOP): PH runs at a loss; IOP did well.",
@@ -138,35 +139,29 @@ def test_case_summary_and_table1(case_setup):
     }]
     assert "Unit" not in str(rows) and "Org One" not in str(rows)
     with case_setup.read() as session:
-        assert recon._case_summary_provider(session, studies.get_study(session)) == {
+        assert reconstruction_summary.case_determinants(session, studies.get_study(session)) == {
             "Case A": ["Strong co-leadership", "Too few referrals"]}
 
 
-def test_evidence_panel_without_interviews_stage(case_setup, monkeypatch):
-    monkeypatch.setattr(recon, "EVIDENCE_PROVIDERS", [])
-    monkeypatch.setattr(recon, "_interview_model", lambda: None)
+def test_evidence_panel_of_a_case_without_interviews(case_setup):
     with case_setup.read() as session:
-        items, available = recon.evidence_for(session, _case(session))
-        assert (items, available) == ([], False)
-        recon.register_evidence_provider(lambda s, c: [recon.EvidenceItem("coding", "leadership", "quote", recon.coding_reference(3), "team", "leadership")])
-        items, available = recon.evidence_for(session, _case(session))
-    assert available and items[0].reference == "[[coding:3]]"
+        items, available = reconstruction_references.evidence_for(session, _case(session))
+    assert (items, available) == ([], False)
 
 
 def test_stage_probe_reports_versions(case_setup):
     with case_setup.write("a") as session:
         case = _case(session)
-        assert recon._reconstruction_probe(session, case) is None
-        recon.save_draft(session, case, "text", "", "a")
-        assert recon._reconstruction_probe(session, case) == "draft"
-        recon.save_version(session, case, "text", "a")
-        assert recon._reconstruction_probe(session, case) == "1 version"
-        overview = studies.overview(session, studies.get_study(session))[0]
+        assert narrative.stage_status(session, case) is None
+        narrative.save_draft(session, case, "text", "", "a")
+        assert narrative.stage_status(session, case) == "draft"
+        narrative.save_version(session, case, "text", "a")
+        assert narrative.stage_status(session, case) == "1 version"
+        overview = progress.overview(session, studies.get_study(session))[0]
     assert overview.stages["reconstruction"] == "1 version"
     assert session is not None and ReconstructionVersion.__tablename__ == "reconstruction_version"
 
 
-@pytest.mark.skipif(recon._interview_model() is None, reason="the interviews stage is not merged on this branch")
 def test_quote_references_resolve_against_the_interviews_stage(demo_store):
     from sqlalchemy import select
 
@@ -177,36 +172,36 @@ def test_quote_references_resolve_against_the_interviews_stage(demo_store):
         case, other = studies.get_case(session, study, "Case A"), studies.get_case(session, study, "Case B")
         interview = session.scalars(select(Interview).where(Interview.case_id == case.id).order_by(Interview.id)).first()
         phrase = " ".join(interview.text[len(interview.text) // 2:].split()[1:6])
-        reference, excerpt = recon.find_quote(session, case, interview.id, phrase.upper())
+        reference, excerpt = reconstruction_references.find_quote(session, case, interview.id, phrase.upper())
         assert " ".join(excerpt.split()).lower() == phrase.lower()
-        [status] = recon.resolve_references(session, f"As the manager said {reference}.")
+        [status] = reconstruction_references.resolve_references(session, f"As the manager said {reference}.")
         assert status.problem == "" and status.resolved.excerpt == excerpt
         assert status.resolved.target["interview_id"] == interview.id and status.resolved.target["case_id"] == case.id
-        outside = recon.quote_reference(interview.id, 0, len(interview.text) + 5)
-        assert "outside the transcript" in recon.resolve_references(session, outside)[0].problem
-        assert recon.resolve_references(session, recon.quote_reference(999999, 0, 5))[0].problem == "the referenced item no longer exists"
+        outside = reconstruction_references.quote_reference(interview.id, 0, len(interview.text) + 5)
+        assert "outside the transcript" in reconstruction_references.resolve_references(session, outside)[0].problem
+        assert reconstruction_references.resolve_references(session, reconstruction_references.quote_reference(999999, 0, 5))[0].problem == "the referenced item no longer exists"
         with pytest.raises(UserError, match="has no interview"):
-            recon.find_quote(session, other, interview.id, phrase)
+            reconstruction_references.find_quote(session, other, interview.id, phrase)
         with pytest.raises(UserError, match="does not occur"):
-            recon.find_quote(session, case, interview.id, "zzqx never said this")
-        items, available = recon.evidence_for(session, case)
+            reconstruction_references.find_quote(session, case, interview.id, "zzqx never said this")
+        items, available = reconstruction_references.evidence_for(session, case)
     assert available and {i.source_id for i in items if i.kind == "interview"} >= {interview.id}
 
 
 def test_coding_references_and_evidence_come_from_the_coding_stage(demo_store):
-    from casestudy import coding, reconstruction, study as studies
+    from casestudy import study as studies
 
     with demo_store.read() as session:
         study = studies.get_study(session)
         case = studies.get_case(session, study, "Case B")
-        items, available = reconstruction.evidence_for(session, case)
+        items, available = reconstruction_references.evidence_for(session, case)
         coded = [i for i in items if i.kind == "coding"]
         assert available and coded and all(i.reference.startswith("[[coding:") for i in coded)
-        first = coding.segments(session, study, coding.SegmentFilter(case_ids=[case.id]), with_context=False)[0]
-        (status,) = reconstruction.resolve_references(session, f"As the manager said {first_ref(first)}.")
+        first = retrieval.segments(session, study, retrieval.SegmentFilter(case_ids=[case.id]), with_context=False)[0]
+        (status,) = reconstruction_references.resolve_references(session, f"As the manager said {first_ref(first)}.")
         assert status.problem == "" and status.resolved.excerpt == first["text"]
         assert status.resolved.target["coding_id"] == first["coding_id"]
-        (missing,) = reconstruction.resolve_references(session, "[[coding:999999]]")
+        (missing,) = reconstruction_references.resolve_references(session, "[[coding:999999]]")
         assert missing.resolved is None and missing.problem
 
 

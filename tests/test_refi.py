@@ -14,12 +14,19 @@ from lxml import etree
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from casestudy import access, codebook as cb, coding, refi, study as studies, users
+from casestudy import access
+from casestudy.codebook import tree as cb
+from casestudy import study as studies
+from casestudy import users
 from casestudy.errors import UserError
 from casestudy.models import Case, Code, Coding, Interview, MaskedText, Memo, Study, User
 from casestudy.ui.pages import exchange as exchange_page
 
 from .conftest import ROOT
+from casestudy.exchange import export as exchange_export
+from casestudy.exchange import schema as exchange_schema
+from casestudy.exchange import importer
+from casestudy.coding import spans
 
 SHARED_XSD = Path("/work/shared/refi-qda/Project-mrt2019.xsd")  # the published schema; the package ships a copy
 
@@ -33,7 +40,7 @@ def check_xsd(data: bytes) -> etree._Element:
     """The archive's project.qde, validated against Project-mrt2019.xsd (every export goes through here)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("project.qde")
-    schema = etree.XMLSchema(etree.parse(str(SHARED_XSD))) if SHARED_XSD.exists() else refi.project_schema()
+    schema = etree.XMLSchema(etree.parse(str(SHARED_XSD))) if SHARED_XSD.exists() else exchange_schema.project_schema()
     root = etree.fromstring(xml)
     assert schema.validate(root), [str(e) for e in schema.error_log][:5]
     return root
@@ -42,7 +49,7 @@ def check_xsd(data: bytes) -> etree._Element:
 def export_bytes(store, study_id=None) -> tuple[bytes, dict]:
     buffer = io.BytesIO()
     with store.write("test") as session:
-        report = refi.export_qdpx(session, studies.get_study(session, study_id), buffer)
+        report = exchange_export.export_qdpx(session, studies.get_study(session, study_id), buffer)
     data = buffer.getvalue()
     check_xsd(data)
     return data, report
@@ -91,7 +98,7 @@ def one_source(name: str, inline: str, start: int, end: int, selected: str | Non
 
 def do_import(store, data: bytes, **options) -> dict:
     with store.write("test") as session:
-        return refi.import_qdpx(session, data, **options)
+        return importer.import_qdpx(session, data, **options)
 
 
 def coded_texts(store, study_id: int) -> list[tuple[str, str, str]]:
@@ -118,21 +125,21 @@ def coded_demo(demo_store):
         first, second = session.scalars(select(Interview).where(Interview.study_id == study.id).order_by(Interview.id).limit(2))
         second.text = second.text + "\nCaf\u00e9 talk \U0001F600 went well."  # non-BMP text after the import
         codes = [c for c in cb.all_codes(session, study) if c.codable and c.status == "active"]
-        made = coding.apply_codes(session, first, codes[:2], coder1, 10, 80, memo="first span")
-        made += coding.apply_codes(session, first, codes[1:2], coder2, 200, 260)
+        made = spans.apply_codes(session, first, codes[:2], coder1, 10, 80, memo="first span")
+        made += spans.apply_codes(session, first, codes[1:2], coder2, 200, 260)
         tail = len(second.text) - len("Caf\u00e9 talk \U0001F600 went well.")
-        made += coding.apply_codes(session, second, codes[2:3], coder2, tail, len(second.text))
-        coding.add_memo(session, study, "coding", made[0].id, coder1, "Why this span", "Span memo")
-        coding.add_memo(session, study, "code", codes[0].id, coder2, "Definition doubts")
-        coding.add_memo(session, study, "interview", first.id, coder1, "Noisy recording")
-        coding.add_memo(session, study, "case", first.case_id, coder2, "Case summary", "Summary")
+        made += spans.apply_codes(session, second, codes[2:3], coder2, tail, len(second.text))
+        spans.add_memo(session, study, "coding", made[0].id, coder1, "Why this span", "Span memo")
+        spans.add_memo(session, study, "code", codes[0].id, coder2, "Definition doubts")
+        spans.add_memo(session, study, "interview", first.id, coder1, "Noisy recording")
+        spans.add_memo(session, study, "case", first.case_id, coder2, "Case summary", "Summary")
     return demo_store
 
 
 def test_export_validates_and_holds_every_part(coded_demo):
     data, report = export_bytes(coded_demo)
     root = check_xsd(data)
-    ns = {"q": refi.NS}
+    ns = {"q": exchange_schema.NS}
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = z.namelist()
     assert all(n == "project.qde" or n.startswith("sources/") for n in names)
@@ -144,10 +151,10 @@ def test_export_validates_and_holds_every_part(coded_demo):
     assert any("consent" in line for line in report["not_carried"]) and any("panel answers" in line for line in report["not_carried"])
     # the report is in the archive as a project note
     notes = {n.get("name"): n for n in root.iterfind("q:Notes/q:Note", ns)}
-    assert "consent records" in notes[refi.REPORT_NOTE_NAME].findtext("q:PlainTextContent", namespaces=ns)
+    assert "consent records" in notes[exchange_schema.REPORT_NOTE_NAME].findtext("q:PlainTextContent", namespaces=ns)
     # selections carry the coder, the code and the text
     sel = root.find(".//q:PlainTextSelection", ns)
-    assert sel.get("creatingUser") == refi.user_guid("coder1") and sel.find("q:Coding/q:CodeRef", ns) is not None
+    assert sel.get("creatingUser") == exchange_schema.user_guid("coder1") and sel.find("q:Coding/q:CodeRef", ns) is not None
     # variables on cases and sources, links from case notes to cases
     assert {v.get("name") for v in root.iterfind("q:Variables/q:Variable", ns)} >= {"outcome class", "programme", "role"}
     assert root.find("q:Cases/q:Case/q:VariableValue", ns) is not None
@@ -194,22 +201,18 @@ def test_round_trip_of_the_demo(coded_demo):
     assert {"coder1", "coder2"} <= set(report["users_matched"])
 
 
-def test_note_provider_registry(coded_demo):
+def test_case_notes_are_exported_tied_to_their_case(coded_demo, monkeypatch):
     with coded_demo.read() as session:
         case = studies.list_cases(session, studies.get_study(session))[0]
 
     def fake(session, study):
         return [{"key": "rv-1", "title": "Reconstruction v1", "text": "Agreed text of the reconstruction.", "case_id": case.id}]
 
-    refi.register_note_provider("reconstruction", fake)
-    try:
-        assert "reconstruction" in refi.note_providers()
-        data, report = export_bytes(coded_demo)
-    finally:
-        refi.unregister_note_provider("reconstruction")
-    assert report["provided_notes"]["reconstruction"] == 1 and "reconstruction" not in refi.note_providers()
+    monkeypatch.setattr(exchange_export, "CASE_NOTES", {"reconstruction": fake})
+    data, report = export_bytes(coded_demo)
+    assert report["provided_notes"]["reconstruction"] == 1
     root = check_xsd(data)
-    ns = {"q": refi.NS}
+    ns = {"q": exchange_schema.NS}
     note = next(n for n in root.iterfind("q:Notes/q:Note", ns) if n.get("name") == "Reconstruction v1")
     case_guid = next(c.get("guid") for c in root.iterfind("q:Cases/q:Case", ns) if c.get("name") == case.public_label)
     assert any(link.get("originGUID") == note.get("guid") and link.get("targetGUID") == case_guid for link in root.iterfind("q:Links/q:Link", ns))
@@ -221,20 +224,15 @@ def test_note_provider_registry(coded_demo):
 
 def test_shipped_schema_is_the_published_one():
     if SHARED_XSD.exists():
-        assert refi.SCHEMA_PATH.read_bytes() == SHARED_XSD.read_bytes()
-    assert refi.project_schema() is refi.project_schema()
+        assert exchange_schema.SCHEMA_PATH.read_bytes() == SHARED_XSD.read_bytes()
+    assert exchange_schema.project_schema() is exchange_schema.project_schema()
 
 
-def test_reconstruction_versions_provider_is_registered_and_guarded(coded_demo):
-    assert "reconstruction versions" in refi.note_providers()
+def test_reconstruction_versions_are_case_notes(coded_demo):
+    assert exchange_export.CASE_NOTES["reconstruction versions"] is exchange_export.reconstruction_versions
     with coded_demo.read() as session:
-        notes = refi.note_providers()["reconstruction versions"](session, studies.get_study(session))
-    try:
-        from casestudy.models import ReconstructionVersion  # noqa: F401 - present once the member-check stage is merged
-    except ImportError:
-        assert notes == []
-    else:
-        assert all(n["case_id"] and n["title"].startswith("Reconstruction version") for n in notes)
+        notes = exchange_export.reconstruction_versions(session, studies.get_study(session))
+    assert notes and all(n["case_id"] and n["title"].startswith("Reconstruction version") for n in notes)
 
 
 def test_export_of_an_empty_study_validates(store):
@@ -311,7 +309,7 @@ def test_braced_upper_case_guids_missing_colours_inline_text_sources_folder_and_
     report = do_import(store, data)
     assert report["sources"] == 2 and report["skipped_sources"] == ["scan.pdf"]
     assert any("PDFSource 'scan.pdf' skipped" in m for m in report["messages"])
-    assert coded_texts(store, report["study_id"]) == [("Support", "Support", "Ada.Lovelace"), ("costs", "Costs", refi.IMPORT_USER)]
+    assert coded_texts(store, report["study_id"]) == [("Support", "Support", "Ada.Lovelace"), ("costs", "Costs", exchange_schema.IMPORT_USER)]
     with store.read() as session:
         study = session.get(Study, report["study_id"])
         codes = {c.name: c for c in cb.all_codes(session, study)}
@@ -320,7 +318,7 @@ def test_braced_upper_case_guids_missing_colours_inline_text_sources_folder_and_
         assert codes["Barriers"].definition == "Things in the way"
         placed = {i.file_name: (i.case.internal_label, i.respondent.name) for i in session.scalars(select(Interview).where(Interview.study_id == study.id))}
         # a listed source joins its case; the other one an 'Imported' case with one respondent per source
-        assert placed == {"inline.txt": ("Site North", "inline"), "folder": (refi.IMPORTED_CASE, "folder")}
+        assert placed == {"inline.txt": ("Site North", "inline"), "folder": (exchange_schema.IMPORTED_CASE, "folder")}
 
 
 def test_colours_are_kept_when_present(store):
@@ -408,9 +406,9 @@ def test_access_is_checked(coded_demo):
         viewer = users.add_user(session, "viewer1", "viewer-password-1", "viewer")
         principal = access.researcher(viewer)
         with pytest.raises(access.AccessDenied):
-            refi.import_qdpx(session, b"", principal=principal)
+            importer.import_qdpx(session, b"", principal=principal)
         with pytest.raises(access.AccessDenied):
-            refi.build_qdpx(session, studies.get_study(session), access.Principal(kind="expert", subject_id=1, name="x"))
+            exchange_export.build_qdpx(session, studies.get_study(session), access.Principal(kind="expert", subject_id=1, name="x"))
         session.rollback()
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from casestudy import reliability as rel
+from casestudy.reports import reliability as rel
 from casestudy.errors import UserError
-from casestudy.reportinputs import PANEL_SCALE, Rating, Scale, load_ratings
+from casestudy.panel.scale import PANEL_SCALE, Scale
+from casestudy.panel.results import Rating
+from casestudy.reports.inputs import load_ratings
 
 n = np.nan
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x 12 units.

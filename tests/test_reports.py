@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from casestudy import reports
-from casestudy.reportinputs import PanelFigures
+from casestudy.reports import render as reports
+from casestudy.panel.results import PanelFigures
 
 
 def test_latex_and_markdown_escape():

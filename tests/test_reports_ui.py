@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from casestudy import access, reportinputs as ri, users
+from casestudy import access
+from casestudy import users
 from casestudy.ui.session import PRINCIPAL_KEY
+from casestudy.reports import inputs
+from casestudy.panel import results
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -31,16 +34,13 @@ def _app(demo_store, app_env, principal=None):
 
 
 @pytest.fixture
-def panel():
-    ratings = ri.load_ratings(EXAMPLES / "reference-ratings.csv")
-    mentions = ri.load_determinants(EXAMPLES / "reference-determinants.csv")
-    providers = [(ri._RATINGS, lambda s, st: ratings), (ri._DETERMINANTS, lambda s, st: mentions),
-                 (ri._PANEL_FIGURES, lambda s, st: ri.PanelFigures(20, 12, 90))]
-    for registry, fn in providers:
-        registry.append(fn)
-    yield
-    for registry, fn in providers:
-        registry.remove(fn)
+def panel(monkeypatch):
+    """The study's panel stands in for the published reference answers."""
+    ratings = inputs.load_ratings(EXAMPLES / "reference-ratings.csv")
+    mentions = inputs.load_determinants(EXAMPLES / "reference-determinants.csv")
+    monkeypatch.setattr(results, "panel_ratings", lambda s, st: ratings)
+    monkeypatch.setattr(results, "panel_determinants", lambda s, st: mentions)
+    monkeypatch.setattr(results, "panel_figures", lambda s, st: results.PanelFigures(20, 12, 90))
 
 
 def test_page_without_panel_says_so(demo_store, app_env):
@@ -79,7 +79,8 @@ def test_mapping_confirmation_is_stored(demo_store, app_env, panel):
     at.button(key="confirm_mapping").click().run()
     assert not at.exception
     assert any("Stored" in s.value for s in at.success)
-    from casestudy import rankings, study as studies
+    from casestudy.reports import rankings
+    from casestudy import study as studies
 
     with demo_store.read() as session:
         principal = access.researcher(users.get_user(session, "admin"))
@@ -88,7 +89,9 @@ def test_mapping_confirmation_is_stored(demo_store, app_env, panel):
 
 
 def test_library_refuses_non_researchers(demo_store):
-    from casestudy import reports, rankings, study as studies
+    from casestudy.reports import render as reports
+    from casestudy.reports import rankings
+    from casestudy import study as studies
 
     expert = access.Principal("expert", 1, "x")
     with demo_store.read() as session:

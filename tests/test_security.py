@@ -21,11 +21,19 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from casestudy import access, config, security, study as studies, tabular
+from casestudy import access
+from casestudy import config
+from casestudy import security
+from casestudy import study as studies
+from casestudy import tabular
 from casestudy.errors import UserError
 from casestudy.models import AccessToken, AuditEvent, utcnow
 
 from .conftest import ROOT
+from casestudy.panel import answers
+from casestudy.exchange import export as exchange_export
+from casestudy.interviews import store as interviews_store
+from casestudy.reconstruction import membercheck
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TOKEN_PAGES = {"respondent": "Your review", "expert": "Expert panel"}
@@ -187,37 +195,33 @@ def _admin_only(session, principal):
 
 
 def _transcripts(session, principal):
-    from casestudy import interviews
 
-    interviews.list_interviews(session, studies.get_study(session), principal=principal)
+    interviews_store.list_interviews(session, studies.get_study(session), principal=principal)
 
 
 def _one_transcript(session, principal):
-    from casestudy import interviews
     from casestudy.models import Interview
 
     first = session.scalars(select(Interview).limit(1)).one()
-    interviews.get_interview(session, studies.get_study(session), first.id, principal)
+    interviews_store.get_interview(session, studies.get_study(session), first.id, principal)
 
 
 def _other_roles_view(session, principal):
     """An expert asking for the member-check view, a respondent for the expert questionnaire."""
-    from casestudy import membercheck, panel
 
     if principal.kind == "expert":
         membercheck.review_for(session, principal)
     else:
-        panel.expert_view(session, principal)
+        answers.expert_view(session, principal)
 
 
 def _refi_export(session, principal):
-    from casestudy import refi
 
-    refi.build_qdpx(session, studies.get_study(session), principal)
+    exchange_export.build_qdpx(session, studies.get_study(session), principal)
 
 
 def _table1(session, principal):
-    from casestudy import reports
+    from casestudy.reports import render as reports
 
     reports.study_table1(session, studies.get_study(session), principal)
 

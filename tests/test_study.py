@@ -8,6 +8,7 @@ import pytest
 
 from casestudy import study as studies
 from casestudy.errors import UserError
+from casestudy.reports import progress
 
 
 @pytest.fixture
@@ -64,11 +65,11 @@ def test_overview_warns_about_respondent_design(store, study):
         two = studies.add_case(session, s, "Unit 2", "Case B")
         studies.add_respondent(session, two, "Bo", "manager")
         studies.add_respondent(session, two, "Cy", "manager")
-        rows = {r.public_label: r for r in studies.overview(session, s)}
+        rows = {r.public_label: r for r in progress.overview(session, s)}
     assert rows["Case A"].warnings == ["Case A has 1 respondent(s); the design expects two"]
     assert "different roles" in rows["Case B"].warnings[0]
     assert rows["Case A"].current_stage == "interviews"
-    assert set(rows["Case A"].stages) == set(studies.STAGES)
+    assert set(rows["Case A"].stages) == set(progress.STAGES)
 
 
 def test_demo_matches_table_one(demo_store):

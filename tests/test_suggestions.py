@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import suggestions
+from casestudy.coding import suggestion_model as suggestions
 from casestudy.errors import UserError
 
 LEADERSHIP = [f"The manager showed strong leadership in meeting {i}." for i in range(12)]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from casestudy import access, codebook as cb, study as studies, users
+from casestudy import access
+from casestudy.codebook import tree as cb
+from casestudy import study as studies
+from casestudy import users
 
 SCRIPT = "from casestudy.ui.pages.codebook import render\nrender()\n"
 
@@ -100,7 +103,8 @@ def test_definition_panel_for_the_coding_page(demo_store, monkeypatch):
     """The coding page calls show_code_definition(code) with a Code row or a record."""
     monkeypatch.setenv("CASESTUDY_DATABASE_URL", demo_store.url)
     script = (
-        "from casestudy import codebook as cb, study as studies\n"
+        "from casestudy import study as studies\n"
+        "from casestudy.codebook import tree as cb\n"
         "from casestudy.ui.session import store\n"
         "from casestudy.ui.codebook_panel import show_code_definition\n"
         "with store().read() as session:\n"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from casestudy import access, users
+from casestudy import access
+from casestudy import users
 from casestudy.models import Coding
 from casestudy.ui.pages import coding as page
 
 from .conftest import ROOT
 from .test_coding import TEXT_MANAGER, setup  # noqa: F401
+from casestudy.interviews import store as interviews_store
+from casestudy.coding import spans
 
 
 def _app(store, monkeypatch, username="coder1"):
@@ -80,14 +83,15 @@ def _page(store, monkeypatch, module, username="coder1"):
 
 
 def test_analysis_and_agreement_pages(store, setup, monkeypatch):  # noqa: F811
-    from casestudy import codebook, coding, interviews, study as studies
+    from casestudy.codebook import tree as codebook
+    from casestudy import study as studies
 
     start = TEXT_MANAGER.index("Leadership was strong")
     with store.write() as session:
         study = studies.get_study(session)
-        interview = interviews.get_interview(session, study, setup["manager"])
+        interview = interviews_store.get_interview(session, study, setup["manager"])
         for name in ("coder1", "coder2"):
-            coding.apply_codes(session, interview, [codebook.get_code(session, study, "Leadership")], coding.get_coder(session, name), start, start + 21)
+            spans.apply_codes(session, interview, [codebook.get_code(session, study, "Leadership")], spans.get_coder(session, name), start, start + 21)
     at = _page(store, monkeypatch, "casestudy.ui.pages.analysis")
     at.run()
     assert not at.exception

@@ -6,7 +6,11 @@ import datetime as dt
 
 import pytest
 
-from casestudy import access, interviews, study as studies, users
+from casestudy import access
+from casestudy import study as studies
+from casestudy import users
+from casestudy.interviews import store as interviews_store
+from casestudy import models
 
 TRANSCRIPT = "[00:00:05] Interviewer: Welcome. How did it start?\nMarleen: Slowly. The café <b>was</b> our room.\n"
 
@@ -62,14 +66,14 @@ def test_upload_preview_mapping_and_import(page_app, demo_store):
     assert not at.exception
     assert any("Imported a.txt" in s.value for s in at.success)
     with demo_store.read() as session:
-        [interview] = interviews.list_interviews(session, studies.get_study(session))
+        [interview] = interviews_store.list_interviews(session, studies.get_study(session))
         assert interview.text == TRANSCRIPT and interview.speaker_roles == {"Interviewer": "interviewer", "Marleen": "other"}
 
 
 def _import(store, text=TRANSCRIPT):
     with store.write() as session:
-        [interview] = interviews.import_interviews(
-            session, studies.get_study(session), [interviews.ImportItem("a.txt", text.encode(), "Case A", "Marleen Verhoef")]
+        [interview] = interviews_store.import_interviews(
+            session, studies.get_study(session), [interviews_store.ImportItem("a.txt", text.encode(), "Case A", "Marleen Verhoef")]
         )
         return interview.id
 
@@ -109,7 +113,7 @@ def test_edit_speaker_mapping_and_details(page_app, demo_store):
     at.run()
     assert any("Speaker mapping saved" in s.value for s in at.success)
     with demo_store.read() as session:
-        assert session.get(interviews.Interview, interview_id).speaker_roles["Marleen"] == "other"
+        assert session.get(models.Interview, interview_id).speaker_roles["Marleen"] == "other"
 
 
 def test_viewer_sees_reader_only(page_app, demo_store):

@@ -6,8 +6,13 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from casestudy import access, membercheck as mc, reconstruction as recon, study as studies, users
+from casestudy import access
+from casestudy import study as studies
+from casestudy import users
 from casestudy.ui.session import LAST_SEEN_KEY, PRINCIPAL_KEY
+from casestudy.reconstruction import narrative
+from casestudy.reconstruction import membercheck as reconstruction_membercheck
+from casestudy.reconstruction import summary as reconstruction_summary
 
 
 def _respondent_link(store, case_label="Case G", role="therapist"):
@@ -38,7 +43,7 @@ def test_respondent_comments_are_autosaved_survive_reload_and_agree(demo_store, 
     at.text_area(key="review_2_general").input("Clear text overall.").run()
     assert not at.exception
     with demo_store.read() as session:
-        board = mc.dashboard(session, studies.get_case(session, studies.get_study(session), "Case G"))
+        board = reconstruction_membercheck.dashboard(session, studies.get_case(session, studies.get_study(session), "Case G"))
     assert [c["text"] for c in board["open_comments"]] == ["The trainers were external, please say so."]
 
     reloaded = new_app({"token": secret})  # a fresh browser session: only the store remembers
@@ -52,7 +57,7 @@ def test_respondent_comments_are_autosaved_survive_reload_and_agree(demo_store, 
     assert any("Everyone agreed" in s.value for s in reloaded.success)
     assert not [t for t in reloaded.text_area if t.key.startswith("review_")]  # read-only now
     with demo_store.read() as session:
-        assert mc.agreed_version(session, studies.get_case(session, studies.get_study(session), "Case G")).number == 2
+        assert reconstruction_membercheck.agreed_version(session, studies.get_case(session, studies.get_study(session), "Case G")).number == 2
 
 
 def test_other_respondent_sees_neither_comments_nor_other_cases(demo_store, app_env):
@@ -74,7 +79,7 @@ def test_other_respondent_sees_neither_comments_nor_other_cases(demo_store, app_
 def test_waiting_respondent_sees_no_text(demo_store, app_env):
     with demo_store.write("test") as session:
         case = studies.get_case(session, studies.get_study(session), "Case G")
-        recon.save_version(session, case, "A revised text.", "coder1", "after comments")
+        narrative.save_version(session, case, "A revised text.", "coder1", "after comments")
     at = app_env(demo_store)({"token": _respondent_link(demo_store)})
     at.run()
     assert any("revised version is being prepared" in i.value for i in at.info)
@@ -120,7 +125,7 @@ def test_researcher_page_versions_diff_dashboard_and_new_version(demo_store, app
     assert not at.exception
     assert sum("token=" in c.value for c in at.code) == 2
     with demo_store.read() as session:
-        state = mc.case_state(session, studies.get_case(session, studies.get_study(session), "Case B"))
+        state = reconstruction_membercheck.case_state(session, studies.get_case(session, studies.get_study(session), "Case B"))
     assert (state.state, state.version, state.round) == ("under review", 4, 4)
 
 
@@ -128,7 +133,7 @@ def test_researcher_marks_comment_processed_and_saves_summary(demo_store, app_en
     with demo_store.write("test") as session:
         case = studies.get_case(session, studies.get_study(session), "Case G")
         therapist = next(r for r in case.respondents if r.role == "therapist")
-        mc.record_offline_response(session, case, therapist, "changes_needed", "", {3: "Crisis handling was better later."})
+        reconstruction_membercheck.record_offline_response(session, case, therapist, "changes_needed", "", {3: "Crisis handling was better later."})
     at = _researcher_app(demo_store, app_env)
     at.run()
     at.selectbox(key="recon_case").select("Case G").run()
@@ -138,14 +143,14 @@ def test_researcher_marks_comment_processed_and_saves_summary(demo_store, app_en
     at.button(key=how.key.replace("how_", "processed_")).click().run()
     assert not at.exception
     with demo_store.read() as session:
-        board = mc.dashboard(session, studies.get_case(session, studies.get_study(session), "Case G"))
+        board = reconstruction_membercheck.dashboard(session, studies.get_case(session, studies.get_study(session), "Case G"))
     assert board["open_comments"] == []
     form_area = next(t for t in at.text_area if "Determinants" in t.label)
     form_area.input("Hurried start | barrier | organization/implementation\nOutpatient groups calm | facilitator")
     next(b for b in at.button if b.label == "Save the case summary").click().run()
     assert not at.exception
     with demo_store.read() as session:
-        rows = {r["case"]: r for r in recon.table1_rows(session, studies.get_study(session))}
+        rows = {r["case"]: r for r in reconstruction_summary.table1_rows(session, studies.get_study(session))}
     assert [d["label"] for d in rows["Case G"]["determinants"]] == ["Hurried start", "Outpatient groups calm"]
 
 

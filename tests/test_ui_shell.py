@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from casestudy import access, config, study as studies
+from casestudy import access
+from casestudy import config
+from casestudy import study as studies
 
 
 def _login(at, username="admin", password=config.DEMO_ADMIN_PASSWORD):

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .. import config, logs
-from ..errors import UserError
-from .output import DATA_FORMATS, emit
+from casestudy import config
+from casestudy import logs
+from casestudy.errors import UserError
+from casestudy.cli.output import DATA_FORMATS, emit
 
 EXIT_USER_ERROR = 2
 EXIT_UNEXPECTED = 1
@@ -31,7 +32,7 @@ class Context:
     @property
     def store(self):
         if self._store is None:
-            from ..db import get_store
+            from casestudy.db import get_store
 
             self._store = get_store(self.args.db)
         return self._store
@@ -41,7 +42,7 @@ class Context:
         return getattr(self.args, "format", None) or self.args.global_format or "table"
 
     def study(self, session):
-        from ..study import get_study
+        from casestudy.study import get_study
 
         return get_study(session, self.args.study)
 
@@ -50,7 +51,7 @@ class Context:
 
     def write(self, data: str | bytes, what: str = "this format") -> None:
         """Write a rendered result to --output, or text to stdout; binary results need --output."""
-        from .. import tabular
+        from casestudy import tabular
 
         output = getattr(self.args, "output", None)
         if output:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .. import backup as backups
-from ..errors import UserError
-from . import Context, add_format_option
+from casestudy import backup as backups
+from casestudy.errors import UserError
+from casestudy.cli import Context, add_format_option
 
 
 def cmd_backup(ctx: Context):
@@ -23,7 +23,7 @@ def cmd_backup(ctx: Context):
 
 
 def cmd_restore(ctx: Context):
-    from ..db import Store
+    from casestudy.db import Store
 
     store = Store(ctx.args.db)  # not upgraded: an empty database stays empty until the restore
     try:

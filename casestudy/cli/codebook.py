@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 
-from .. import codebook as cb, codebook_io as cio
-from ..errors import UserError
-from . import Context, add_format_option
+from casestudy.codebook import tree as cb
+from casestudy.codebook import exchange as cio
+from casestudy.errors import UserError
+from casestudy.cli import Context, add_format_option
 
 SHOW_COLUMNS = ["id", "tree", "level", "secondary_levels", "codable", "status", "polarity", "count", "total"]
 

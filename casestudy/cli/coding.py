@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import codebook, coding, interviews, study as studies
-from ..errors import UserError
-from . import Context, add_format_option
-from .output import plain
+from casestudy.codebook import tree as codebook
+from casestudy import study as studies
+from casestudy.errors import UserError
+from casestudy.cli import Context, add_format_option
+from casestudy.cli.output import plain
+from casestudy.coding import suggestions as coding_suggestions
+from casestudy.coding import comparison
+from casestudy.coding import matrices
+from casestudy.coding import retrieval
+from casestudy.coding import spans
+from casestudy.interviews import store
 
 
 def _output(ctx: Context, data: str | bytes, default_name: str) -> None:
     ctx.write(data, f"this format (e.g. --output {default_name})")
 
 
-def _filter(session, study, args) -> coding.SegmentFilter:
-    flt = coding.SegmentFilter()
+def _filter(session, study, args) -> retrieval.SegmentFilter:
+    flt = retrieval.SegmentFilter()
     if getattr(args, "code", None):
         flt.code_ids = [codebook.get_code(session, study, c).id for c in args.code]
     if getattr(args, "level", None):
@@ -25,9 +32,9 @@ def _filter(session, study, args) -> coding.SegmentFilter:
     if getattr(args, "role", None):
         flt.role = studies.normalise_role(args.role)
     if getattr(args, "coder", None):
-        flt.coder_ids = [coding.get_coder(session, c).id for c in args.coder]
+        flt.coder_ids = [spans.get_coder(session, c).id for c in args.coder]
     if getattr(args, "interview", None):
-        flt.interview_ids = [interviews.get_interview(session, study, i).id for i in args.interview]
+        flt.interview_ids = [store.get_interview(session, study, i).id for i in args.interview]
     return flt
 
 
@@ -38,27 +45,27 @@ def cmd_import(ctx: Context):
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}")
     with ctx.store.write("cli") as session:
-        count = coding.import_codings_csv(session, ctx.study(session), data, path.name)
+        count = spans.import_codings_csv(session, ctx.study(session), data, path.name)
     print(f"imported {count} codings from {path.name}")
 
 
 def cmd_export(ctx: Context):
     with ctx.store.read() as session:
         study = ctx.study(session)
-        data = coding.export_segments(session, study, ctx.args.format or "csv", _filter(session, study, ctx.args))
+        data = retrieval.export_segments(session, study, ctx.args.format or "csv", _filter(session, study, ctx.args))
     _output(ctx, data, "segments.xlsx")
 
 
 def cmd_list(ctx: Context):
     with ctx.store.read() as session:
         study = ctx.study(session)
-        interview = interviews.get_interview(session, study, ctx.args.interview_id)
-        coder = coding.get_coder(session, ctx.args.blind_as) if ctx.args.blind_as else None
+        interview = store.get_interview(session, study, ctx.args.interview_id)
+        coder = spans.get_coder(session, ctx.args.blind_as) if ctx.args.blind_as else None
         paths = codebook.code_paths(codebook.all_codes(session, study))
         rows = [
             {"id": c.id, "code": paths.get(c.code_id, ""), "coder": c.coder.username, "start": c.start, "end": c.end,
              "start_line": c.start_line, "end_line": c.end_line, "text": interview.text[c.start : c.end], "memo": c.memo, "version": c.version}
-            for c in coding.codings_of(session, interview, coder)
+            for c in spans.codings_of(session, interview, coder)
         ]
     ctx.emit(rows, ["id", "code", "coder", "start", "end", "start_line", "end_line", "text", "memo", "version"])
 
@@ -67,22 +74,22 @@ def cmd_apply(ctx: Context):
     a = ctx.args
     with ctx.store.write(a.coder) as session:
         study = ctx.study(session)
-        interview = interviews.get_interview(session, study, a.interview_id)
+        interview = store.get_interview(session, study, a.interview_id)
         codes = [codebook.get_code(session, study, c) for c in a.code]
-        created = coding.apply_codes(session, interview, codes, coding.get_coder(session, a.coder), a.start, a.end, a.memo or "")
+        created = spans.apply_codes(session, interview, codes, spans.get_coder(session, a.coder), a.start, a.end, a.memo or "")
         print(f"coded {a.start}-{a.end} of {interview.file_name} with {len(created)} code(s): ids {', '.join(str(c.id) for c in created)}")
 
 
 def cmd_remove(ctx: Context):
     with ctx.store.write("cli") as session:
-        coding.remove_coding(session, ctx.args.coding_id, ctx.study(session))
+        spans.remove_coding(session, ctx.args.coding_id, ctx.study(session))
     print(f"removed coding {ctx.args.coding_id}")
 
 
 def cmd_retrieve(ctx: Context):
     with ctx.store.read() as session:
         study = ctx.study(session)
-        rows = coding.segments(session, study, _filter(session, study, ctx.args), with_context=ctx.format == "json")
+        rows = retrieval.segments(session, study, _filter(session, study, ctx.args), with_context=ctx.format == "json")
     ctx.emit(rows, None if ctx.format == "json" else ["case", "respondent", "role", "code", "coder", "start_line", "text"])
 
 
@@ -91,13 +98,13 @@ def cmd_matrix(ctx: Context):
         study = ctx.study(session)
         flt = _filter(session, study, ctx.args)
         if ctx.args.kind == "cooccurrence":
-            labels, matrix = coding.cooccurrence_matrix(session, study, flt)
+            labels, matrix = matrices.cooccurrence_matrix(session, study, flt)
             rows, columns = labels, labels
         else:
-            rows, columns, matrix = coding.case_code_matrix(session, study, ctx.args.measure, flt)
+            rows, columns, matrix = matrices.case_code_matrix(session, study, ctx.args.measure, flt)
     fmt = ctx.args.format or "table"
     if fmt in ("csv", "xlsx"):
-        _output(ctx, coding.matrix_table(rows, columns, matrix, fmt, "code" if ctx.args.kind == "cooccurrence" else "case"), "matrix.xlsx")
+        _output(ctx, matrices.matrix_table(rows, columns, matrix, fmt, "code" if ctx.args.kind == "cooccurrence" else "case"), "matrix.xlsx")
         return
     ctx.emit([{"": label, **dict(zip(columns, values))} for label, values in zip(rows, matrix)] if fmt == "table"
              else {"rows": rows, "columns": columns, "matrix": matrix})
@@ -105,7 +112,7 @@ def cmd_matrix(ctx: Context):
 
 def cmd_agreement(ctx: Context):
     with ctx.store.read() as session:
-        report = coding.agreement_report(session, ctx.study(session), ctx.args.coders, ctx.args.unit, [int(i) for i in ctx.args.interviews or []] or None)
+        report = comparison.agreement_report(session, ctx.study(session), ctx.args.coders, ctx.args.unit, [int(i) for i in ctx.args.interviews or []] or None)
     if ctx.format == "json":
         ctx.emit(plain(report))
         return
@@ -118,23 +125,23 @@ def cmd_memo_add(ctx: Context):
     a = ctx.args
     with ctx.store.write(a.author) as session:
         study = ctx.study(session)
-        memo = coding.add_memo(session, study, a.target_type, a.target_id, coding.get_coder(session, a.author), a.text, a.title or "")
+        memo = spans.add_memo(session, study, a.target_type, a.target_id, spans.get_coder(session, a.author), a.text, a.title or "")
         print(f"added memo {memo.id}")
 
 
 def cmd_memo_list(ctx: Context):
     with ctx.store.read() as session:
-        ctx.emit(coding.memos(session, ctx.study(session), ctx.args.kind, ctx.args.author, ctx.args.text), ["kind", "target", "author", "title", "text", "updated"])
+        ctx.emit(spans.memos(session, ctx.study(session), ctx.args.kind, ctx.args.author, ctx.args.text), ["kind", "target", "author", "title", "text", "updated"])
 
 
 def cmd_suggest(ctx: Context):
     with ctx.store.read() as session:
         study = ctx.study(session)
-        model = coding.train_suggestions(session, study, ctx.args.min_examples)
-        interview = interviews.get_interview(session, study, ctx.args.interview_id)
-        found = coding.suggest_for(session, study, model, interview, ctx.args.threshold)
+        model = coding_suggestions.train_suggestions(session, study, ctx.args.min_examples)
+        interview = store.get_interview(session, study, ctx.args.interview_id)
+        found = coding_suggestions.suggest_for(session, study, model, interview, ctx.args.threshold)
         paths = codebook.code_paths(codebook.all_codes(session, study))
-        quality = [{**q, "code": paths.get(q["code_id"], "")} for q in coding.suggestion_quality(model)]
+        quality = [{**q, "code": paths.get(q["code_id"], "")} for q in coding_suggestions.suggestion_quality(model)]
     if ctx.format == "json":
         ctx.emit({"quality": quality, "suggestions": found})
         return
@@ -146,7 +153,7 @@ def cmd_decide(ctx: Context):
     a = ctx.args
     with ctx.store.write(a.coder) as session:
         study = ctx.study(session)
-        created = coding.decide_suggestion(session, study, a.sentence_id, codebook.get_code(session, study, a.code), coding.get_coder(session, a.coder), a.decision == "accept")
+        created = coding_suggestions.decide_suggestion(session, study, a.sentence_id, codebook.get_code(session, study, a.code), spans.get_coder(session, a.coder), a.decision == "accept")
     print("accepted: coding " + str(created.id) if created else "rejected")
 
 
@@ -193,7 +200,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("matrix", help="case x code or code co-occurrence matrix")
     p.add_argument("kind", choices=["case-code", "cooccurrence"], nargs="?", default="case-code")
-    p.add_argument("--measure", choices=list(coding.MATRIX_MEASURES), default="counts")
+    p.add_argument("--measure", choices=list(matrices.MATRIX_MEASURES), default="counts")
     p.add_argument("--format", choices=["table", "json", "csv", "xlsx"])
     p.add_argument("--output")
     _filters(p)

@@ -7,9 +7,14 @@ import getpass
 import os
 import sys
 
-from .. import access, audit, migrate, study as studies, users
-from ..errors import UserError
-from . import Context, add_format_option
+from casestudy import access
+from casestudy import audit
+from casestudy import migrate
+from casestudy import study as studies
+from casestudy import users
+from casestudy.errors import UserError
+from casestudy.cli import Context, add_format_option
+from casestudy import demo
 
 
 def parse_date(text: str | None, what: str = "date") -> dt.date:
@@ -53,7 +58,7 @@ def cmd_init(ctx: Context):
 
 
 def cmd_db_upgrade(ctx: Context):
-    from ..db import Store
+    from casestudy.db import Store
 
     store = Store(ctx.args.db)
     backup = migrate.upgrade(store)
@@ -65,7 +70,6 @@ def cmd_db_current(ctx: Context):
 
 
 def cmd_demo_load(ctx: Context):
-    from .. import demo
 
     if ctx.args.if_empty:
         loaded = demo.load_demo_if_empty(ctx.store)

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import sys
 
-from .. import interviews
-from ..errors import UserError
-from . import Context, add_format_option
+from casestudy.errors import UserError
+from casestudy.cli import Context, add_format_option
+from casestudy.interviews import store
 
 LIST_COLUMNS = ["id", "case", "respondent", "role", "file", "encoding", "characters", "turns", "sentences", "language", "consent_withdrawn"]
 
 
 def _study_and_interview(ctx: Context, session):
     study = ctx.study(session)
-    return study, interviews.get_interview(session, study, ctx.args.id)
+    return study, store.get_interview(session, study, ctx.args.id)
 
 
 def cmd_import(ctx: Context):
     a = ctx.args
-    files = [interviews.read_file(path) for path in a.files]
+    files = [store.read_file(path) for path in a.files]
     with ctx.store.write("cli") as session:
         study = ctx.study(session)
         items = [
-            interviews.ImportItem(name, data, a.case, a.respondent, a.role, a.language, a.date, a.interviewer or "", a.observer or "",
+            store.ImportItem(name, data, a.case, a.respondent, a.role, a.language, a.date, a.interviewer or "", a.observer or "",
                                   a.duration, a.audio or "", a.notes or "")
             for name, data in files
         ]
-        imported = interviews.import_interviews(session, study, items)
-        records = interviews.interview_records(session, imported)
+        imported = store.import_interviews(session, study, items)
+        records = store.interview_records(session, imported)
     _print_imported(records)
 
 
@@ -41,21 +41,21 @@ def _print_imported(records: list[dict]) -> None:
 
 def cmd_import_manifest(ctx: Context):
     with ctx.store.write("cli") as session:
-        imported = interviews.import_manifest(session, ctx.study(session), ctx.args.manifest)
-        records = interviews.interview_records(session, imported)
+        imported = store.import_manifest(session, ctx.study(session), ctx.args.manifest)
+        records = store.interview_records(session, imported)
     _print_imported(records)
 
 
 def cmd_list(ctx: Context):
     with ctx.store.read() as session:
         study = ctx.study(session)
-        ctx.emit(interviews.interview_records(session, interviews.list_interviews(session, study)), None if ctx.format == "json" else LIST_COLUMNS)
+        ctx.emit(store.interview_records(session, store.list_interviews(session, study)), None if ctx.format == "json" else LIST_COLUMNS)
 
 
 def cmd_show(ctx: Context):
     with ctx.store.read() as session:
         _, interview = _study_and_interview(ctx, session)
-        detail = interviews.interview_detail(session, interview)
+        detail = store.interview_detail(session, interview)
     if ctx.format in ("json", "yaml"):
         ctx.emit(detail)
         return
@@ -85,7 +85,7 @@ def cmd_speakers(ctx: Context):
     with ctx.store.write("cli") as session:
         _, interview = _study_and_interview(ctx, session)
         if mapping:
-            interviews.set_speaker_roles(session, interview, mapping)
+            store.set_speaker_roles(session, interview, mapping)
         roles = dict(interview.speaker_roles)
     ctx.emit([{"speaker": label, "role": role} for label, role in roles.items()], ["speaker", "role"])
 
@@ -101,7 +101,7 @@ def cmd_edit(ctx: Context):
         raise UserError("nothing to change; give --interviewer, --observer, --date, --duration, --audio or --notes")
     with ctx.store.write("cli") as session:
         _, interview = _study_and_interview(ctx, session)
-        interviews.update_metadata(session, interview, **changes)
+        store.update_metadata(session, interview, **changes)
         print(f"updated interview {interview.id}: {', '.join(sorted(changes))}")
 
 
@@ -109,7 +109,7 @@ def cmd_delete(ctx: Context):
     with ctx.store.write("cli") as session:
         _, interview = _study_and_interview(ctx, session)
         name = interview.file_name
-        interviews.delete_interview(session, interview)
+        store.delete_interview(session, interview)
     print(f"deleted interview {ctx.args.id} ({name})")
 
 

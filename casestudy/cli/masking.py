@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import masking, masking_workflow  # noqa: F401  (registers the stage probe)
-from ..errors import UserError
-from . import Context
-from .core import _command
+from casestudy.masking import engine as masking
+from casestudy.masking import workflow as masking_workflow
+from casestudy.errors import UserError
+from casestudy.cli import Context
+from casestudy.cli.core import _command
 
 EXIT_FINDINGS = 1
 
@@ -63,7 +64,6 @@ def cmd_mask(ctx: Context) -> int:
 
 # --- study workflow -------------------------------------------------------------------
 def _wf():
-    from .. import masking_workflow
 
     return masking_workflow
 
@@ -118,7 +118,7 @@ def cmd_register_export(ctx: Context):
     with ctx.store.read() as session:
         text = _wf().export_register_csv(session, ctx.study(session))
     if ctx.args.output:
-        from ..tabular import write
+        from casestudy.tabular import write
 
         write(ctx.args.output, text)
         print(f"wrote {ctx.args.output}")
@@ -138,7 +138,7 @@ def _masked_record(row, full: bool = False) -> dict:
 
 
 def cmd_generate(ctx: Context):
-    from .. import study as studies
+    from casestudy import study as studies
 
     a = ctx.args
     if bool(a.file) == bool(a.from_agreed):
@@ -154,7 +154,7 @@ def cmd_generate(ctx: Context):
 
 
 def cmd_list(ctx: Context):
-    from .. import study as studies
+    from casestudy import study as studies
 
     with ctx.store.read() as session:
         study = ctx.study(session)

@@ -55,7 +55,7 @@ def emit(data: Any, fmt: str = "table", columns: Sequence[str] | None = None, ou
                 if key not in columns:
                     columns.append(key)
     if fmt == "csv":  # through tabular: formula-like text cells are neutralised
-        from ..tabular import csv_text
+        from casestudy.tabular import csv_text
 
         out.write(csv_text(columns, ([_csv_cell(record.get(c)) for c in columns] for record in records)))
         return

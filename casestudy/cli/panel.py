@@ -5,9 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import panel
-from ..errors import UserError
-from . import Context, add_format_option
+from casestudy.errors import UserError
+from casestudy.cli import Context, add_format_option
+from casestudy import models
+from casestudy.panel import members as panel_members
+from casestudy.panel import questionnaire as panel_questionnaire
+from casestudy.panel import responses as panel_responses
+from casestudy.panel import results
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 
@@ -40,39 +44,39 @@ LINK_COLUMNS = ["pseudonym", "name", "email", "status", "expires_at", "link"]
 def cmd_members_add(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        member = panel.add_member(session, ctx.study(session), a.name, a.email or "", a.organisation or "", a.expertise or "", a.pseudonym)
+        member = panel_members.add_member(session, ctx.study(session), a.name, a.email or "", a.organisation or "", a.expertise or "", a.pseudonym)
         ctx.emit(_member_record(member))
 
 
 def cmd_members_import(ctx: Context):
     text = _read(ctx.args.file, "members")
     with ctx.store.write("cli") as session:
-        added = panel.import_members_csv(session, ctx.study(session), text)
+        added = panel_members.import_members_csv(session, ctx.study(session), text)
         print(f"imported {len(added)} panel member(s): {', '.join(m.pseudonym for m in added)}")
 
 
 def cmd_members_list(ctx: Context):
     with ctx.store.read() as session:
-        ctx.emit([_member_record(m) for m in panel.list_members(session, ctx.study(session))],
+        ctx.emit([_member_record(m) for m in panel_members.list_members(session, ctx.study(session))],
                  ["pseudonym", "name", "email", "organisation", "expertise", "status", "position"])
 
 
 def cmd_members_decline(ctx: Context):
     with ctx.store.write("cli") as session:
-        member = panel.decline(session, panel.get_member(session, ctx.study(session), ctx.args.member))
+        member = panel_members.decline(session, panel_members.get_member(session, ctx.study(session), ctx.args.member))
         print(f"{member.pseudonym} marked declined; the link is revoked")
 
 
 def cmd_members_reopen(ctx: Context):
     with ctx.store.write("cli") as session:
-        member = panel.reopen(session, panel.get_member(session, ctx.study(session), ctx.args.member))
+        member = panel_members.reopen(session, panel_members.get_member(session, ctx.study(session), ctx.args.member))
         print(f"{member.pseudonym}'s answers are unlocked again")
 
 
 def cmd_members_remove(ctx: Context):
     with ctx.store.write("cli") as session:
-        member = panel.get_member(session, ctx.study(session), ctx.args.member)
-        panel.delete_member(session, member)
+        member = panel_members.get_member(session, ctx.study(session), ctx.args.member)
+        panel_members.delete_member(session, member)
         print(f"removed {ctx.args.member}")
 
 
@@ -81,34 +85,34 @@ def cmd_invite(ctx: Context):
     with ctx.store.write("cli") as session:
         study = ctx.study(session)
         if a.all_new:
-            members = [m for m in panel.list_members(session, study) if m.status == "new"]
+            members = [m for m in panel_members.list_members(session, study) if m.status == "new"]
         else:
-            members = [panel.get_member(session, study, ref) for ref in a.members]
+            members = [panel_members.get_member(session, study, ref) for ref in a.members]
         if not members:
             raise UserError("nobody to invite: name pseudonyms or use --all-new")
         members.sort(key=lambda m: (m.position is None, m.position or 0, m.pseudonym))
-        panel.ensure_questionnaire(session, study)
-        rows = [panel.invite(session, study, m, a.base_url, a.days) for m in members]
+        panel_questionnaire.ensure_questionnaire(session, study)
+        rows = [panel_members.invite(session, study, m, a.base_url, a.days) for m in members]
     ctx.emit(rows, LINK_COLUMNS + (["mailto"] if a.mailto else []))
 
 
 def cmd_remind(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        rows = panel.reminder_links(session, ctx.study(session), a.base_url, a.days)
+        rows = panel_members.reminder_links(session, ctx.study(session), a.base_url, a.days)
     ctx.emit(rows, LINK_COLUMNS + (["mailto"] if a.mailto else []))
 
 
 def cmd_revoke(ctx: Context):
     with ctx.store.write("cli") as session:
-        member = panel.get_member(session, ctx.study(session), ctx.args.member)
-        count = panel.revoke_links(session, member)
+        member = panel_members.get_member(session, ctx.study(session), ctx.args.member)
+        count = panel_members.revoke_links(session, member)
         print(f"revoked {count} link(s) of {member.pseudonym}")
 
 
 def cmd_funnel(ctx: Context):
     with ctx.store.read() as session:
-        result = panel.funnel(session, ctx.study(session))
+        result = panel_members.funnel(session, ctx.study(session))
     if ctx.format == "json":
         ctx.emit(result.as_json())
         return
@@ -122,8 +126,8 @@ def cmd_funnel(ctx: Context):
 
 def cmd_q_show(ctx: Context):
     with ctx.store.read() as session:
-        q = panel.get_questionnaire(session, ctx.study(session), ctx.args.version)
-        record = panel.questionnaire_record(q)
+        q = panel_questionnaire.get_questionnaire(session, ctx.study(session), ctx.args.version)
+        record = panel_questionnaire.questionnaire_record(q)
     if ctx.format == "json":
         ctx.emit(record)
         return
@@ -134,13 +138,13 @@ def cmd_q_show(ctx: Context):
 
 def cmd_q_default(ctx: Context):
     with ctx.store.write("cli") as session:
-        q = panel.create_default_questionnaire(session, ctx.study(session))
+        q = panel_questionnaire.create_default_questionnaire(session, ctx.study(session))
         print(f"created questionnaire version {q.number} with {len(q.items)} items")
 
 
 def cmd_q_new_version(ctx: Context):
     with ctx.store.write("cli") as session:
-        q = panel.new_version(session, ctx.study(session))
+        q = panel_questionnaire.new_version(session, ctx.study(session))
         print(f"created questionnaire version {q.number} (editable; experts who opened an older version keep theirs)")
 
 
@@ -159,29 +163,29 @@ def _labels(pairs: list[str] | None) -> dict | None:
 def cmd_q_set(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        q = panel.require_questionnaire(session, ctx.study(session))
-        panel.update_questionnaire(session, q, title=a.title, introduction=a.introduction, scale_min=a.min, scale_max=a.max,
+        q = panel_questionnaire.require_questionnaire(session, ctx.study(session))
+        panel_questionnaire.update_questionnaire(session, q, title=a.title, introduction=a.introduction, scale_min=a.min, scale_max=a.max,
                                    scale_labels=_labels(a.label))
-        print(panel.scale_legend(q))
+        print(panel_questionnaire.scale_legend(q))
 
 
 def cmd_q_add_item(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        q = panel.require_questionnaire(session, ctx.study(session))
-        item = panel.add_item(session, q, a.kind, a.key, a.text, a.label or "", not a.optional, a.source)
+        q = panel_questionnaire.require_questionnaire(session, ctx.study(session))
+        item = panel_questionnaire.add_item(session, q, a.kind, a.key, a.text, a.label or "", not a.optional, a.source)
         print(f"added item {item.key} ({item.kind}) at position {item.ordinal}")
 
 
 def cmd_q_remove_item(ctx: Context):
     with ctx.store.write("cli") as session:
-        panel.remove_item(session, panel.require_questionnaire(session, ctx.study(session)), ctx.args.key)
+        panel_questionnaire.remove_item(session, panel_questionnaire.require_questionnaire(session, ctx.study(session)), ctx.args.key)
         print(f"removed item {ctx.args.key}")
 
 
 def cmd_q_move_item(ctx: Context):
     with ctx.store.write("cli") as session:
-        panel.move_item(session, panel.require_questionnaire(session, ctx.study(session)), ctx.args.key, -1 if ctx.args.direction == "up" else 1)
+        panel_questionnaire.move_item(session, panel_questionnaire.require_questionnaire(session, ctx.study(session)), ctx.args.key, -1 if ctx.args.direction == "up" else 1)
         print(f"moved item {ctx.args.key} {ctx.args.direction}")
 
 
@@ -189,20 +193,20 @@ def cmd_responses_import(ctx: Context):
     a = ctx.args
     ratings, determinants = _read(a.ratings, "ratings"), _read(a.determinants, "determinants")
     with ctx.store.write("cli") as session:
-        result = panel.import_responses(session, ctx.study(session), ratings, determinants)
+        result = panel_responses.import_responses(session, ctx.study(session), ratings, determinants)
     ctx.emit(result)
 
 
 def cmd_answers_export(ctx: Context):
     a = ctx.args
     with ctx.store.read() as session:
-        ratings, mentions, comments = panel.answers_rows(session, ctx.study(session), include_unsubmitted=a.all)
+        ratings, mentions, comments = results.answers_rows(session, ctx.study(session), include_unsubmitted=a.all)
     if a.what == "ratings":
-        text = panel.ratings_csv(ratings)
+        text = results.ratings_csv(ratings)
     elif a.what == "determinants":
-        text = panel.determinants_csv(mentions)
+        text = results.determinants_csv(mentions)
     else:
-        from .. import tabular
+        from casestudy import tabular
 
         text = tabular.csv_text(["expert", "item", "comment"], [[c["expert"], c["item"], c["comment"]] for c in comments])
     if a.output:
@@ -268,7 +272,7 @@ def register(subparsers) -> None:
     p.add_argument("--max", type=int)
     p.add_argument("--label", action="append", help="POINT=TEXT, repeatable; both ends need a label")
     p = _command(q, "add-item", "add an item to the editable version", cmd_q_add_item)
-    p.add_argument("kind", choices=list(panel.ITEM_KINDS))
+    p.add_argument("kind", choices=list(models.ITEM_KINDS))
     p.add_argument("key")
     p.add_argument("text")
     p.add_argument("--label", help="short wording for tables")

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .base import Base, Versioned, utcnow
+from casestudy.models.base import Base, Versioned, utcnow
 
 __all__ = ["CODE_ORIGINS", "CODE_POLARITIES", "CODE_STATUSES", "Code", "CodeRevision"]
 

@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Versioned, utcnow
-from .codebook import Code
-from .core import User
-from .interviews import Interview
+from casestudy.models.base import Base, Versioned, utcnow
+from casestudy.models.codebook import Code
+from casestudy.models.core import User
+from casestudy.models.interviews import Interview
 
 __all__ = ["MEMO_TARGETS", "Coding", "Memo", "SuggestionDecision"]
 

@@ -13,8 +13,8 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Versioned, utcnow
-from .core import Case, Respondent, Study
+from casestudy.models.base import Base, Versioned, utcnow
+from casestudy.models.core import Case, Respondent, Study
 
 __all__ = ["SPEAKER_ROLES", "Interview", "SpeakerTurn", "Sentence"]
 

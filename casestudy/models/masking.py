@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Versioned, utcnow
-from .core import Case
+from casestudy.models.base import Base, Versioned, utcnow
+from casestudy.models.core import Case
 
 __all__ = ["MASK_STATUSES", "RegisterEntry", "MaskedText"]
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Versioned, utcnow
+from casestudy.models.base import Base, Versioned, utcnow
 
 __all__ = [
     "MEMBER_STATUSES", "ITEM_KINDS", "EXPERTISE_FIELDS", "PanelMember", "Questionnaire", "QuestionnaireItem",

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, Versioned, utcnow
+from casestudy.models.base import Base, Versioned, utcnow
 
 __all__ = ["DeterminantMapping"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import codebook as cb
+from casestudy.codebook import tree as cb
 
 FIELD_LABELS = (
     ("definition", "Definition"),

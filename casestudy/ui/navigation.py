@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from . import pages as pages_package
-from .session import current_principal
-from .widgets import sidebar_account
+from casestudy.ui import pages as pages_package
+from casestudy.ui.session import current_principal
+from casestudy.ui.widgets import sidebar_account
 
 ANONYMOUS = "anonymous"
 

@@ -14,10 +14,13 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from .. import access, config, logs
-from ..access import Principal
-from ..db import Store, get_store
-from ..errors import UserError
+from casestudy import access
+from casestudy import config
+from casestudy import logs
+from casestudy.access import Principal
+from casestudy.db import Store, get_store
+from casestudy.errors import UserError
+from casestudy import demo
 
 PRINCIPAL_KEY = "_principal"
 TOKEN_KEY = "_token_secret"
@@ -27,7 +30,6 @@ NOTICE_KEY = "_notice"
 
 @st.cache_resource(show_spinner=False)
 def _cached_store(url: str) -> Store:
-    from .. import demo
 
     store = get_store(url)
     if config.DATABASE_AUTOLOAD_DEMO:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .session import logout
+from casestudy.ui.session import logout
 
 
 def sidebar_account(principal) -> None:

@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import streamlit as st  # noqa: E402
 
-from casestudy.highlight import Mark  # noqa: E402
+from casestudy.coding.highlight import Mark
 from casestudy.ui.components.span_selector import span_selector  # noqa: E402
 
 TEXT = "Hello 😀 wörld <b>not bold</b>.\nSecond line with café and 🎉 party, then more."

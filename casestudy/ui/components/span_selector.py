@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...highlight import Mark, cached_html
+from casestudy.coding.highlight import Mark, cached_html
 
 _CSS = """
 .cs-text { white-space: pre-wrap; font-family: var(--st-font, sans-serif); line-height: 1.6;

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import coding, interviews, study as studies, users
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import study as studies
+from casestudy import users
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.coding import comparison
+from casestudy.interviews import store as interviews_store
 
 PAGE = PageSpec(title="Agreement", url_path="agreement", audience=("researcher",), section="Analysis", order=36)
 
@@ -18,7 +21,7 @@ def render() -> None:
     with store().read() as session:
         study = studies.get_study(session)
         coders = [u.username for u in users.list_users(session) if u.role in ("admin", "coder")]
-        labels = interviews.interview_labels(session, study)
+        labels = interviews_store.interview_labels(session, study)
         choices = {f"{i.case} · {i.file_name}": i.id for i in labels}
         id_by_file = {i.file_name: i.id for i in labels}
     chosen_coders = st.multiselect("Coders (two or more)", coders, default=coders[:2], key="agr_coders")
@@ -28,7 +31,7 @@ def render() -> None:
     if not st.button("Compute", key="agr_compute"):
         return
     with user_errors("agreement"), store().read() as session:
-        report = coding.agreement_report(session, study, chosen_coders, unit, [choices[c] for c in chosen] or None)
+        report = comparison.agreement_report(session, study, chosen_coders, unit, [choices[c] for c in chosen] or None)
         st.caption(f"Unit: {report.unit}. {report.formula}. Overall pools every code x unit decision.")
         rows = [
             {"code": a.code, "units": a.units, "percent agreement": a.percent_agreement, "Cohen's kappa": a.kappa,
@@ -39,7 +42,7 @@ def render() -> None:
         st.subheader(f"Disagreeing passages ({len(report.disagreements)})")
         shown = report.disagreements[:100]
         # Only the transcripts that hold a shown passage are read.
-        texts = {name: interviews.get_interview(session, study, id_by_file[name]).text for name in {d.document for d in shown} if name in id_by_file}
+        texts = {name: interviews_store.get_interview(session, study, id_by_file[name]).text for name in {d.document for d in shown} if name in id_by_file}
         for d in shown:
             passage = texts.get(d.document, "")[d.start : d.end]
             left, right = st.columns(2)

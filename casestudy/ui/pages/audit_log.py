@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import audit
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store
+from casestudy import audit
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store
 
 PAGE = PageSpec(title="Audit log", url_path="audit", audience=("admin",), section="Administration", order=95)
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from ... import study as studies
-from ...models import CASE_OUTCOMES, CONSENT_SCOPES, RESPONDENT_ROLES
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import study as studies
+from casestudy.models import CASE_OUTCOMES, CONSENT_SCOPES, RESPONDENT_ROLES
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Cases and respondents", url_path="cases", audience=("researcher",), section="Study", order=20)
 
@@ -92,6 +92,6 @@ def render() -> None:
 
 
 def _component(text: str) -> studies.ComponentSpec:
-    from ...cli.core import parse_component
+    from casestudy.cli.core import parse_component
 
     return parse_component(text.strip())

@@ -7,11 +7,13 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from ... import codebook as cb, codebook_io as cio, study as studies
-from ...models import CODE_ORIGINS, CODE_POLARITIES
-from ..codebook_panel import show_code_definition
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy.codebook import tree as cb
+from casestudy.codebook import exchange as cio
+from casestudy import study as studies
+from casestudy.models import CODE_ORIGINS, CODE_POLARITIES
+from casestudy.ui.codebook_panel import show_code_definition
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Codebook", url_path="codebook", audience=("researcher",), section="Analysis", order=30)
 MIME = {"yaml": "application/x-yaml", "csv": "text/csv", "qdc": "application/xml",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import codebook, coding, interviews, study as studies
-from ...highlight import Mark
-from ..codebook_panel import show_code_definition
-from ..components.span_selector import span_selector
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy.codebook import tree as codebook
+from casestudy import study as studies
+from casestudy.coding.highlight import Mark
+from casestudy.ui.codebook_panel import show_code_definition
+from casestudy.ui.components.span_selector import span_selector
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.coding import suggestions as coding_suggestions
+from casestudy.interviews import store as interviews_store
+from casestudy.coding import spans
 
 PAGE = PageSpec(title="Coding", url_path="coding", audience=("researcher",), section="Analysis", order=30)
 
@@ -42,7 +46,7 @@ def render() -> None:
     st.title("Coding")
     with store().read() as session:
         study = studies.get_study(session)
-        choices = {i.label: i.id for i in interviews.interview_labels(session, study)}
+        choices = {i.label: i.id for i in interviews_store.interview_labels(session, study)}
     if not choices:
         st.info("Import interviews first (Interviews page).")
         return
@@ -58,9 +62,9 @@ def render() -> None:
 
 def _load(session, interview_id: int, principal, blind: bool):
     study = studies.get_study(session)
-    interview = interviews.get_interview(session, study, interview_id)
-    me = coding.get_coder(session, principal.name).id if blind and principal.can_edit else None
-    codings = coding.coding_rows(session, interview.id, me)
+    interview = interviews_store.get_interview(session, study, interview_id)
+    me = spans.get_coder(session, principal.name).id if blind and principal.can_edit else None
+    codings = spans.coding_rows(session, interview.id, me)
     codes = codebook.all_codes(session, study)
     paths = codebook.code_paths(codes)
     colours = {c.id: _colour(c, study.levels) for c in codes}
@@ -100,9 +104,9 @@ def _text_tab(principal, interview_id: int, blind: bool, can_code: bool) -> None
                 with user_errors("apply codes"):
                     with store().write(principal.actor) as session:
                         study = studies.get_study(session)
-                        interview = interviews.get_interview(session, study, interview_id)
+                        interview = interviews_store.get_interview(session, study, interview_id)
                         selected = [codebook.get_code(session, study, options[p]) for p in chosen]
-                        coding.apply_codes(session, interview, selected, coding.get_coder(session, principal.name), start, end, memo)
+                        spans.apply_codes(session, interview, selected, spans.get_coder(session, principal.name), start, end, memo)
                     st.session_state.pop(PENDING, None)
                     st.rerun()  # outside the transaction: a rerun inside it would roll it back
         if can_code:
@@ -126,7 +130,7 @@ def _emergent_code_form(principal) -> None:
             if st.form_submit_button("Add to codebook"):
                 with user_errors("emergent code"), store().write(principal.actor) as session:
                     study = studies.get_study(session)
-                    coding.create_emergent_code(session, study, name, level, coding.get_coder(session, principal.name), short_definition=definition)
+                    spans.create_emergent_code(session, study, name, level, spans.get_coder(session, principal.name), short_definition=definition)
                     st.success(f"Added {name!r} to the codebook (emergent).")
 
 
@@ -150,10 +154,10 @@ def _edit_coding(principal, record: dict, options: dict[str, int], paths: dict[i
             with user_errors("edit coding"):
                 with store().write(principal.actor) as session:
                     if removed:
-                        coding.remove_coding(session, record["id"])
+                        spans.remove_coding(session, record["id"])
                     else:
                         study = studies.get_study(session)
-                        coding.edit_coding(session, record["id"], record["version"], int(start), int(end), codebook.get_code(session, study, options[code_path]), memo)
+                        spans.edit_coding(session, record["id"], record["version"], int(start), int(end), codebook.get_code(session, study, options[code_path]), memo)
                 st.session_state.pop(CLICKED, None)
                 st.rerun()
 
@@ -162,14 +166,14 @@ def _quick_tab(principal, interview_id: int, blind: bool, can_code: bool) -> Non
     """One row per sentence; pick a code per row (keyboard: arrows, Enter, type to search)."""
     with store().read() as session:
         study = studies.get_study(session)
-        interview = interviews.get_interview(session, study, interview_id)
-        sentences = coding.sentence_spans(session, interview.id)
+        interview = interviews_store.get_interview(session, study, interview_id)
+        sentences = spans.sentence_spans(session, interview.id)
         codes = codebook.all_codes(session, study)
         paths = codebook.code_paths(codes)
         text = interview.text
         own = {}
         if can_code:
-            for c in coding.coding_rows(session, interview.id, coding.get_coder(session, principal.name).id):
+            for c in spans.coding_rows(session, interview.id, spans.get_coder(session, principal.name).id):
                 own.setdefault((c.start, c.end), paths.get(c.code_id))
     options = _code_options(codes, paths)
     frame = pd.DataFrame(
@@ -187,10 +191,10 @@ def _quick_tab(principal, interview_id: int, blind: bool, can_code: bool) -> Non
                if row.code and row.code != old.code]
         with user_errors("quick coding"), store().write(principal.actor) as session:
             study = studies.get_study(session)
-            interview = interviews.get_interview(session, study, interview_id)
-            coder = coding.get_coder(session, principal.name)
+            interview = interviews_store.get_interview(session, study, interview_id)
+            coder = spans.get_coder(session, principal.name)
             for start, end, path in new:
-                coding.apply_codes(session, interview, [codebook.get_code(session, study, options[path])], coder, start, end)
+                spans.apply_codes(session, interview, [codebook.get_code(session, study, options[path])], coder, start, end)
             st.success(f"Coded {len(new)} sentence(s).")
 
 
@@ -201,10 +205,10 @@ def _suggestion_tab(principal, interview_id: int, blind: bool, can_code: bool) -
         return
     with user_errors("suggestions"), store().read() as session:
         study = studies.get_study(session)
-        model = coding.train_suggestions(session, study)
+        model = coding_suggestions.train_suggestions(session, study)
         paths = codebook.code_paths(codebook.all_codes(session, study))
-        quality = pd.DataFrame([{**q, "code": paths.get(q["code_id"], "")} for q in coding.suggestion_quality(model)])
-        found = coding.suggest_for(session, study, model, interviews.get_interview(session, study, interview_id), threshold)
+        quality = pd.DataFrame([{**q, "code": paths.get(q["code_id"], "")} for q in coding_suggestions.suggestion_quality(model)])
+        found = coding_suggestions.suggest_for(session, study, model, interviews_store.get_interview(session, study, interview_id), threshold)
         st.session_state["suggestions_found"] = found
         st.dataframe(quality, hide_index=True)
     for item in st.session_state.get("suggestions_found", []):
@@ -216,7 +220,7 @@ def _suggestion_tab(principal, interview_id: int, blind: bool, can_code: bool) -
                 with user_errors("suggestion"):
                     with store().write(principal.actor) as session:
                         study = studies.get_study(session)
-                        coding.decide_suggestion(session, study, item["sentence_id"], codebook.get_code(session, study, item["code_id"]),
-                                                 coding.get_coder(session, principal.name), accept, item["confidence"])
+                        coding_suggestions.decide_suggestion(session, study, item["sentence_id"], codebook.get_code(session, study, item["code_id"]),
+                                                 spans.get_coder(session, principal.name), accept, item["confidence"])
                     st.session_state["suggestions_found"] = [s for s in st.session_state["suggestions_found"] if s is not item]
                     st.rerun()

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import refi, security, study as studies
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import security
+from casestudy import study as studies
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.exchange import export as exchange_export
+from casestudy.exchange import offsets as exchange_offsets
+from casestudy.exchange import importer
 
 PAGE = PageSpec(title="Exchange (REFI-QDA)", url_path="exchange", audience=("researcher",), section="Analysis", order=90)
 EXPORT_KEY = "exchange_export"
 IMPORT_REPORT_KEY = "exchange_import_report"
-OFFSET_LABELS = {"auto": "Detect (verify against the selection texts)", **refi.OFFSET_HELP}
+OFFSET_LABELS = {"auto": "Detect (verify against the selection texts)", **exchange_offsets.OFFSET_HELP}
 
 
 def _show_report(report: dict) -> None:
-    st.code("\n".join(refi.report_lines(report)), language=None)
+    st.code("\n".join(importer.report_lines(report)), language=None)
 
 
 def render() -> None:
@@ -28,7 +32,7 @@ def render() -> None:
     if st.button("Prepare .qdpx export", key="exchange_export_button"):
         with user_errors("REFI-QDA export"), store().write(principal.actor) as session:
             study = studies.get_study(session)
-            data, report = refi.build_qdpx(session, study, principal)
+            data, report = exchange_export.build_qdpx(session, study, principal)
             st.session_state[EXPORT_KEY] = (data, report, study.title)
     prepared = st.session_state.get(EXPORT_KEY)
     if prepared:
@@ -53,7 +57,7 @@ def render() -> None:
         with user_errors("REFI-QDA import"):
             data = security.read_upload(upload.name, upload)
             with store().write(principal.actor) as session:
-                report = refi.import_qdpx(session, data, title=title.strip() or None, offset_mode=offsets, principal=principal)
+                report = importer.import_qdpx(session, data, title=title.strip() or None, offset_mode=offsets, principal=principal)
             report["file"] = upload.name
             st.session_state[IMPORT_REPORT_KEY] = report
     report = st.session_state.get(IMPORT_REPORT_KEY)

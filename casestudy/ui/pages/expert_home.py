@@ -13,9 +13,10 @@ import time
 
 import streamlit as st
 
-from ... import access, panel
-from ..navigation import PageSpec
-from ..session import current_principal, principal_or_stop, store, user_errors
+from casestudy import access
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import current_principal, principal_or_stop, store, user_errors
+from casestudy.panel import answers as panel_answers
 
 PAGE = PageSpec(title="Expert panel", url_path="panel", audience=("expert",), order=0)
 
@@ -47,7 +48,7 @@ def _save(item_key: str, widget_key: str, case_label: str | None = None, transfo
     try:
         principal = _expert()
         with store().write(principal.actor) as session:
-            panel.save_answer(session, principal, item_key, value, case_label)
+            panel_answers.save_answer(session, principal, item_key, value, case_label)
         st.session_state[SAVED_KEY] = time.strftime("%H:%M:%S")
         st.session_state.pop(ERROR_KEY, None)
     except access.AccessDenied as exc:
@@ -88,7 +89,7 @@ def _track_time(principal, case_label: str | None) -> None:
     elapsed = now - previous[1]
     if 0 < elapsed <= MAX_SEGMENT_SECONDS:
         with user_errors("expert timing"), store().write(principal.actor) as session:
-            panel.record_time(session, principal, previous[0], elapsed)
+            panel_answers.record_time(session, principal, previous[0], elapsed)
 
 
 def render() -> None:
@@ -97,12 +98,12 @@ def render() -> None:
     view = None
     with user_errors("expert view"):
         with store().read() as session:
-            view = panel.expert_view(session, principal)
-        if panel.needs_open(view):
+            view = panel_answers.expert_view(session, principal)
+        if panel_answers.needs_open(view):
             with store().write(principal.actor) as session:
-                panel.open_questionnaire(session, principal)
+                panel_answers.open_questionnaire(session, principal)
             with store().read() as session:
-                view = panel.expert_view(session, principal)
+                view = panel_answers.expert_view(session, principal)
     if view is None:
         return
     q = view.questionnaire
@@ -164,7 +165,7 @@ def _render_case(view, case) -> None:
                 continue
             number += 1
             key = f"rate|{item['key']}|{case.label}"
-            current = view.answers.get(panel.answer_key(item["key"], case.label))
+            current = view.answers.get(panel_answers.answer_key(item["key"], case.label))
             st.radio(f"{number}\\. {_md(item['text'])}", points, index=points.index(current) if current in points else None, key=key, horizontal=True,
                      on_change=_save, args=(item["key"], key, case.label))
 
@@ -216,7 +217,7 @@ def _render_finish(principal, view) -> None:
     if st.button("Submit my answers", type="primary", key="expert_submit"):
         submitted = False
         with user_errors("expert submit"), store().write(principal.actor) as session:
-            panel.submit(session, principal)
+            panel_answers.submit(session, principal)
             submitted = True
         if submitted:  # rerun outside the transaction, or it would roll back
             st.session_state.pop(STEP_KEY, None)
@@ -227,7 +228,7 @@ def _render_submitted(principal, view) -> None:
     when = f" on {view.submitted_at:%Y-%m-%d %H:%M} UTC" if view.submitted_at else ""
     st.success(f"Thank you. Your answers were submitted{when} and are now locked.")
     with user_errors("expert copy"), store().read() as session:
-        copy = panel.printable_copy(session, principal)
+        copy = panel_answers.printable_copy(session, principal)
     st.download_button("Download a printable copy of my answers (HTML, print to PDF)", data=copy,
                        file_name=f"answers-{view.pseudonym}.html", mime="text/html", key="expert_copy")
     if st.toggle("Show my answers here", key="expert_show_copy"):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import convert, interviews, study as studies
-from ...errors import UserError
-from ...models import SPEAKER_ROLES
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy.interviews import convert
+from casestudy import study as studies
+from casestudy.errors import UserError
+from casestudy.models import SPEAKER_ROLES
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.interviews import store as interviews_store
+from casestudy.interviews import segment
 
 PAGE = PageSpec(title="Interviews", url_path="interviews", audience=("researcher",), section="Study", order=30)
 PREVIEW_ROWS = 200
@@ -17,8 +20,8 @@ LINES_PER_PAGE = 2000
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _parse(file_name: str, data: bytes, language: str, respondent: str, interviewer: str) -> interviews.ParsedTranscript:
-    return interviews.parse_transcript(file_name, data, language, respondent, interviewer)
+def _parse(file_name: str, data: bytes, language: str, respondent: str, interviewer: str) -> segment.ParsedTranscript:
+    return segment.parse_transcript(file_name, data, language, respondent, interviewer)
 
 
 def render() -> None:
@@ -26,7 +29,7 @@ def render() -> None:
     st.title("Interviews")
     with user_errors("interviews"), store().read() as session:
         study = studies.get_study(session)
-        records = interviews.interview_records(session, interviews.list_interviews(session, study, principal=principal))
+        records = interviews_store.interview_records(session, interviews_store.list_interviews(session, study, principal=principal))
         cases = {c.public_label: [(r.name, r.role, studies.analysis_blocked(r)) for r in c.respondents] for c in studies.list_cases(session, study)}
         language = study.language
     if not cases:
@@ -60,11 +63,11 @@ def _reader(records: list[dict]) -> None:
         return
     chosen = st.selectbox("Transcript", records, format_func=_label, key="reader_interview")
     with user_errors("read transcript"), store().read() as session:
-        interview = interviews.get_interview(session, studies.get_study(session), chosen["id"])
-        text, turns = interview.text, interviews.turns_of(session, interview)
+        interview = interviews_store.get_interview(session, studies.get_study(session), chosen["id"])
+        text, turns = interview.text, interviews_store.turns_of(session, interview)
     if chosen["consent_withdrawn"]:
         st.warning(f"{chosen['respondent']} withdrew interview consent: read only, do not analyse.")
-    total = len(interviews.line_index(text))
+    total = len(segment.line_index(text))
     pages = max(1, -(-total // LINES_PER_PAGE))
     page = st.number_input(f"Page (of {pages}, {LINES_PER_PAGE} lines each)", 1, pages, 1, key="reader_page") if pages > 1 else 1
     first = (page - 1) * LINES_PER_PAGE + 1
@@ -73,7 +76,7 @@ def _reader(records: list[dict]) -> None:
         f"encoding {chosen['encoding']} · colours: "
         + " · ".join(f":{c}[{role}]" for role, c in (("interviewer", "blue"), ("respondent", "gray"), ("other", "orange")))
     )
-    st.html(interviews.transcript_html(text, turns, first, first + LINES_PER_PAGE - 1))
+    st.html(interviews_store.transcript_html(text, turns, first, first + LINES_PER_PAGE - 1))
 
 
 def _importer(principal, cases: dict, language: str) -> None:
@@ -128,20 +131,20 @@ def _importer(principal, cases: dict, language: str) -> None:
                               for s in parsed.sentences[:PREVIEW_ROWS]]),
                 hide_index=True, width="stretch",
             )
-            items.append(interviews.ImportItem(upload.name, data, case, respondent[0], respondent[1], lang or None, date or None,
+            items.append(interviews_store.ImportItem(upload.name, data, case, respondent[0], respondent[1], lang or None, date or None,
                                                interviewer, speaker_roles=roles or None))
     if any(item is None for item in items):
         st.error("Fix or remove the files with errors: an import stores all files or none.")
         return
     if st.button(f"Import {len(items)} file{'s' if len(items) != 1 else ''}", type="primary", key="upload_import"):
         with user_errors("import interviews"), store().write(principal.actor) as session:
-            imported = interviews.import_interviews(session, studies.get_study(session), items)
+            imported = interviews_store.import_interviews(session, studies.get_study(session), items)
             names = ", ".join(f"{i.file_name} (interview {i.id})" for i in imported)
             st.success(f"Imported {names}.")
 
 
-def _turn_rows(parsed: interviews.ParsedTranscript, roles: dict[str, str]) -> list[dict]:
-    index = interviews.line_index(parsed.text)
+def _turn_rows(parsed: segment.ParsedTranscript, roles: dict[str, str]) -> list[dict]:
+    index = segment.line_index(parsed.text)
     rows = []
     for t in parsed.turns[:PREVIEW_ROWS]:
         words = parsed.text[t.text_start : t.end]
@@ -163,8 +166,8 @@ def _editor(principal, records: list[dict]) -> None:
         }
         if st.form_submit_button("Save mapping"):
             with user_errors("speaker mapping"), store().write(principal.actor) as session:
-                interview = interviews.get_interview(session, studies.get_study(session), chosen["id"])
-                interviews.set_speaker_roles(session, interview, mapping, expected_version=chosen["version"])
+                interview = interviews_store.get_interview(session, studies.get_study(session), chosen["id"])
+                interviews_store.set_speaker_roles(session, interview, mapping, expected_version=chosen["version"])
                 st.success("Speaker mapping saved.")
     with st.form("interview_metadata"):
         st.markdown("**Interview details**")
@@ -176,7 +179,7 @@ def _editor(principal, records: list[dict]) -> None:
         notes = st.text_area("Notes", chosen["notes"])
         if st.form_submit_button("Save details"):
             with user_errors("interview details"), store().write(principal.actor) as session:
-                interview = interviews.get_interview(session, studies.get_study(session), chosen["id"])
-                interviews.update_metadata(session, interview, expected_version=chosen["version"], interviewer=interviewer, observer=observer,
+                interview = interviews_store.get_interview(session, studies.get_study(session), chosen["id"])
+                interviews_store.update_metadata(session, interview, expected_version=chosen["version"], interviewer=interviewer, observer=observer,
                                            date=date or None, duration_minutes=int(duration) or None, audio_ref=audio, notes=notes)
                 st.success("Details saved.")

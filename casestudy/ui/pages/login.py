@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import users
-from ..navigation import PageSpec
-from ..session import login, show_notice, store, user_errors
+from casestudy import users
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import login, show_notice, store, user_errors
 
 PAGE = PageSpec(title="Log in", url_path="login", audience=("anonymous",), order=0)
 

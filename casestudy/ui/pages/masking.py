@@ -12,9 +12,11 @@ import html
 import pandas as pd
 import streamlit as st
 
-from ... import masking, masking_workflow as wf, study as studies
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy.masking import engine as masking
+from casestudy.masking import workflow as wf
+from casestudy import study as studies
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Masking", url_path="masking", audience=("researcher",), section="Analysis", order=60)
 

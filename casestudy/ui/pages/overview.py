@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import study as studies
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import study as studies
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.reports import progress
 
 PAGE = PageSpec(title="Overview", url_path="overview", audience=("researcher",), section="Study", order=10)
 
@@ -18,7 +19,7 @@ def render() -> None:
         study = studies.get_study(session)
         st.title(study.title)
         st.caption(f"Language: {study.language} · levels: {' / '.join(study.levels)}")
-        rows = studies.overview(session, study)
+        rows = progress.overview(session, study)
         if not rows:
             st.info("No cases yet. Add them on the Cases page.")
             return

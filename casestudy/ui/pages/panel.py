@@ -5,10 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import panel, study as studies
-from ...models import EXPERTISE_FIELDS, ITEM_KINDS
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import study as studies
+from casestudy.models import EXPERTISE_FIELDS, ITEM_KINDS
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.panel import members as panel_members
+from casestudy.panel import questionnaire as panel_questionnaire
+from casestudy.panel import responses as panel_responses
+from casestudy.panel import results
 
 PAGE = PageSpec(title="Expert panel", url_path="expert-panel", audience=("researcher",), section="Study", order=60)
 
@@ -45,11 +49,11 @@ def render() -> None:
         st.success(st.session_state.pop(NOTICE_KEY))
     with user_errors("panel"), store().read() as session:
         study = studies.get_study(session)
-        funnel = panel.funnel(session, study)
-        q = panel.current_questionnaire(session, study)
-        q_record = panel.questionnaire_record(q) if q else None
-        versions = [v.number for v in panel.list_questionnaires(session, study)]
-        members = [(m.pseudonym, m.name, m.status) for m in panel.list_members(session, study)]
+        funnel = panel_members.funnel(session, study)
+        q = panel_questionnaire.current_questionnaire(session, study)
+        q_record = panel_questionnaire.questionnaire_record(q) if q else None
+        versions = [v.number for v in panel_questionnaire.list_questionnaires(session, study)]
+        members = [(m.pseudonym, m.name, m.status) for m in panel_members.list_members(session, study)]
     if "funnel" not in locals():
         return
 
@@ -94,7 +98,7 @@ def _members_tab(principal, funnel, members) -> None:
             organisation = st.text_input("Organisation", key="panel_member_org")
             expertise = st.multiselect("Expertise", EXPERTISE_FIELDS, key="panel_member_expertise")
             if st.form_submit_button("Add member") and _act(principal, "panel add member", lambda s, study: _notice(
-                f"Added {panel.add_member(s, study, name, email, organisation, expertise).pseudonym}."
+                f"Added {panel_members.add_member(s, study, name, email, organisation, expertise).pseudonym}."
             )):
                 st.rerun()
     with st.expander("Import members from CSV"):
@@ -102,7 +106,7 @@ def _members_tab(principal, funnel, members) -> None:
         upload = st.file_uploader("Members CSV", type=["csv"], key="panel_members_csv")
         if upload is not None and st.button("Import members", key="panel_import_members") and _act(
             principal, "panel import members",
-            lambda s, study: _notice(f"Imported {len(panel.import_members_csv(s, study, upload.getvalue().decode('utf-8-sig')))} member(s)."),
+            lambda s, study: _notice(f"Imported {len(panel_members.import_members_csv(s, study, upload.getvalue().decode('utf-8-sig')))} member(s)."),
         ):
             st.rerun()
     if members:
@@ -110,10 +114,10 @@ def _members_tab(principal, funnel, members) -> None:
             choice = st.selectbox("Member", [f"{p} ({name}, {status})" for p, name, status in members], key="panel_member_pick")
             pseudonym = choice.split(" ")[0]
             left, middle, right = st.columns(3)
-            for column, label, action in ((left, "Mark declined", panel.decline), (middle, "Re-open submitted answers", panel.reopen),
-                                          (right, "Remove member", panel.delete_member)):
+            for column, label, action in ((left, "Mark declined", panel_members.decline), (middle, "Re-open submitted answers", panel_members.reopen),
+                                          (right, "Remove member", panel_members.delete_member)):
                 if column.button(label, key=f"panel_{action.__name__}") and _act(
-                    principal, "panel member action", lambda s, study, a=action: a(s, panel.get_member(s, study, pseudonym))
+                    principal, "panel member action", lambda s, study, a=action: a(s, panel_members.get_member(s, study, pseudonym))
                 ):
                     st.rerun()
 
@@ -141,11 +145,11 @@ def _links_tab(principal, members) -> None:
     if left.button(f"Invite all new members ({len(new)})", disabled=not new, key="panel_invite_new"):
         with user_errors("panel invite"), store().write(principal.actor) as session:
             study = studies.get_study(session)
-            panel.ensure_questionnaire(session, study)
-            st.session_state[LINKS_KEY] = [panel.invite(session, study, panel.get_member(session, study, p), base_url, int(days)) for p in new]
+            panel_questionnaire.ensure_questionnaire(session, study)
+            st.session_state[LINKS_KEY] = [panel_members.invite(session, study, panel_members.get_member(session, study, p), base_url, int(days)) for p in new]
     if right.button("New links for every non-responder (reminders)", key="panel_remind"):
         with user_errors("panel remind"), store().write(principal.actor) as session:
-            st.session_state[LINKS_KEY] = panel.reminder_links(session, studies.get_study(session), base_url, int(days))
+            st.session_state[LINKS_KEY] = panel_members.reminder_links(session, studies.get_study(session), base_url, int(days))
     invitable = [p for p, _, status in members if status != "submitted"]
     if invitable:
         pick = st.selectbox("One member", invitable, key="panel_link_member")
@@ -153,11 +157,11 @@ def _links_tab(principal, members) -> None:
         if one.button("New link for this member", key="panel_invite_one"):
             with user_errors("panel invite one"), store().write(principal.actor) as session:
                 study = studies.get_study(session)
-                panel.ensure_questionnaire(session, study)
-                st.session_state[LINKS_KEY] = [panel.invite(session, study, panel.get_member(session, study, pick), base_url, int(days))]
+                panel_questionnaire.ensure_questionnaire(session, study)
+                st.session_state[LINKS_KEY] = [panel_members.invite(session, study, panel_members.get_member(session, study, pick), base_url, int(days))]
         if two.button("Revoke this member's link", key="panel_revoke"):
             with user_errors("panel revoke"), store().write(principal.actor) as session:
-                count = panel.revoke_links(session, panel.get_member(session, studies.get_study(session), pick))
+                count = panel_members.revoke_links(session, panel_members.get_member(session, studies.get_study(session), pick))
                 st.success(f"Revoked {count} link(s).")
     rows = st.session_state.get(LINKS_KEY)
     if rows:
@@ -169,7 +173,7 @@ def _questionnaire_tab(principal, record, versions) -> None:
     if record is None:
         st.info("No questionnaire yet.")
         if principal.can_edit and st.button("Create the default questionnaire", key="panel_q_default"):
-            if _act(principal, "panel questionnaire", panel.create_default_questionnaire):
+            if _act(principal, "panel questionnaire", panel_questionnaire.create_default_questionnaire):
                 st.rerun()
         return
     frozen = record["frozen_at"] is not None
@@ -187,7 +191,7 @@ def _questionnaire_tab(principal, record, versions) -> None:
         return
     if frozen:
         if st.button("Make a new version to change it", key="panel_q_new_version"):
-            if _act(principal, "panel new version", panel.new_version):
+            if _act(principal, "panel new version", panel_questionnaire.new_version):
                 st.rerun()
         return
     with st.form("panel_q_settings"):
@@ -204,8 +208,8 @@ def _questionnaire_tab(principal, record, versions) -> None:
                 point, sep, text = line.partition("=")
                 if sep:
                     labels[point.strip()] = text.strip()
-            if _act(principal, "panel questionnaire settings", lambda s, study: panel.update_questionnaire(
-                s, panel.require_questionnaire(s, study), title=title, introduction=introduction,
+            if _act(principal, "panel questionnaire settings", lambda s, study: panel_questionnaire.update_questionnaire(
+                s, panel_questionnaire.require_questionnaire(s, study), title=title, introduction=introduction,
                 scale_min=int(low), scale_max=int(high), scale_labels=labels,
             )):
                 st.rerun()
@@ -217,19 +221,19 @@ def _questionnaire_tab(principal, record, versions) -> None:
         label = st.text_input("Short label for tables")
         optional = st.checkbox("Optional")
         if st.form_submit_button("Add item"):
-            if _act(principal, "panel add item", lambda s, study: panel.add_item(
-                s, panel.require_questionnaire(s, study), kind, key, text, label, not optional
+            if _act(principal, "panel add item", lambda s, study: panel_questionnaire.add_item(
+                s, panel_questionnaire.require_questionnaire(s, study), kind, key, text, label, not optional
             )):
                 st.rerun()
     keys = [i["key"] for i in record["items"]]
     if keys:
         pick = st.selectbox("Item", keys, key="panel_item_pick")
         up, down, remove = st.columns(3)
-        for column, label, call in ((up, "Move up", lambda s, q: panel.move_item(s, q, pick, -1)),
-                                    (down, "Move down", lambda s, q: panel.move_item(s, q, pick, 1)),
-                                    (remove, "Remove item", lambda s, q: panel.remove_item(s, q, pick))):
+        for column, label, call in ((up, "Move up", lambda s, q: panel_questionnaire.move_item(s, q, pick, -1)),
+                                    (down, "Move down", lambda s, q: panel_questionnaire.move_item(s, q, pick, 1)),
+                                    (remove, "Remove item", lambda s, q: panel_questionnaire.remove_item(s, q, pick))):
             if column.button(label, key=f"panel_item_{label}") and _act(
-                principal, "panel item", lambda s, study, c=call: c(s, panel.require_questionnaire(s, study))
+                principal, "panel item", lambda s, study, c=call: c(s, panel_questionnaire.require_questionnaire(s, study))
             ):
                 st.rerun()
 
@@ -244,7 +248,7 @@ def _import_tab(principal) -> None:
     determinants = st.file_uploader("Determinants CSV", type=["csv"], key="panel_determinants_csv")
     if st.button("Import responses", key="panel_import_responses", disabled=ratings is None and determinants is None):
         with user_errors("panel import responses"), store().write(principal.actor) as session:
-            result = panel.import_responses(
+            result = panel_responses.import_responses(
                 session, studies.get_study(session),
                 ratings.getvalue().decode("utf-8-sig") if ratings else None,
                 determinants.getvalue().decode("utf-8-sig") if determinants else None,
@@ -254,8 +258,8 @@ def _import_tab(principal) -> None:
 
 def _export_tab() -> None:
     with user_errors("panel export"), store().read() as session:
-        ratings, mentions, _ = panel.answers_rows(session, studies.get_study(session))
+        ratings, mentions, _ = results.answers_rows(session, studies.get_study(session))
     st.caption("Submitted answers, pseudonyms only.")
     left, right = st.columns(2)
-    left.download_button("Ratings CSV", panel.ratings_csv(ratings), "panel-ratings.csv", "text/csv", key="panel_dl_ratings")
-    right.download_button("Determinants CSV", panel.determinants_csv(mentions), "panel-determinants.csv", "text/csv", key="panel_dl_det")
+    left.download_button("Ratings CSV", results.ratings_csv(ratings), "panel-ratings.csv", "text/csv", key="panel_dl_ratings")
+    right.download_button("Determinants CSV", results.determinants_csv(mentions), "panel-determinants.csv", "text/csv", key="panel_dl_det")

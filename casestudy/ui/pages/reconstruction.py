@@ -6,10 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import membercheck as mc, reconstruction as recon, study as studies
-from ...models import CASE_OUTCOMES
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import study as studies
+from casestudy.models import CASE_OUTCOMES
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.reconstruction import documents
+from casestudy.reconstruction import membercheck as reconstruction_membercheck
+from casestudy.reconstruction import narrative as reconstruction_narrative
+from casestudy.reconstruction import references as reconstruction_references
+from casestudy.reconstruction import summary as reconstruction_summary
 
 PAGE = PageSpec(title="Reconstructions", url_path="reconstructions", audience=("researcher",), section="Analysis", order=40)
 
@@ -24,7 +29,7 @@ def render() -> None:
     with user_errors("reconstructions"), store().read() as session:
         study = studies.get_study(session)
         labels = [(c.public_label, c.internal_label) for c in studies.list_cases(session, study)]
-        states = {s.case: s for s in mc.status_all(session, study)}
+        states = {s.case: s for s in reconstruction_membercheck.status_all(session, study)}
     if not labels:
         st.info("No cases yet. Add them on the Cases page.")
         return
@@ -49,13 +54,13 @@ def _case(session, label):
 def _editor(principal, label: str) -> None:
     with user_errors("editor"), store().read() as session:
         case = _case(session, label)
-        draft = recon.get_reconstruction(session, case)
+        draft = reconstruction_narrative.get_reconstruction(session, case)
         text, summary, row_version = (draft.text, draft.summary, draft.version) if draft else ("", "", None)
-        changed = recon.draft_changed(session, case)
-        latest = recon.latest_version(session, case)
-        under_review = mc.open_round(session, case)
-        evidence, available = recon.evidence_for(session, case)
-        references = recon.resolve_references(session, text)
+        changed = reconstruction_narrative.draft_changed(session, case)
+        latest = reconstruction_narrative.latest_version(session, case)
+        under_review = reconstruction_membercheck.open_round(session, case)
+        evidence, available = reconstruction_references.evidence_for(session, case)
+        references = reconstruction_references.resolve_references(session, text)
     left, right = st.columns([3, 2])
     with left:
         st.caption(
@@ -67,7 +72,7 @@ def _editor(principal, label: str) -> None:
                                 help="Cite evidence with [[coding:ID]] or [[quote:interview=ID,start=N,end=M]]; respondents never see these.")
         new_summary = st.text_area("Short summary (one paragraph)", value=summary, key=f"summary_{label}_{row_version}",
                                    disabled=not principal.can_edit)
-        st.caption(f"{recon.word_count(new_text)} words")
+        st.caption(f"{reconstruction_narrative.word_count(new_text)} words")
         if principal.can_edit:
             if under_review is not None:
                 st.caption(f"Version {latest.number} is under review in round {under_review.number}; saving a new "
@@ -76,11 +81,11 @@ def _editor(principal, label: str) -> None:
             c1, c2 = st.columns(2)
             if c1.button("Save draft", key="save_draft"):
                 with user_errors("save draft"), store().write(principal.actor) as session:
-                    recon.save_draft(session, _case(session, label), new_text, new_summary, principal.actor, expected_version=row_version)
+                    reconstruction_narrative.save_draft(session, _case(session, label), new_text, new_summary, principal.actor, expected_version=row_version)
                     st.success("Draft saved.")
             if c2.button("Save as new version", key="save_version", type="primary"):
                 with user_errors("save version"), store().write(principal.actor) as session:
-                    version = recon.save_version(session, _case(session, label), new_text, principal.actor, note, new_summary)
+                    version = reconstruction_narrative.save_version(session, _case(session, label), new_text, principal.actor, note, new_summary)
                     st.success(f"Saved version {version.number}.")
         if references:
             with st.expander(f"Evidence references in the draft ({len(references)})"):
@@ -104,7 +109,7 @@ def _editor(principal, label: str) -> None:
                 phrase = st.text_input("Words of the passage", key="quote_phrase")
                 if st.button("Find the passage", key="quote_find") and phrase:
                     with user_errors("quote"), store().read() as session:
-                        reference, excerpt = recon.find_quote(session, _case(session, label), source, phrase)
+                        reference, excerpt = reconstruction_references.find_quote(session, _case(session, label), source, phrase)
                         st.code(reference, language=None)
                         st.caption(f"“{excerpt}” — paste the reference into the narrative where the quote belongs.")
         levels = sorted({e.level for e in evidence if e.level})
@@ -125,9 +130,9 @@ def _editor(principal, label: str) -> None:
 # --- versions -------------------------------------------------------------------------
 def _versions(label: str) -> None:
     with user_errors("versions"), store().read() as session:
-        versions = recon.list_versions(session, _case(session, label))
+        versions = reconstruction_narrative.list_versions(session, _case(session, label))
         rows = [{"Version": v.number, "Status": v.status, "Locked": v.locked, "Author": v.author, "Saved": v.created_at,
-                 "Note": v.change_note, "Words": recon.word_count(v.text), "SHA-256": v.content_hash[:16]} for v in versions]
+                 "Note": v.change_note, "Words": reconstruction_narrative.word_count(v.text), "SHA-256": v.content_hash[:16]} for v in versions]
         texts = {v.number: v.text for v in versions}
     if not rows:
         st.info("No versions yet: write the narrative in the editor and save it as a version.")
@@ -143,7 +148,7 @@ def _versions(label: str) -> None:
     old = c1.selectbox("Compare version", numbers, index=len(numbers) - 2, key="diff_old")
     new = c2.selectbox("with version", numbers, index=len(numbers) - 1, key="diff_new")
     with user_errors("diff"), store().read() as session:
-        diff = recon.diff_versions(session, _case(session, label), old, new)
+        diff = reconstruction_narrative.diff_versions(session, _case(session, label), old, new)
         st.caption(f"{diff['inserted_words']} words inserted, {diff['deleted_words']} deleted")
         st.html(diff["html"])
 
@@ -153,8 +158,8 @@ def _member_check(principal, label: str) -> None:
     board = None
     with user_errors("dashboard"), store().read() as session:
         case = _case(session, label)
-        board = mc.dashboard(session, case)
-        latest = recon.latest_version(session, case)
+        board = reconstruction_membercheck.dashboard(session, case)
+        latest = reconstruction_narrative.latest_version(session, case)
         respondents = [r.name for r in case.respondents]
     if board is None:
         return
@@ -168,10 +173,10 @@ def _member_check(principal, label: str) -> None:
         for link in links:
             st.code(f"{link.respondent} ({link.role}): {link.link}", language=None)
     if principal.can_edit and latest is not None and board["state"] in ("draft", "reopened"):
-        base = st.text_input("Address of this app for the links", value=mc.DEFAULT_BASE_URL, key="mc_base")
+        base = st.text_input("Address of this app for the links", value=reconstruction_membercheck.DEFAULT_BASE_URL, key="mc_base")
         if st.button(f"Send version {latest.number} to the member check", key="mc_send", type="primary"):
             with user_errors("send"), store().write(principal.actor) as session:
-                result = mc.send_to_member_check(session, _case(session, label), principal.actor, base_url=base)
+                result = reconstruction_membercheck.send_to_member_check(session, _case(session, label), principal.actor, base_url=base)
                 st.session_state[LINKS_KEY] = result.links
             if LINKS_KEY in st.session_state:  # rerun after the commit, never inside the transaction
                 st.rerun()
@@ -189,7 +194,7 @@ def _member_check(principal, label: str) -> None:
                 if st.button("Mark processed", key=f"processed_{comment['id']}"):
                     done = False
                     with user_errors("process"), store().write(principal.actor) as session:
-                        mc.mark_processed(session, _case(session, label), comment["id"], how, principal.actor)
+                        reconstruction_membercheck.mark_processed(session, _case(session, label), comment["id"], how, principal.actor)
                         done = True
                     if done:
                         st.rerun()
@@ -205,7 +210,7 @@ def _member_check(principal, label: str) -> None:
     if principal.can_edit and board["round_open"]:
         st.subheader("Offline review")
         with user_errors("docx"), store().read() as session:
-            data = mc.version_docx(session, _case(session, label), board["version"])
+            data = documents.version_docx(session, _case(session, label), board["version"])
         st.download_button("Download this version as DOCX (numbered paragraphs)", data, key="mc_docx",
                            file_name=f"{label}-v{board['version']}.docx".replace(" ", "-"),
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -218,7 +223,7 @@ def _member_check(principal, label: str) -> None:
                 with user_errors("offline"), store().write(principal.actor) as session:
                     case = _case(session, label)
                     respondent = studies.get_respondent(session, case, who)
-                    mc.record_offline_response(session, case, respondent, decision, general, mc.parse_comments(paragraphs))
+                    reconstruction_membercheck.record_offline_response(session, case, respondent, decision, general, reconstruction_membercheck.parse_comments(paragraphs))
                     st.success(f"Recorded {who}'s answer.")
 
     st.subheader("History for the audit trail")
@@ -226,7 +231,7 @@ def _member_check(principal, label: str) -> None:
     if c1.button("Prepare the history export", key="mc_history"):
         with user_errors("history"), store().write(principal.actor) as session:
             case = _case(session, label)
-            st.session_state[EXPORT_KEY] = (label, mc.history_markdown(session, case), mc.history_docx(session, case))
+            st.session_state[EXPORT_KEY] = (label, documents.history_markdown(session, case), documents.history_docx(session, case))
     export = st.session_state.get(EXPORT_KEY)
     if export and export[0] == label:
         stem = f"{label}-history".replace(" ", "-")
@@ -239,7 +244,7 @@ def _member_check(principal, label: str) -> None:
 def _summary(principal, label: str) -> None:
     with user_errors("summary"), store().read() as session:
         case = _case(session, label)
-        row = recon.get_case_summary(session, case)
+        row = reconstruction_summary.get_case_summary(session, case)
         programme = row.programme if row else studies.programme_text(case)
         outcome = row.outcome_class if row else case.outcome_class
         descriptors = row.outcome_descriptors if row else case.outcome_description
@@ -259,10 +264,10 @@ def _summary(principal, label: str) -> None:
         )
         if st.form_submit_button("Save the case summary", disabled=not principal.can_edit):
             with user_errors("save summary"), store().write(principal.actor) as session:
-                recon.save_case_summary(
+                reconstruction_summary.save_case_summary(
                     session, _case(session, label), new_programme, new_outcome, new_descriptors,
-                    [recon.parse_determinant(line) for line in new_determinants.splitlines() if line.strip()],
-                    [recon.parse_component_outcome(p) for p in new_components.split(",") if p.strip()],
+                    [reconstruction_summary.parse_determinant(line) for line in new_determinants.splitlines() if line.strip()],
+                    [reconstruction_summary.parse_component_outcome(p) for p in new_components.split(",") if p.strip()],
                     expected_version=row_version,
                 )
                 st.success("Case summary saved.")

@@ -7,13 +7,18 @@ import json
 import pandas as pd
 import streamlit as st
 
-from ... import aggregation, audit, consistency, plots, rankings, reliability, reports, study as studies, tabular
-from ...errors import UserError
-from ...reportinputs import (
-    load_determinants, load_mapping, load_ratings, parse_scale, study_determinants, study_panel_figures, study_ratings,
-)
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy.reports import table2 as aggregation
+from casestudy import audit
+from casestudy.reports import consistency
+from casestudy.reports import plots
+from casestudy.reports import rankings
+from casestudy.reports import reliability
+from casestudy.reports import render as reports
+from casestudy import study as studies
+from casestudy import tabular
+from casestudy.reports import inputs
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Reports", url_path="reports", audience=("researcher",), section="Analysis", order=80)
 
@@ -62,7 +67,8 @@ def render() -> None:
         ratings_file = left.file_uploader("Ratings CSV (expert,case,item,score)", type=["csv"], key="ratings_csv")
         determinants_file = left.file_uploader("Determinants CSV (expert,task,rank,determinant)", type=["csv"], key="determinants_csv")
         mapping_file = left.file_uploader("Mapping CSV (determinant,canonical)", type=["csv"], key="mapping_csv")
-        scale_text = right.text_input("Scale (MIN-MAX)", value="0-5", key="scale")
+        scale_text = right.text_input("Scale of an uploaded ratings CSV (MIN-MAX)", value="", placeholder="the questionnaire's scale", key="scale",
+                                      help="Leave empty to use the study questionnaire's scale with its point labels (0-5 without a questionnaire).")
         rounding = right.radio("Rounding", list(aggregation.ROUNDINGS), horizontal=True, key="rounding")
         average = right.radio("Average column", list(aggregation.AVERAGES), format_func=lambda a: aggregation.AVERAGES[a], key="average")
         method = right.selectbox("Quartile method", list(aggregation.QUARTILE_METHODS), format_func=lambda m: f"{m}: {aggregation.QUARTILE_METHODS[m][0]}", key="quartiles")
@@ -71,28 +77,21 @@ def render() -> None:
     t = r = None
     outcomes: dict[str, str] = {}
     table1_rows: list[dict] = []
-    figures = None
+    figures = ratings = mentions = mapping = None
+    scale = inputs.PANEL_SCALE
     with user_errors("reports inputs"):
-        scale = parse_scale(scale_text)
         with store().read() as session:
             study = studies.get_study(session)
-            outcomes = reports.study_outcomes(session, study, principal)
+            found = inputs.report_inputs(
+                session, study, principal,
+                ratings_source=ratings_file.getvalue() if ratings_file else None,
+                determinants_source=determinants_file.getvalue() if determinants_file else None,
+                mapping_source=mapping_file.getvalue() if mapping_file else None,
+                scale_text=scale_text.strip() or None,
+            )
             table1_rows = reports.study_table1(session, study, principal)
-            figures = study_panel_figures(session, study)
-            stored_mapping = rankings.study_mapping(session, study, principal)
-            ratings = load_ratings(ratings_file.getvalue(), scale) if ratings_file else None
-            if ratings is None:
-                try:
-                    ratings = study_ratings(session, study)
-                except UserError:  # no panel yet: the page says so below
-                    ratings = None
-            mentions = load_determinants(determinants_file.getvalue()) if determinants_file else None
-            if mentions is None:
-                try:
-                    mentions = study_determinants(session, study)
-                except UserError:
-                    mentions = None
-        mapping = load_mapping(mapping_file.getvalue()) if mapping_file else (stored_mapping or None)
+        scale, outcomes, figures = found.scale, found.outcomes, found.figures
+        ratings, mentions, mapping = found.ratings, found.mentions, found.mapping
         if ratings:
             t = aggregation.table2(ratings, scale, outcome_by_case=outcomes, rounding=rounding, average=average, quartile_method=method)
         if mentions:
@@ -186,7 +185,7 @@ def render() -> None:
 
 def _mapping_editor(principal, mentions, mapping: dict[str, str]) -> None:
     with st.expander("Map free-text determinants to canonical labels"):
-        from ...reportinputs import normalise_text
+        from casestudy.reports.inputs import normalise_text
 
         first: dict[str, str] = {}
         for m in mentions:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import access, membercheck as mc
-from ...errors import UserError
-from ..navigation import PageSpec
-from ..session import current_principal, principal_or_stop, store, user_errors
+from casestudy import access
+from casestudy.errors import UserError
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import current_principal, principal_or_stop, store, user_errors
+from casestudy.reconstruction import membercheck as reconstruction_membercheck
 
 PAGE = PageSpec(title="Your review", url_path="review", audience=("respondent",), order=0)
 
@@ -27,9 +28,9 @@ def _save(kind: str, key: str, index: int | None = None) -> None:
     try:
         with store().write(principal.actor if principal else "respondent") as session:
             if kind == "comment":
-                mc.save_comment(session, principal, index, st.session_state.get(key, ""))
+                reconstruction_membercheck.save_comment(session, principal, index, st.session_state.get(key, ""))
             else:
-                mc.save_general_comment(session, principal, st.session_state.get(key, ""))
+                reconstruction_membercheck.save_general_comment(session, principal, st.session_state.get(key, ""))
         st.session_state[SAVED_KEY] = "Saved."
     except UserError as exc:
         st.session_state[SAVED_KEY] = f"Not saved: {exc.message}"
@@ -45,7 +46,7 @@ def render() -> None:
     principal = principal_or_stop(access.RESPONDENT)
     view = None
     with user_errors("review"), store().read() as session:
-        view = mc.review_for(session, principal)
+        view = reconstruction_membercheck.review_for(session, principal)
     if view is None:
         return
     st.title("Your review")
@@ -59,7 +60,7 @@ def render() -> None:
         _render_read_only(view)
 
 
-def _render_open(principal, view: mc.ReviewView) -> None:
+def _render_open(principal, view: reconstruction_membercheck.ReviewView) -> None:
     st.write(
         "Please read the text below. You can add a comment to any paragraph; what you type is saved as soon as you "
         "leave the box, so you can stop and come back to this link later. When you are done, tell us whether you "
@@ -91,7 +92,7 @@ def _render_open(principal, view: mc.ReviewView) -> None:
     if left.button("Confirm", key="review_confirm", type="primary"):
         done = False
         with user_errors("review submit"), store().write(principal.actor) as session:
-            mc.submit_decision(session, principal, pending, view.content_hash)
+            reconstruction_membercheck.submit_decision(session, principal, pending, view.content_hash)
             done = True
         st.session_state.pop(PENDING_KEY, None)
         if done:  # rerun only after the transaction has committed
@@ -101,7 +102,7 @@ def _render_open(principal, view: mc.ReviewView) -> None:
         st.rerun()
 
 
-def _render_read_only(view: mc.ReviewView) -> None:
+def _render_read_only(view: reconstruction_membercheck.ReviewView) -> None:
     st.success(view.message)
     st.markdown(f"Your answer: **{CHOICES.get(view.decision, view.decision)}**"
                 + (f" (sent {view.submitted_at:%Y-%m-%d %H:%M} UTC)" if view.submitted_at else ""))
@@ -111,5 +112,5 @@ def _render_read_only(view: mc.ReviewView) -> None:
             st.caption(f"Your comment on paragraph {index + 1}: {view.comments[index]}")
     if view.general_comment:
         st.caption(f"Your general comment: {view.general_comment}")
-    st.download_button("Download a printable copy", mc.printable_review(view), file_name=f"review-{view.case}-v{view.version}.html".replace(" ", "-"),
+    st.download_button("Download a printable copy", reconstruction_membercheck.printable_review(view), file_name=f"review-{view.case}-v{view.version}.html".replace(" ", "-"),
                        mime="text/html", key="review_print")

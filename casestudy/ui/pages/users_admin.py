@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import users
-from ...models import USER_ROLES
-from ..navigation import PageSpec
-from ..session import principal_or_stop, store, user_errors
+from casestudy import users
+from casestudy.models import USER_ROLES
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Accounts", url_path="accounts", audience=("admin",), section="Administration", order=90)
 
