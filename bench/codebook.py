@@ -11,6 +11,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from casestudy import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,7 +42,7 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/bench.sqlite")
-        store.upgrade()
+        migrate.upgrade(store)
         with store.write() as session:
             studies.create_study(session, "Bench")
 

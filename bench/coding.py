@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from casestudy.coding import retrieval as coding_retrieval
 from casestudy.coding import spans
+from casestudy import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -159,7 +160,7 @@ def main() -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
         store = db.Store(f"sqlite:///{folder}/bench.sqlite")
-        store.upgrade()
+        migrate.upgrade(store)
         ids = setup_study(store, rng)
         workbench(store, rng, ids)
         retrieval(store, rng, ids, 100 if quick else 1000, 20_000 if quick else 200_000)

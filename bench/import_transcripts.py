@@ -20,6 +20,7 @@ from pathlib import Path
 from casestudy.interviews import segment as interviews_segment
 from casestudy.interviews import store as interviews_store
 from casestudy import models
+from casestudy import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -68,7 +69,7 @@ def run(n: int, words: int, language: str, trace: bool, vocabulary_size: int = 0
     total_words = sum(len(data.decode().split()) for _, data in files)
     with tempfile.TemporaryDirectory() as tmp:
         store = db.Store(f"sqlite:///{tmp}/bench.sqlite")
-        store.upgrade()
+        migrate.upgrade(store)
         with store.write("bench") as session:
             study = studies.create_study(session, "Bench", language=language)
             case = studies.add_case(session, study, "Unit 1", "Case A")

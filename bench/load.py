@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from casestudy.coding import spans
 from casestudy import demo
+from casestudy import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -216,7 +217,7 @@ def _process_main(url, users, params, seconds, queue, think_ms):
 
 def run(url: str, experts: int, coders: int, seconds: float, processes: int, think_ms: float = 0.0) -> dict:
     store = dbmod.Store(url)
-    store.upgrade()
+    migrate.upgrade(store)
     demo.load_demo(store)
     params = [w.setup(store) for w in WORKLOADS]
     store.dispose()

@@ -17,6 +17,7 @@ from casestudy.reconstruction import documents
 from casestudy.reconstruction import narrative
 from casestudy.reconstruction import membercheck as reconstruction_membercheck
 from casestudy import demo
+from casestudy import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -61,7 +62,7 @@ def main() -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/bench.sqlite")
-        store.upgrade()
+        migrate.upgrade(store)
         with store.write("bench") as session:
             study = studies.create_study(session, "Bench")
             case = studies.add_case(session, study, "Unit 1", "Case A")
@@ -118,7 +119,7 @@ def main() -> None:
 
 
         demo_store = Store(f"sqlite:///{tmp}/demo.sqlite")
-        demo_store.upgrade()
+        migrate.upgrade(demo_store)
         timed("demo load (foundation + 7 reconstructions and rounds)", lambda: demo.load_demo(demo_store))
         demo_store.dispose()
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from casestudy.panel import members
 from casestudy.panel import answers as panel_answers
 from casestudy import demo
+from casestudy import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,7 +48,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 def setup(url: str, experts: int) -> list[str]:
     store = dbmod.Store(url)
-    store.upgrade()
+    migrate.upgrade(store)
     demo.load_demo(store)
     secrets = []
     with store.write("bench") as session:

@@ -18,6 +18,7 @@ from casestudy.exchange import export as exchange_export
 from casestudy.exchange import importer
 from casestudy.exchange import schema
 from casestudy import demo
+from casestudy import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,7 +41,7 @@ def timed(label, fn):
 def main(n: int = 2000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/bench.sqlite")
-        store.upgrade()
+        migrate.upgrade(store)
         timed("load demo", lambda: demo.load_demo(store))
         rng = random.Random(7)
         with store.write("bench") as session:

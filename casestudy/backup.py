@@ -46,7 +46,7 @@ from casestudy import __version__
 from casestudy import audit
 from casestudy import migrate
 from casestudy.bulk import bulk_insert
-from casestudy.db import Store, _translate_db_errors
+from casestudy.db import Store, translate_db_errors
 from casestudy.errors import UserError
 
 FORMAT = "casestudy-backup"
@@ -129,7 +129,7 @@ def backup(store: Store, path: str | Path) -> dict:
     os.close(handle)
     engine = store.engine.execution_options(isolation_level="REPEATABLE READ") if store.is_postgres else store.engine
     try:
-        with _translate_db_errors(store.url), engine.connect() as connection, connection.begin():
+        with translate_db_errors(store.url), engine.connect() as connection, connection.begin():
             revisions = sorted(MigrationContext.configure(connection).get_current_heads())
             tables = []
             with zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -215,7 +215,7 @@ def _rows(archive: zipfile.ZipFile, entry: dict, table: Table) -> Iterator[dict]
 # --- restore ------------------------------------------------------------------------------
 def database_rows(store: Store) -> dict[str, int]:
     """Row counts of the non-empty data tables (an empty or brand-new database gives {})."""
-    with _translate_db_errors(store.url), store.engine.connect() as connection:
+    with translate_db_errors(store.url), store.engine.connect() as connection:
         return {t.name: n for t in _data_tables(_reflect(connection)) if (n := _row_count(connection, t))}
 
 
@@ -238,7 +238,7 @@ def restore(store: Store, path: str | Path, *, force: bool = False, actor: str =
                 "restore it with the version that wrote it (or a newer one)"
             )
     total = 0
-    with _translate_db_errors(store.url), zipfile.ZipFile(path) as archive:
+    with translate_db_errors(store.url), zipfile.ZipFile(path) as archive:
         with store.writer_engine().begin() as connection:
             existing = _reflect(connection)
             filled = {t.name: n for t in _data_tables(existing) if (n := _row_count(connection, t))}

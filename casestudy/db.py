@@ -20,7 +20,6 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,7 +116,7 @@ class Store:
 
         Closing (not rolling back) keeps loaded attributes readable after the block.
         """
-        with _translate_db_errors(self.url), self._read_sessions() as session:
+        with translate_db_errors(self.url), self._read_sessions() as session:
             yield session
 
     @contextlib.contextmanager
@@ -126,7 +125,7 @@ class Store:
 
         ``actor`` is recorded with every audit event the transaction writes.
         """
-        with _translate_db_errors(self.url), self._write_sessions() as session:
+        with translate_db_errors(self.url), self._write_sessions() as session:
             session.info["actor"] = actor
             with session.begin():
                 yield session
@@ -138,16 +137,9 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    # --- migrations -------------------------------------------------------------------
-    def upgrade(self) -> Path | None:
-        """Apply pending migrations; back up a SQLite file first. Returns the backup path."""
-        from casestudy import migrate
-
-        return migrate.upgrade(self)
-
 
 @contextlib.contextmanager
-def _translate_db_errors(url: str) -> Iterator[None]:
+def translate_db_errors(url: str) -> Iterator[None]:
     try:
         yield
     except StaleDataError:
@@ -213,23 +205,6 @@ def _safe_url(url: str) -> str:
         return url
 
 
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def get_store(url: str | None = None, upgrade: bool = True) -> Store:
-    """The process-wide store for ``url`` (default from the environment), upgraded once."""
-    resolved = config.database_url(url)
-    with _stores_lock:
-        store = _stores.get(resolved)
-        if store is None:
-            store = Store(resolved)
-            if upgrade:
-                store.upgrade()
-            _stores[resolved] = store
-        return store
-
-
 def sqlite_backup(store: Store) -> Path | None:
     """Copy a SQLite database file to a timestamped backup beside it (consistent under WAL)."""
     if not store.is_sqlite:
@@ -254,4 +229,4 @@ def table_names(store: Store) -> list[str]:
     return inspect(store.engine).get_table_names()
 
 
-__all__ = ["Store", "EditConflict", "apply_edit", "get_store", "make_engine", "sqlite_backup"]
+__all__ = ["Store", "EditConflict", "apply_edit", "make_engine", "sqlite_backup"]

@@ -1,21 +1,23 @@
 """Alembic migrations applied from code: the app and the CLI upgrade automatically.
 
-Each stage of the chain adds its own named revision under ``migrations/versions``. Stages that
-grow side by side may form separate branches; ``upgrade`` applies all heads.
+Each stage of the chain adds its own named revision under ``migrations/versions`` (released
+revisions are never edited). :func:`get_store` is how the app and the CLI open a database:
+the process-wide :class:`~casestudy.db.Store` for a URL, upgraded once. This module builds on
+:mod:`casestudy.db`, never the other way round.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory  # noqa: F401  (used by scripts and tests)
 
-if TYPE_CHECKING:
-    from casestudy.db import Store
+from casestudy import config
+from casestudy.db import Store, sqlite_backup, translate_db_errors
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -43,9 +45,8 @@ def pending_revisions(store: Store) -> set[str]:
 
 def upgrade(store: Store):
     """Back up a SQLite file, then upgrade to every head. Returns the backup path, if any."""
-    from casestudy.db import _translate_db_errors, sqlite_backup
 
-    with _translate_db_errors(store.url):
+    with translate_db_errors(store.url):
         if not pending_revisions(store):
             return None
         # An empty database has nothing to lose; anything else is copied before it changes.
@@ -63,3 +64,20 @@ def upgrade(store: Store):
 def current_revisions(store: Store) -> list[str]:
     with store.engine.connect() as connection:
         return sorted(MigrationContext.configure(connection).get_current_heads())
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(url: str | None = None, upgraded: bool = True) -> Store:
+    """The process-wide store for ``url`` (default from the environment), upgraded once."""
+    resolved = config.database_url(url)
+    with _stores_lock:
+        store = _stores.get(resolved)
+        if store is None:
+            store = Store(resolved)
+            if upgraded:
+                upgrade(store)
+            _stores[resolved] = store
+        return store

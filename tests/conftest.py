@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from casestudy import demo
+from casestudy import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -75,7 +76,7 @@ def db_url(tmp_path) -> str:
 @pytest.fixture
 def store(db_url):
     store = dbmod.Store(db_url)
-    store.upgrade()
+    migrate.upgrade(store)
     yield store
     store.dispose()
 
@@ -88,7 +89,7 @@ def demo_template(tmp_path_factory) -> Path | None:
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     template = dbmod.Store(f"sqlite:///{path}")
-    template.upgrade()
+    migrate.upgrade(template)
     demo.load_demo(template)
     template.dispose()
     return path
@@ -99,7 +100,7 @@ def demo_store(tmp_path, demo_template, db_url):
 
     if demo_template is None:
         store = dbmod.Store(db_url)
-        store.upgrade()
+        migrate.upgrade(store)
         demo.load_demo(store)
     else:
         target = tmp_path / "demo.sqlite"
@@ -213,7 +214,7 @@ def browser_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'browser.sqlite'}"
     store = dbmod.Store(url)
-    store.upgrade()
+    migrate.upgrade(store)
     demo.load_demo(store)
     store.dispose()
     env = {"CASESTUDY_DATABASE_URL": url, "CASESTUDY_AUTOLOAD_DEMO": "0"}

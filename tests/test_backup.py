@@ -16,6 +16,7 @@ from casestudy import db as dbmod
 from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy import demo
+from casestudy import migrate
 
 EXPORTS = [("cases", "list"), ("respondents", "list"), ("consent", "list"), ("users", "list")]
 
@@ -44,7 +45,7 @@ def sqlite_demo_template(tmp_path_factory):
     """The demo (plus awkward values) in a SQLite file, loaded once; tests copy it."""
     path = tmp_path_factory.mktemp("backup") / "template.sqlite"
     store = dbmod.Store(f"sqlite:///{path}")
-    store.upgrade()
+    migrate.upgrade(store)
     demo.load_demo(store)
     with store.write("tester") as session:  # awkward values: formulas, newlines, unicode, quotes
         case = studies.get_case(session, studies.get_study(session), "Case A")

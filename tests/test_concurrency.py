@@ -24,6 +24,7 @@ from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Case, ConsentRecord, Respondent
 
 from .conftest import ROOT
+from casestudy import migrate
 
 
 def _case(store) -> int:
@@ -107,7 +108,7 @@ def test_writer_waiting_too_long_gets_busy_message(db_url, monkeypatch):
     monkeypatch.setattr(dbmod, "SQLITE_BUSY_TIMEOUT_MS", 300)
     monkeypatch.setattr(dbmod, "POSTGRES_LOCK_TIMEOUT_MS", 300)
     store = dbmod.Store(db_url)
-    store.upgrade()
+    migrate.upgrade(store)
     holding, release = threading.Event(), threading.Event()
 
     def hold():
@@ -153,7 +154,7 @@ def _reopen_and_check(url: str) -> dbmod.Store:
     if store.is_sqlite:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-    assert store.upgrade() is None  # still at the heads, nothing pending
+    assert migrate.upgrade(store) is None  # still at the heads, nothing pending
     with store.write() as session:  # the write lock was released by the dead writer
         studies.add_case(session, studies.get_study(session), "Unit after", "Case after")
     return store

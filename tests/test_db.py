@@ -36,7 +36,7 @@ def test_migrations_match_models(store):
 
 def test_upgrade_is_idempotent_and_reports_heads(store):
     assert migrate.pending_revisions(store) == set()
-    assert store.upgrade() is None
+    assert migrate.upgrade(store) is None
     assert migrate.current_revisions(store)
 
 
@@ -44,14 +44,14 @@ def test_upgrade_is_idempotent_and_reports_heads(store):
 def test_upgrade_backs_up_sqlite_file_first(tmp_path, monkeypatch):
     path = tmp_path / "old.sqlite"
     store = dbmod.Store(f"sqlite:///{path}")
-    assert store.upgrade() is None  # a new, empty database needs no backup
+    assert migrate.upgrade(store) is None  # a new, empty database needs no backup
     with store.write() as session:
         studies.create_study(session, "Old study")
     # Pretend a newer revision is pending; the backup must be taken before alembic runs.
     calls = []
     monkeypatch.setattr(migrate, "pending_revisions", lambda s: {"9999_future"})
     monkeypatch.setattr(migrate.command, "upgrade", lambda cfg, target: calls.append((target, sorted(tmp_path.glob("*.bak")))))
-    backup = store.upgrade()
+    backup = migrate.upgrade(store)
     assert backup is not None and backup.exists()
     assert calls == [("heads", [backup])]
     import sqlite3
@@ -126,7 +126,7 @@ def test_unopenable_sqlite_path(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(UserError, match="cannot"):
-        dbmod.get_store(f"sqlite:///{blocker}/sub/db.sqlite")
+        migrate.get_store(f"sqlite:///{blocker}/sub/db.sqlite")
 
 
 # Killed writers (big transaction, bulk import, burst of saves) on both backends: tests/test_concurrency.py

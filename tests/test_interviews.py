@@ -20,6 +20,7 @@ from casestudy.interviews import segment as interviews_segment
 from casestudy.interviews import store as interviews_store
 from casestudy import demo
 from casestudy.reports import progress
+from casestudy import migrate
 
 TRANSCRIPT = (
     "Interview Case A, 11 March\n"
@@ -379,7 +380,7 @@ def test_demo_loads_all_fourteen_transcripts(demo_template, db_url, tmp_path):
         demo_store = dbmod.Store(f"sqlite:///{tmp_path / 'demo.sqlite'}")
     else:
         demo_store = dbmod.Store(db_url)
-        demo_store.upgrade()
+        migrate.upgrade(demo_store)
         demo.load_demo(demo_store)
 
     assert demo_interviews.load_demo_interviews in demo.demo_steps()

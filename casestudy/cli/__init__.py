@@ -32,7 +32,7 @@ class Context:
     @property
     def store(self):
         if self._store is None:
-            from casestudy.db import get_store
+            from casestudy.migrate import get_store
 
             self._store = get_store(self.args.db)
         return self._store

@@ -1,4 +1,6 @@
-"""TODO docstring for coding.comparison."""
+"""Agreement between coders on the study's stored codings: which interviews every chosen coder
+coded, and the statistics of :mod:`casestudy.coding.agreement` over them, per code and overall.
+"""
 
 from __future__ import annotations
 

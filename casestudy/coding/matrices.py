@@ -1,4 +1,6 @@
-"""TODO docstring for coding.matrices."""
+"""Matrices over the retrieved segments: case x code (counts, presence or characters), code
+co-occurrence (overlapping codings), and a manager vs therapist comparison per case.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring for coding.retrieval."""
+"""Retrieval of coded segments: filter by code, level, case, role, respondent and coder, with the
+coded text (and its context) sliced from each transcript read once; exported as CSV or XLSX.
+"""
 
 from __future__ import annotations
 

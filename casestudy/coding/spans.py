@@ -1,4 +1,4 @@
-"""Span coding: apply, edit and remove codings; memos; retrieval; matrices; exports; import.
+"""Span coding: apply, edit and remove codings; memos; import of codings from CSV.
 
 Offsets are code points into ``Interview.text``, half-open ``[start, end)``. A coding records
 its coder; blind mode shows a coder only their own codings. Every write goes through the

@@ -1,4 +1,30 @@
-"""TODO docstring for exchange.export."""
+"""Export a study as a REFI-QDA project (``.qdpx``).
+
+Export mapping
+--------------
+- ``Users``: every account that coded or wrote a memo. GUIDs are derived (uuid5 over the
+  user name), so they stay the same in every export.
+- ``CodeBook``: the code tree through :func:`codebook_io.codes_element` (definitions in
+  ``Description``); levels, polarity and status as project ``Sets`` (:func:`codebook_io.sets_element`).
+- ``Sources``: one ``TextSource`` per interview, its text in ``sources/<guid>.txt`` (UTF-8,
+  ``plainTextPath="internal://<guid>.txt"``). One ``PlainTextSelection`` per coding:
+  ``startPosition``/``endPosition`` are code points, half-open ``[start, end)`` like
+  ``Interview.text``; the selection's ``name`` is the selected text (up to 1000 characters), its
+  ``Description`` the coding memo, ``creatingUser`` the coder and ``Coding/CodeRef`` the code.
+- ``Cases``: one per case, named by its public label, with ``SourceRef`` to its interviews.
+- ``Variables``: case attributes (internal label, organisation, outcome class, programme) as
+  ``VariableValue`` of the case; respondent attributes (respondent, role, perspective, language,
+  interview date) as ``VariableValue`` of the source (one interview = one respondent).
+- ``Notes``: memos (``NoteRef`` from the code, source or selection they belong to), every
+  released masked text and the notes of registered providers (e.g. reconstruction versions).
+  ``Case`` elements cannot hold a ``NoteRef`` in the schema, so a note on a case is tied to it
+  by a ``Link`` (``originGUID`` = note, ``targetGUID`` = case).
+- What the standard cannot carry (consent records, panel answers, member-check rounds, the
+  identity register...) is listed in the returned report and in a project note.
+
+Entity GUIDs other than codes and users are uuid5 over the study and the row id: the same study
+exported twice gives the same GUIDs.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,16 @@
-"""TODO docstring for exchange.importer."""
+"""Import a REFI-QDA project (``.qdpx``) into a new study.
+
+Import rules
+------------
+Everything goes into a NEW study inside the caller's transaction (all or nothing). Sources
+become interviews; a source listed by a ``Case`` joins that case (the first one, if several),
+every other source joins a case ``Imported`` with one respondent per source (named after the
+source). A source's respondent is the ``respondent`` variable when present, else the source
+name; its role the ``role`` variable, else ``other``. Offsets: see :data:`OFFSET_MODES`; in
+``auto`` mode every selection whose ``name`` holds its text is checked against the text under
+each convention and the one that matches is used; with nothing to check, the exporting tool named
+in the project's ``origin`` decides (:data:`ORIGIN_HINTS`), else code points are assumed.
+"""
 
 from __future__ import annotations
 

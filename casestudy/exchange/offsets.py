@@ -1,4 +1,11 @@
-"""TODO docstring for exchange.offsets."""
+"""Offsets of foreign REFI-QDA selections: which convention a file uses and how to map it.
+
+The standard counts code points, but tools differ: NVivo counts UTF-16 code units, ATLAS.ti
+counts a CRLF line end as one character, Taguette counts UTF-8 bytes. :class:`Offsets` converts
+each convention to code points of the stored text; :func:`choose_mode` picks the one under which
+the selections' own texts match (``auto``), else the exporting tool's habit
+(:data:`ORIGIN_HINTS`), else code points.
+"""
 
 from __future__ import annotations
 

@@ -1,43 +1,10 @@
-"""REFI-QDA project exchange: export a study as ``.qdpx`` and import a ``.qdpx`` into a new study.
+"""REFI-QDA project exchange, shared parts: the namespace, the schema, GUIDs and XML helpers.
+
+Export is :mod:`casestudy.exchange.export`, import :mod:`casestudy.exchange.importer`, offset
+conventions :mod:`casestudy.exchange.offsets`.
 
 A ``.qdpx`` file is a zip holding ``project.qde`` (XML, namespace ``urn:QDA-XML:project:1.0``,
 schema ``refi_schema/Project-mrt2019.xsd``) and a ``sources/`` folder with the source files.
-
-Export mapping
---------------
-- ``Users``: every account that coded or wrote a memo. GUIDs are derived (uuid5 over the
-  user name), so they stay the same in every export.
-- ``CodeBook``: the code tree through :func:`codebook_io.codes_element` (definitions in
-  ``Description``); levels, polarity and status as project ``Sets`` (:func:`codebook_io.sets_element`).
-- ``Sources``: one ``TextSource`` per interview, its text in ``sources/<guid>.txt`` (UTF-8,
-  ``plainTextPath="internal://<guid>.txt"``). One ``PlainTextSelection`` per coding:
-  ``startPosition``/``endPosition`` are code points, half-open ``[start, end)`` like
-  ``Interview.text``; the selection's ``name`` is the selected text (up to 1000 characters), its
-  ``Description`` the coding memo, ``creatingUser`` the coder and ``Coding/CodeRef`` the code.
-- ``Cases``: one per case, named by its public label, with ``SourceRef`` to its interviews.
-- ``Variables``: case attributes (internal label, organisation, outcome class, programme) as
-  ``VariableValue`` of the case; respondent attributes (respondent, role, perspective, language,
-  interview date) as ``VariableValue`` of the source (one interview = one respondent).
-- ``Notes``: memos (``NoteRef`` from the code, source or selection they belong to), every
-  released masked text and the notes of registered providers (e.g. reconstruction versions).
-  ``Case`` elements cannot hold a ``NoteRef`` in the schema, so a note on a case is tied to it
-  by a ``Link`` (``originGUID`` = note, ``targetGUID`` = case).
-- What the standard cannot carry (consent records, panel answers, member-check rounds, the
-  identity register...) is listed in the returned report and in a project note.
-
-Entity GUIDs other than codes and users are uuid5 over the study and the row id: the same study
-exported twice gives the same GUIDs.
-
-Import rules
-------------
-Everything goes into a NEW study inside the caller's transaction (all or nothing). Sources
-become interviews; a source listed by a ``Case`` joins that case (the first one, if several),
-every other source joins a case ``Imported`` with one respondent per source (named after the
-source). A source's respondent is the ``respondent`` variable when present, else the source
-name; its role the ``role`` variable, else ``other``. Offsets: see :data:`OFFSET_MODES`; in
-``auto`` mode every selection whose ``name`` holds its text is checked against the text under
-each convention and the one that matches is used; with nothing to check, the exporting tool named
-in the project's ``origin`` decides (:data:`ORIGIN_HINTS`), else code points are assumed.
 """
 
 from __future__ import annotations

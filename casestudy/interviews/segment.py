@@ -1,4 +1,9 @@
-"""TODO docstring for interviews.segment."""
+"""Transcripts without a database: line numbers, speaker turns, sentences and parsing.
+
+Offsets are code points into the normalised text (``\\n`` newlines, NFC), spans half-open
+``[start, end)``. Sentences come from spaCy blank pipelines (a rule-based sentencizer per
+language; trained models are optional extras), loaded only when a transcript is segmented.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""TODO docstring for panel.answers."""
+"""The expert's side of the panel: the form of released masked cases, autosaved answers, time per
+case, validation and submission, always through the expert's own
+:class:`~casestudy.access.Principal`.
+
+An expert sees only the released masked texts of their own study, under public case labels, in
+their own Williams order, and only their own answers. Answers are saved one at a time by an
+upsert on (member, item, case) in one short write transaction, so autosave is safe when several
+experts (or two tabs of one expert) save at once.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,8 @@
-"""The expert panel: members, invitation links and funnel, questionnaires, the expert's form, imports.
+"""Panel members: who they are, their status, invitation and reminder links, and the funnel.
 
-Researchers manage members and questionnaires with plain functions taking a session and the
-study. Everything an expert can reach takes the expert's :class:`~casestudy.access.Principal`
-and checks it: an expert sees only the released masked texts of their own study (through
-:func:`casestudy.masking_workflow.released_texts_for`), under public case labels, in their own
-Williams order, and only their own answers.
-
-Answers are saved one at a time by an upsert on (member, item, case) in one short write
-transaction, so autosave is safe when several experts (or two tabs of one expert) save at once.
-A questionnaire version is frozen once the first expert opens it; changes then need a new version.
+Researchers manage members with plain functions taking a session and the study; each member
+gets a pseudonym, a balanced case order (:mod:`casestudy.panel.design`) and token links that
+are stored hashed (:mod:`casestudy.access`).
 """
 
 from __future__ import annotations

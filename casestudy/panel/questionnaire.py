@@ -1,4 +1,8 @@
-"""TODO docstring for panel.questionnaire."""
+"""Questionnaires of the expert panel: versions, items (Likert statements per level, determinant
+lists, free text) and the one :class:`~casestudy.panel.scale.Scale` each version rates on.
+
+A version is frozen once the first expert opens it; changing it then needs a new version.
+"""
 
 from __future__ import annotations
 

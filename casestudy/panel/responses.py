@@ -1,4 +1,6 @@
-"""TODO docstring for panel.responses."""
+"""Panel responses collected elsewhere (paper, another survey tool): ratings and determinant CSVs
+imported for existing members, all or nothing, with every problem listed by row.
+"""
 
 from __future__ import annotations
 

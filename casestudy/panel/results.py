@@ -1,4 +1,6 @@
-"""TODO docstring for panel.results."""
+"""The panel's results as plain values: ratings, determinant mentions and the response figures
+(invited, returned, median minutes), as the reports stage and the CSV exports use them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring for panel.scale."""
+"""The rating scale: one :class:`Scale` (min, max, a label per point) for questionnaires, the
+expert's form, CSV ratings, table legends and notes.
+"""
 
 from __future__ import annotations
 

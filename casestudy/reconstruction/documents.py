@@ -1,4 +1,6 @@
-"""TODO docstring for reconstruction.documents."""
+"""Member-check documents: a version as DOCX, and the case's whole member-check history (versions,
+rounds, decisions, comments and how each was processed) as Markdown and DOCX.
+"""
 
 from __future__ import annotations
 

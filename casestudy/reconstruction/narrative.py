@@ -8,8 +8,8 @@ member-check round (the round starts again with the new text).
 
 Evidence references are written into the Markdown as ``[[coding:123]]`` or
 ``[[quote:interview=5,start=100,end=180]]``. They stay plain text in every version, so they keep
-pointing at the coding or transcript position; later stages plug in resolvers with
-:func:`register_reference_resolver`. Respondents never see them (:func:`strip_references`).
+pointing at the coding or transcript position (:mod:`casestudy.reconstruction.references`
+resolves them). Respondents never see them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""TODO docstring for reconstruction.summary."""
+"""The structured case summary behind Table 1: programme, outcome (overall and per component) and
+the case's determinants, each a facilitator or a barrier, optionally pointing at a codebook code.
+
+:func:`table1_rows` gives the rows under public case labels only; :func:`case_determinants`
+gives the short determinant labels per case for the reports stage.
+"""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from casestudy import access
 from casestudy import config
 from casestudy import logs
 from casestudy.access import Principal
-from casestudy.db import Store, get_store
+from casestudy.db import Store
+from casestudy.migrate import get_store
 from casestudy.errors import UserError
 from casestudy import demo
 
