@@ -33,7 +33,7 @@ from casestudy.models import (
     utcnow,
 )
 from casestudy.panel.members import case_ids, set_status
-from casestudy.panel.questionnaire import LIST_KINDS, get_item, current_questionnaire, questionnaire_record, require_questionnaire
+from casestudy.panel.questionnaire import LIST_KINDS, current_questionnaire, get_item, questionnaire_record, require_questionnaire, scale_of
 MAX_LIST_ENTRIES = 40
 MAX_TEXT = 5000
 MAX_SECONDS_PER_VISIT = 4 * 3600
@@ -249,8 +249,9 @@ def _check_value(q: Questionnaire, item: QuestionnaireItem, value):
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()))):
             raise UserError(f"a rating must be a whole number from {q.scale_min} to {q.scale_max}")
         value = int(value)
-        if not q.scale_min <= value <= q.scale_max:
-            raise UserError(f"rating {value} lies outside the scale {q.scale_min}-{q.scale_max}")
+        scale = scale_of(q)
+        if not scale.contains(value):
+            raise UserError(f"rating {value} lies outside the scale {scale.text()}")
         return value
     if item.kind in LIST_KINDS:
         return _clean_list(value)

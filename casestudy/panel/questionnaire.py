@@ -19,7 +19,6 @@ from casestudy.models import (
     Study,
 )
 from casestudy.panel import scale as panel_scale
-from casestudy.panel.scale import _check_scale
 LIST_KINDS = ("free_list", "ordered_list", "additional_list")
 
 
@@ -86,7 +85,7 @@ def create_default_questionnaire(session: Session, study: Study) -> Questionnair
     q = Questionnaire(
         study_id=study.id, number=1, title=DEFAULT_TITLE, introduction=DEFAULT_INTRODUCTION,
         scale_min=panel_scale.PANEL_SCALE.min, scale_max=panel_scale.PANEL_SCALE.max,
-        scale_labels={str(k): v for k, v in panel_scale.PANEL_SCALE.labels.items()},
+        scale_labels=panel_scale.PANEL_SCALE.stored_labels(),
     )
     for ordinal, (kind, key, label, text, required, options) in enumerate(DEFAULT_ITEMS, start=1):
         q.items.append(QuestionnaireItem(ordinal=ordinal, kind=kind, key=key, label=label, text=text, required=required, options=dict(options)))
@@ -136,7 +135,7 @@ def update_questionnaire(session: Session, q: Questionnaire, *, title: str | Non
     if scale_min is not None or scale_max is not None or scale_labels is not None:
         low = q.scale_min if scale_min is None else int(scale_min)
         high = q.scale_max if scale_max is None else int(scale_max)
-        q.scale_labels = _check_scale(low, high, q.scale_labels if scale_labels is None else scale_labels)
+        q.scale_labels = panel_scale.Scale.defined(low, high, q.scale_labels if scale_labels is None else scale_labels).stored_labels()
         q.scale_min, q.scale_max = low, high
     session.flush()
     return q
@@ -214,12 +213,9 @@ def move_item(session: Session, q: Questionnaire, key: str, step: int) -> None:
     session.refresh(q, ["items"])
 
 
-def scale_labels(q: Questionnaire) -> dict[int, str]:
-    return {int(k): v for k, v in (q.scale_labels or {}).items()}
-
-
 def scale_of(q: Questionnaire) -> panel_scale.Scale:
-    return panel_scale.Scale(q.scale_min, q.scale_max, scale_labels(q))
+    """The questionnaire's :class:`~casestudy.panel.scale.Scale` with every point's label."""
+    return panel_scale.Scale(q.scale_min, q.scale_max, {int(k): v for k, v in (q.scale_labels or {}).items()})
 
 
 def study_scale(session: Session, study: Study) -> panel_scale.Scale | None:
@@ -229,18 +225,8 @@ def study_scale(session: Session, study: Study) -> panel_scale.Scale | None:
 
 
 def scale_legend(q: Questionnaire | panel_scale.Scale) -> str:
-    """The one wording of the scale used in the expert form and under every table."""
-    if isinstance(q, Questionnaire):
-        low, high, labels = q.scale_min, q.scale_max, scale_labels(q)
-    else:
-        low, high, labels = q.min, q.max, dict(q.labels)
-    parts = "; ".join(f"{point} = {labels[point]}" for point in range(low, high + 1) if point in labels)
-    return f"Scale {low}-{high}: {parts}."
-
-
-def point_label(q: Questionnaire, point: int) -> str:
-    label = scale_labels(q).get(point)
-    return f"{point} ({label})" if label else str(point)
+    """The legend of a questionnaire's (or any) scale: :meth:`Scale.legend`."""
+    return (scale_of(q) if isinstance(q, Questionnaire) else q).legend()
 
 
 def questionnaire_record(q: Questionnaire) -> dict:

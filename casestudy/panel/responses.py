@@ -19,7 +19,7 @@ from casestudy.models import (
 )
 from casestudy.panel import results
 from casestudy.panel.members import list_members, set_status
-from casestudy.panel.questionnaire import get_item, require_questionnaire
+from casestudy.panel.questionnaire import get_item, require_questionnaire, scale_of
 from casestudy.panel.answers import upsert_answers
 from casestudy.panel.results import short_label
 
@@ -96,8 +96,8 @@ def import_responses(session: Session, study: Study, ratings_text: str | None = 
                 errors.append(f"ratings CSV, row {number}: score {row['score']!r} is not a whole number")
             else:
                 score = int(row["score"])
-                if not q.scale_min <= score <= q.scale_max:
-                    errors.append(f"ratings CSV, row {number}: score {score} lies outside the scale {q.scale_min}-{q.scale_max}")
+                if not scale_of(q).contains(score):
+                    errors.append(f"ratings CSV, row {number}: score {score} lies outside the scale {scale_of(q).text()}")
         if member is None or case is None or item is None:
             continue
         key = (member.id, case.id, item.id)

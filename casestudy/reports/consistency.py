@@ -166,7 +166,7 @@ def check_scale(table2: PublishedTable2, scale: Scale) -> list[Finding]:
         if scale.labels and "agree" in table2.legend.lower() and "agree" not in words:
             findings.append(Finding("scale-legend", "Table 2 legend",
                                     "the legend uses agree/disagree wording; the scale definition is "
-                                    + "; ".join(f"{p} = {t}" for p, t in sorted(scale.labels.items())), "warning"))
+                                    + scale.label_text(), "warning"))
     if table2.scale_text:
         m = re.search(r"(-?\d+)\s*[-–]\s*(-?\d+)", table2.scale_text)
         if m and (int(m.group(1)), int(m.group(2))) != (scale.min, scale.max):
@@ -305,6 +305,6 @@ def table2_as_published(t) -> PublishedTable2:
         if row[0] == "Outcome" and len(rows) > len(t.items):
             continue
         published.rows.append((row[0], row[1:-1], row[-1]))
-    published.legend = "; ".join(f"{p} = {label}" for p, label in sorted(t.scale.labels.items()))
+    published.legend = t.scale.label_text()
     published.scale_text = t.scale.text()
     return published

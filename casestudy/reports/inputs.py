@@ -89,7 +89,7 @@ def load_ratings(source, scale: Scale = PANEL_SCALE) -> list[Rating]:
             if not re.fullmatch(r"[+-]?\d+", text):
                 raise UserError(f"ratings CSV, row {number}: score {text!r} is not a whole number")
             score = int(text)
-            if not scale.min <= score <= scale.max:
+            if not scale.contains(score):
                 raise UserError(f"ratings CSV, row {number}: score {score} lies outside the scale {scale.text()}")
         ratings.append(Rating(*key, score))
     if not ratings:

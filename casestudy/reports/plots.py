@@ -72,7 +72,7 @@ def diverging_bars(t: Table2, item: str | None = None) -> go.Figure:
 
 
 def _point_name(t: Table2, p: int) -> str:
-    return f"{p} ({t.scale.labels[p]})" if p in t.scale.labels else str(p)
+    return t.scale.point_label(p)
 
 
 def _diverging_colours(k: int) -> list[str]:

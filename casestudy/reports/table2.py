@@ -294,7 +294,7 @@ def table2(
 def table_note(t: Table2) -> str:
     ns = sorted({c.n for c in t.cells.values() if c.n})
     n_text = f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]}" if ns else "n = 0"
-    labels = "; ".join(f"{p} = {t.scale.labels[p]}" for p in sorted(t.scale.labels))
+    labels = t.scale.label_text()
     scale_text = f"a {t.scale.text()} scale" + (f" ({labels})" if labels else "")
     return (
         f"Note. Cells show the mean (range) of the expert ratings ({n_text} experts per cell) on {scale_text}. "
