@@ -20,7 +20,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
@@ -172,20 +172,29 @@ class EditConflict(UserError):
         self.current = current
 
 
+def check_version(row, expected_version: int | None, fields: Iterable[str] = ()) -> None:
+    """The one edit-conflict rule: a save based on version ``expected_version`` of ``row`` is
+    refused with an :class:`EditConflict` (a UserError) when the row has moved on since; the
+    message and ``current`` show the saved values of ``fields``. ``None`` means the caller did
+    not edit from a shown version (a script, an import): nothing is checked."""
+    if expected_version is None or row.version == expected_version:
+        return
+    newer = {key: getattr(row, key) for key in fields if hasattr(row, key)}
+    shown = ", ".join(f"{key}={_short(value)}" for key, value in newer.items())
+    raise EditConflict(f"{CONFLICT_MESSAGE}. Saved now (version {row.version})" + (f": {shown}" if shown else ""), row.version, newer)
+
+
 def apply_edit(session: Session, model: type, row_id: int, expected_version: int, **changes):
     """Apply ``changes`` to a row the user edited from version ``expected_version``.
 
-    If another save came first, nothing is overwritten: an :class:`EditConflict` (a UserError)
-    shows the newer values. Writers are serialised (see the module docstring), and the row is
-    re-read inside the writing transaction, so the check cannot race on either backend.
+    If another save came first, nothing is overwritten (:func:`check_version`). Writers are
+    serialised (see the module docstring), and the row is re-read inside the writing
+    transaction, so the check cannot race on either backend.
     """
     row = session.get(model, row_id, populate_existing=True)
     if row is None:
         raise UserError(f"this {model.__name__.lower()} no longer exists")
-    if row.version != expected_version:
-        newer = {key: getattr(row, key) for key in changes}
-        shown = ", ".join(f"{key}={_short(value)}" for key, value in newer.items())
-        raise EditConflict(f"{CONFLICT_MESSAGE}. Saved now (version {row.version}): {shown}", row.version, newer)
+    check_version(row, expected_version, changes)
     for key, value in changes.items():
         if not hasattr(model, key):
             raise UserError(f"{model.__name__.lower()} has no field {key!r}")
@@ -229,4 +238,4 @@ def table_names(store: Store) -> list[str]:
     return inspect(store.engine).get_table_names()
 
 
-__all__ = ["Store", "EditConflict", "apply_edit", "make_engine", "sqlite_backup"]
+__all__ = ["Store", "EditConflict", "apply_edit", "check_version", "make_engine", "sqlite_backup"]

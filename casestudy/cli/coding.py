@@ -6,8 +6,7 @@ from pathlib import Path
 
 from casestudy.codebook import tree as codebook
 from casestudy import study as studies
-from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
+from casestudy.cli import Context, files, add_format_option
 from casestudy.cli.output import plain
 from casestudy.coding import suggestions as coding_suggestions
 from casestudy.coding import comparison
@@ -40,10 +39,7 @@ def _filter(session, study, args) -> retrieval.SegmentFilter:
 
 def cmd_import(ctx: Context):
     path = Path(ctx.args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}")
+    data = files.read_bytes(path, "codings")
     with ctx.store.write("cli") as session:
         count = spans.import_codings_csv(session, ctx.study(session), data, path.name)
     print(f"imported {count} codings from {path.name}")

@@ -13,25 +13,16 @@ from pathlib import Path
 from casestudy.masking import engine as masking
 from casestudy.masking import workflow as masking_workflow
 from casestudy.errors import UserError
-from casestudy.cli import Context
+from casestudy.cli import Context, files
 from casestudy.cli.core import _command
 
 EXIT_FINDINGS = 1
 
 
-def _read_input(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
-
-
 def cmd_mask(ctx: Context) -> int:
     a = ctx.args
     entries = masking.read_register(a.register)
-    texts = [(path, _read_input(path)) for path in a.inputs]  # every input readable before any output
+    texts = [(path, files.read_text(path)) for path in a.inputs]  # every input readable before any output
     register = masking.Register(entries)
     if a.check:
         found = 0
@@ -109,7 +100,7 @@ def cmd_register_delete(ctx: Context):
 
 
 def cmd_register_import(ctx: Context):
-    text = _read_input(ctx.args.file)
+    text = files.read_text(ctx.args.file, "register")
     with ctx.store.write("cli") as session:
         ctx.emit(_wf().import_register_csv(session, ctx.study(session), text, ctx.args.file))
 
@@ -143,7 +134,7 @@ def cmd_generate(ctx: Context):
     a = ctx.args
     if bool(a.file) == bool(a.from_agreed):
         raise UserError("give either --file FILE or --from-agreed")
-    text = _read_input(a.file) if a.file else None
+    text = files.read_text(a.file) if a.file else None
     with ctx.store.write("cli") as session:
         case = studies.get_case(session, ctx.study(session), a.case)
         if a.from_agreed:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
+from casestudy.cli import Context, files, add_format_option
 from casestudy import models
 from casestudy.panel import members as panel_members
 from casestudy.panel import questionnaire as panel_questionnaire
@@ -17,16 +17,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 
 
 def _read(path: str | None, what: str) -> str | None:
-    if not path:
-        return None
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise UserError(f"cannot read {what} file {path}: {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        raise UserError(f"{what} file {path} is not UTF-8 text")
+    return files.read_text(path, what) if path else None
 
 
 def _member_record(m) -> dict:

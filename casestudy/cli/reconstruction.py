@@ -6,21 +6,12 @@ from pathlib import Path
 
 from casestudy import study as studies
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
+from casestudy.cli import Context, files, add_format_option
 from casestudy.reconstruction import documents
 from casestudy.reconstruction import membercheck as reconstruction_membercheck
 from casestudy.reconstruction import narrative as reconstruction_narrative
 from casestudy.reconstruction import references as reconstruction_references
 from casestudy.reconstruction import summary as reconstruction_summary
-
-
-def _read_file(path: str, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{what} file not found: {path}")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {what} file {path}: {exc}")
 
 
 def _write_file(path: str, data: bytes | str) -> None:
@@ -43,8 +34,8 @@ def _version_record(v) -> dict:
 # --- reconstruction -------------------------------------------------------------------
 def cmd_version(ctx: Context):
     a = ctx.args
-    text = _read_file(a.file, "Markdown")
-    summary = _read_file(a.summary_file, "summary").strip() if a.summary_file else a.summary
+    text = files.read_text(a.file, "Markdown")
+    summary = files.read_text(a.summary_file, "summary").strip() if a.summary_file else a.summary
     with ctx.store.write(a.author) as session:
         case = _case(ctx, session)
         version = reconstruction_narrative.save_version(session, case, text, a.author, a.note or "", summary)
@@ -125,7 +116,7 @@ def cmd_send(ctx: Context):
 
 def cmd_respond(ctx: Context):
     a = ctx.args
-    comments = reconstruction_membercheck.parse_comments(_read_file(a.comments_file, "comments")) if a.comments_file else {}
+    comments = reconstruction_membercheck.parse_comments(files.read_text(a.comments_file, "comments")) if a.comments_file else {}
     for item in a.paragraph or []:
         comments.update(reconstruction_membercheck.parse_comments(item))
     with ctx.store.write("cli") as session:

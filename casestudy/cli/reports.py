@@ -18,7 +18,7 @@ from casestudy.panel.results import PanelFigures
 from casestudy.reports import inputs
 from casestudy.reports.inputs import ReportInputs, load_determinants, load_mapping
 from casestudy.panel.scale import parse_scale
-from casestudy.cli import Context
+from casestudy.cli import Context, files
 
 CLI_PRINCIPAL = Principal(kind="researcher", subject_id=0, name="cli", role="admin")
 
@@ -46,9 +46,9 @@ def report_inputs(ctx: Context, *need: str) -> ReportInputs:
     With only files and no ``--db``, the database is not opened at all."""
     a = ctx.args
     sources = {
-        "ratings_source": Path(a.ratings) if getattr(a, "ratings", None) else None,
-        "determinants_source": Path(a.determinants) if getattr(a, "determinants", None) else None,
-        "mapping_source": Path(a.mapping) if getattr(a, "mapping", None) else None,
+        "ratings_source": files.read_bytes(a.ratings, "ratings") if getattr(a, "ratings", None) else None,
+        "determinants_source": files.read_bytes(a.determinants, "determinants") if getattr(a, "determinants", None) else None,
+        "mapping_source": files.read_bytes(a.mapping, "mapping") if getattr(a, "mapping", None) else None,
         "scale_text": getattr(a, "scale", None),
     }
     from_files = all(sources[f"{name}_source"] is not None for name in need)
@@ -101,8 +101,8 @@ def cmd_rankings(ctx: Context):
 def cmd_suggest(ctx: Context):
     from casestudy.reports.rankings import suggest_mapping
 
-    mentions = load_determinants(Path(ctx.args.determinants))
-    candidates = [line.strip() for line in Path(ctx.args.candidates).read_text(encoding="utf-8").splitlines() if line.strip()] if ctx.args.candidates else sorted({m.determinant for m in mentions})
+    mentions = load_determinants(files.read_bytes(ctx.args.determinants, "determinants"))
+    candidates = [line.strip() for line in files.read_text(ctx.args.candidates, "candidates").splitlines() if line.strip()] if ctx.args.candidates else sorted({m.determinant for m in mentions})
     suggestions = suggest_mapping([m.determinant for m in mentions], candidates, limit=ctx.args.limit)
     ctx.emit([{"determinant": s["determinant"], "suggestions": [f"{x['canonical']} ({x['score']:g})" for x in s["suggestions"]]} for s in suggestions]
              if ctx.format != "json" else suggestions)
@@ -111,7 +111,7 @@ def cmd_suggest(ctx: Context):
 def cmd_mapping_confirm(ctx: Context):
     from casestudy.reports import rankings
 
-    mapping = load_mapping(Path(ctx.args.mapping))
+    mapping = load_mapping(files.read_bytes(ctx.args.mapping, "mapping"))
     with ctx.store.write("cli") as session:
         changed = rankings.confirm_mappings(session, ctx.study(session), CLI_PRINCIPAL, mapping)
     print(f"confirmed {len(mapping)} mapping(s); {changed} new or changed")
@@ -148,13 +148,6 @@ def cmd_table1(ctx: Context):
     _write(ctx, reports.render([reports.table1_table(rows)], fmt), fmt)
 
 
-def _read_text(path: str, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {what} {path}: {exc}")
-
-
 def _has_panel(ctx: Context) -> bool:
     with ctx.store.read() as session:
         return inputs.has_panel(session, ctx.study(session))
@@ -164,10 +157,10 @@ def cmd_check(ctx: Context):
     fmt = _format(ctx)
     a = ctx.args
     scale = parse_scale(a.scale)
-    table1 = consistency.parse_table1(_read_text(a.table1, "Table 1")) if a.table1 else None
+    table1 = consistency.parse_table1(files.read_text(a.table1, "Table 1")) if a.table1 else None
     n = a.n
     if a.table2:
-        table2 = consistency.parse_table2(_read_text(a.table2, "Table 2"))
+        table2 = consistency.parse_table2(files.read_text(a.table2, "Table 2"))
     elif a.ratings or (a.db and _has_panel(ctx)):
         t = build_table2(ctx)
         table2 = consistency.table2_as_published(t)
@@ -178,7 +171,7 @@ def cmd_check(ctx: Context):
                           for r in reports.study_table1(session, ctx.study(session), CLI_PRINCIPAL)]
     else:
         table2 = None
-    texts = {Path(p).name: _read_text(p, "text") for p in a.text or []}
+    texts = {Path(p).name: files.read_text(p, "text") for p in a.text or []}
     if table2 is None and table1 is None and not texts:
         raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --text FILE or --ratings FILE.csv")
     findings = consistency.check_tables(table2, table1, scale, n, texts)

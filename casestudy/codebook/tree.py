@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casestudy import audit, seams
+from casestudy.db import check_version
 from casestudy.errors import UserError
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, CodeRevision, Study, utcnow
 
@@ -265,10 +266,7 @@ def add_code(
 
 def edit_code(session: Session, code: Code, expected_version: int | None = None, **changes) -> Code:
     """Change fields of a code (name, level, definitions, colour...); a stale version is refused."""
-    from casestudy.db import CONFLICT_MESSAGE
-
-    if expected_version is not None and code.version != expected_version:
-        raise UserError(f"{CONFLICT_MESSAGE} (code {code.name!r} is now at version {code.version})")
+    check_version(code, expected_version, changes)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise UserError(f"cannot edit code field(s): {', '.join(sorted(unknown))}")

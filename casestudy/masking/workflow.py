@@ -19,6 +19,7 @@ from casestudy import access
 from casestudy import audit
 from casestudy.masking import engine as masking
 from casestudy.access import AccessDenied, Principal
+from casestudy.db import check_version
 from casestudy.errors import UserError
 from casestudy.models import Case, MaskedText, Organisation, RegisterEntry, Respondent, Study, utcnow
 from casestudy.reconstruction import membercheck
@@ -69,10 +70,7 @@ def add_entry(
 
 def update_entry(session: Session, entry_id: int, expected_version: int | None = None, **changes) -> RegisterEntry:
     row = _get(session, RegisterEntry, entry_id, "register entry")
-    if expected_version is not None and row.version != expected_version:
-        from casestudy.db import CONFLICT_MESSAGE
-
-        raise UserError(CONFLICT_MESSAGE)
+    check_version(row, expected_version, changes)
     values = {"term": row.term, "replacement": row.replacement, "kind": row.kind, "variants": row.variants, "options": row.options}
     values.update({k: v for k, v in changes.items() if v is not None})
     entry = masking.make_entry(values["term"], values["replacement"], values["kind"], values["variants"] or (), values["options"] or {})
@@ -194,10 +192,7 @@ def _editable(session: Session, masked_id: int, expected_version: int | None) ->
     row = get_masked(session, masked_id)
     if row.status == "released":
         raise UserError(f"masked text {masked_id} is released and frozen; generate a new version to change it")
-    if expected_version is not None and row.version != expected_version:
-        from casestudy.db import CONFLICT_MESSAGE
-
-        raise UserError(CONFLICT_MESSAGE)
+    check_version(row, expected_version, ("status",))
     return row
 
 

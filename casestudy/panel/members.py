@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from casestudy import access
 from casestudy.panel import design
+from casestudy.db import check_version
 from casestudy.errors import UserError
 from casestudy.models import (
     EXPERTISE_FIELDS,
@@ -123,10 +124,7 @@ def add_member(
 
 
 def update_member(session: Session, member: PanelMember, expected_version: int | None = None, **changes) -> PanelMember:
-    if expected_version is not None and member.version != expected_version:
-        from casestudy.db import CONFLICT_MESSAGE
-
-        raise UserError(CONFLICT_MESSAGE)
+    check_version(member, expected_version, changes)
     for key, value in changes.items():
         if key == "name":
             value = collapse_spaces(value)
