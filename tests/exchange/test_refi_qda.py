@@ -22,7 +22,7 @@ from casestudy.errors import UserError
 from casestudy.models import Case, Code, Coding, Interview, MaskedText, Memo, Study, User
 from casestudy.ui.pages import exchange as exchange_page
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 from casestudy.exchange import export as exchange_export
 from casestudy.exchange import schema as exchange_schema
 from casestudy.exchange import importer

@@ -6,12 +6,12 @@ import csv
 import io
 import json
 
-from .test_coding import setup  # noqa: F401  (fixture)
+from tests.coding.test_coding import setup  # noqa: F401  (fixture)
 
 
 def test_codings_cli_round_trip(cli, store, setup, tmp_path):  # noqa: F811
     db = store.url
-    from .test_coding import TEXT_MANAGER
+    from tests.coding.test_coding import TEXT_MANAGER
 
     text = TEXT_MANAGER
     start = text.index("Leadership was strong")

@@ -29,7 +29,7 @@ from casestudy import tabular
 from casestudy.errors import UserError
 from casestudy.models import AccessToken, AuditEvent, utcnow
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 from casestudy.panel import answers
 from casestudy.exchange import export as exchange_export
 from casestudy.interviews import store as interviews_store

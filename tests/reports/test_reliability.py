@@ -71,7 +71,7 @@ def test_rwg_uniform_null():
 
 
 def test_reliability_report_on_reference_ratings():
-    ratings = load_ratings(Path(__file__).resolve().parent.parent / "examples" / "reference-ratings.csv")
+    ratings = load_ratings(Path(__file__).resolve().parents[2] / "examples" / "reference-ratings.csv")
     rep = rel.reliability(ratings, PANEL_SCALE, replicates=200, seed=1)
     assert [a.metric for a in rep.alphas] == ["ordinal", "interval"]
     assert rep.icc is not None and set(rep.icc) >= {"ICC(2,k)"}

@@ -9,7 +9,7 @@ from casestudy.reports.table2 import table2
 from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.reports.inputs import load_ratings
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def published_findings():

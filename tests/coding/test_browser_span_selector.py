@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import ROOT, require_chromium, streamlit_server
+from tests.conftest import ROOT, require_chromium, streamlit_server
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from casestudy.errors import UserError
 from casestudy.panel.results import DeterminantMention as M
 from casestudy.reports.inputs import load_determinants
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_reference_determinants_reproduce_published_counts():

@@ -13,7 +13,7 @@ from casestudy.reports import rankings
 from casestudy.panel.scale import PANEL_SCALE
 from casestudy.reports.inputs import load_determinants, load_ratings
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

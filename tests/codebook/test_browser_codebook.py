@@ -9,7 +9,7 @@ from casestudy import config
 from casestudy import db as dbmod
 from casestudy import study as studies
 
-from .test_browser_shell import _wait_for_app
+from tests.base.test_browser_shell import _wait_for_app
 
 pytestmark = pytest.mark.browser
 

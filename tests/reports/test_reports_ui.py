@@ -12,7 +12,7 @@ from casestudy.ui.session import PRINCIPAL_KEY
 from casestudy.reports import inputs
 from casestudy.panel import results
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _page_script():

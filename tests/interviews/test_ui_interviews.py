@@ -21,7 +21,7 @@ def _page():
     page.render()
 
 
-from .test_interviews import demo_store  # noqa: F401,F811,E402  (the demo without its transcripts)
+from tests.interviews.test_interviews import demo_store  # noqa: F401,F811,E402  (the demo without its transcripts)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Case, ConsentRecord, Respondent
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 from casestudy import migrate
 
 

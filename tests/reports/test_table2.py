@@ -15,7 +15,7 @@ from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.panel.results import Rating
 from casestudy.reports.inputs import load_ratings
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 # Table 2 as published (mean (range)); the '4,5' decimal comma of the original written as 4.5.
 PUBLISHED = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import login_as_admin
+from tests.conftest import login_as_admin
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,7 @@ from casestudy.panel import results as panel_results
 from casestudy.panel import scale as panel_scale
 from casestudy.panel import results
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ACTOR = "tester"
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 COMMENT = "The funding really was for one year only."
 
 
-from .conftest import wait_for_app as _wait_for_app
+from tests.conftest import wait_for_app as _wait_for_app
 
 
 def _links(url: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Base, Case, Study
 
-from .conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL
 
 sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite-specific behaviour")
 

@@ -11,7 +11,7 @@ from casestudy import study as studies
 pytestmark = pytest.mark.browser
 
 
-from .conftest import login_as_admin, wait_for_app as _wait_for_app
+from tests.conftest import login_as_admin, wait_for_app as _wait_for_app
 
 
 def test_admin_logs_in_and_sees_overview(browser_server, browser_page):

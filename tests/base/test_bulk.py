@@ -12,7 +12,7 @@ from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Case, ConsentRecord, Study
 
-from .conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL
 
 
 def _respondent(store):

@@ -9,8 +9,8 @@ from casestudy import users
 from casestudy.models import Coding
 from casestudy.ui.pages import coding as page
 
-from .conftest import ROOT
-from .test_coding import TEXT_MANAGER, setup  # noqa: F401
+from tests.conftest import ROOT
+from tests.coding.test_coding import TEXT_MANAGER, setup  # noqa: F401
 from casestudy.interviews import store as interviews_store
 from casestudy.coding import spans
 
