@@ -16,17 +16,19 @@ server when a client dies.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime as dt
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,10 +142,64 @@ class Store:
 
     # --- migrations -------------------------------------------------------------------
     def upgrade(self) -> Path | None:
-        """Apply pending migrations; back up a SQLite file first. Returns the backup path."""
+        """Apply pending migrations; back up a SQLite file first. Returns the backup path.
+
+        A database already at every head of the migration scripts returns ``None`` without
+        loading Alembic (see :func:`schema_is_current`); anything else goes through Alembic.
+        """
+        if schema_is_current(self):
+            return None
         from casestudy import migrate
 
         return migrate.upgrade(self)
+
+
+_REVISION_LINE = re.compile(r"^(revision|down_revision|depends_on)\s*=\s*(.+?)\s*$", re.M)
+
+
+def script_heads() -> set[str] | None:
+    """The heads of the migration scripts, read from their plain ``revision = ...`` lines.
+
+    Cheap (no Alembic import). ``None`` when a script does not have the plain literal form or
+    uses ``depends_on``; then only Alembic can tell.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        found = {name: value for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8"))}
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+            depends = ast.literal_eval(found.get("depends_on", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str) or depends is not None:
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, (tuple, list)) and all(isinstance(d, str) for d in down):
+            parents.update(down)
+        elif down is not None:
+            return None
+    return (revisions - parents) or None
+
+
+def schema_is_current(store: Store) -> bool:
+    """True when the database records exactly the heads of the migration scripts (no Alembic).
+
+    False whenever this cannot be read cheaply (no version table yet, unusual scripts); the
+    caller then asks Alembic, which decides and upgrades.
+    """
+    heads = script_heads()
+    if heads is None:
+        return False
+    try:
+        with store.engine.connect() as connection:
+            current = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except DBAPIError:
+        return False
+    return current == heads
 
 
 @contextlib.contextmanager

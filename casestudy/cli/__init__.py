@@ -2,6 +2,12 @@
 
 Each module in this package adds its commands through ``register(subparsers)``; every command
 is a thin wrapper over a library function. User errors print ``error: <message>`` and exit 2.
+
+Start-up stays light: building the parser imports no stage module and no heavy library
+(scikit-learn, spaCy, SciPy, pandas, plotly, python-docx, openpyxl, lxml, argon2, alembic, ...).
+A command module names the library modules it uses with ``lazy_module("casestudy.x.y")``; the
+module is imported when a handler first reads one of its attributes. ``register`` only uses light
+modules (``casestudy.<stage>.constants`` and the like) for argparse choices.
 """
 
 from __future__ import annotations
@@ -20,6 +26,43 @@ from casestudy.cli.output import DATA_FORMATS, emit
 
 EXIT_USER_ERROR = 2
 EXIT_UNEXPECTED = 1
+
+
+class _LazyModule:
+    """Stands in for a module and imports it on first attribute access (reads, writes, deletes)."""
+
+    __slots__ = ("_lazy_name", "_lazy_module")
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_lazy_name", name)
+        object.__setattr__(self, "_lazy_module", None)
+
+    def _lazy_load(self):
+        module = object.__getattribute__(self, "_lazy_module")
+        if module is None:
+            module = importlib.import_module(object.__getattribute__(self, "_lazy_name"))
+            object.__setattr__(self, "_lazy_module", module)
+        return module
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._lazy_load(), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self._lazy_load(), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(self._lazy_load(), attr)
+
+    def __dir__(self):
+        return dir(self._lazy_load())
+
+    def __repr__(self) -> str:
+        return f"<lazy module {object.__getattribute__(self, '_lazy_name')!r}>"
+
+
+def lazy_module(name: str) -> Any:
+    """A stand-in for the module ``name`` that imports it when first used (not at CLI start-up)."""
+    return _LazyModule(name)
 
 
 class Context:

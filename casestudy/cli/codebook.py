@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 
-from casestudy.codebook import tree as cb
-from casestudy.codebook import exchange as cio
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
+from casestudy.cli import lazy_module, Context, add_format_option
+from casestudy.codebook import constants as codebook_constants
+
+cb = lazy_module("casestudy.codebook.tree")
+cio = lazy_module("casestudy.codebook.exchange")
 
 SHOW_COLUMNS = ["id", "tree", "level", "secondary_levels", "codable", "status", "polarity", "count", "total"]
 
@@ -191,7 +193,7 @@ def register(subparsers) -> None:
     p.add_argument("file")
     p.add_argument("--replace", action="store_true", help="make the file the codebook: update matching codes (GUID, then path), add new ones, retire the rest")
     p = command("export", "export the codebook", cmd_export, formats=False)
-    p.add_argument("--format", dest="export_format", choices=list(cio.FORMATS), default="yaml")
+    p.add_argument("--format", dest="export_format", choices=list(codebook_constants.FORMATS), default="yaml")
     p.add_argument("--output", "-o", help="file to write (default: standard output; required for xlsx)")
     p = command("show", "show the codebook tree with counts", cmd_show)
     p.add_argument("--all", action="store_true", help="include merged and retired codes")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy.cli import Context, add_format_option
-from casestudy.exchange import export as exchange_export
-from casestudy.exchange import offsets as exchange_offsets
-from casestudy.exchange import importer
+from casestudy.cli import lazy_module, Context, add_format_option
+
+exchange_export = lazy_module("casestudy.exchange.export")
+exchange_offsets = lazy_module("casestudy.exchange.offsets")
+importer = lazy_module("casestudy.exchange.importer")
 
 
 def _emit_report(ctx: Context, report: dict) -> None:

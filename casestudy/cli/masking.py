@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudy.masking import engine as masking
-from casestudy.masking import workflow as masking_workflow
 from casestudy.errors import UserError
-from casestudy.cli import Context
+from casestudy.cli import Context, lazy_module
 from casestudy.cli.core import _command
+
+masking = lazy_module("casestudy.masking.engine")
+masking_workflow = lazy_module("casestudy.masking.workflow")
 
 EXIT_FINDINGS = 1
 

@@ -32,13 +32,13 @@ from sqlalchemy.orm import Session
 from casestudy import audit
 from casestudy.codebook import tree as cb
 from casestudy import tabular
+from casestudy.codebook.constants import FORMATS  # noqa: F401  (re-exported)
 from casestudy.errors import UserError
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, Study
 
 FORMAT_NAME = "casestudy-codebook"
 FORMAT_VERSION = 1
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
-FORMATS = ("yaml", "csv", "xlsx", "qdc")
 EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx", ".qdc": "qdc"}
 NODE_FIELDS = (
     "name", "guid", "level", "secondary_levels", "codable", "short_definition", "definition", "when_to_use",
