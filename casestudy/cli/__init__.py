@@ -117,25 +117,89 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USER_ERROR)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="casestudy", description="Qualitative multiple-case studies: the whole chain in one place.")
-    parser.add_argument("--db", help=f"SQLAlchemy database URL (default: $CASESTUDY_DATABASE_URL or {config.DEFAULT_DATABASE_URL})")
-    parser.add_argument("--study", help="study id or title (default: the first study)")
-    parser.add_argument("--format", dest="global_format", choices=list(DATA_FORMATS), help="output format for data")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    subparsers.required = True
+class _Sketch:
+    """Accepts any call or attribute a ``register`` function makes and does nothing (no argparse)."""
+
+    def __getattr__(self, name: str) -> _Sketch:
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Sketch:
+        return self
+
+
+class _SketchSubparsers:
+    """Records the top-level commands (name, help, aliases) a ``register`` function adds."""
+
+    def __init__(self):
+        self.commands: list[tuple[str, dict]] = []
+
+    def add_parser(self, name: str, **kwargs: Any) -> _Sketch:
+        self.commands.append((name, {k: kwargs[k] for k in ("help", "aliases") if k in kwargs}))
+        return _Sketch()
+
+
+def _command_modules() -> list[Any]:
+    modules = []
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if module_info.name in ("output",):
             continue
         module = importlib.import_module(f"{__name__}.{module_info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers)
+        if getattr(module, "register", None) is not None:
+            modules.append(module)
+    return modules
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help=f"SQLAlchemy database URL (default: $CASESTUDY_DATABASE_URL or {config.DEFAULT_DATABASE_URL})")
+    parser.add_argument("--study", help="study id or title (default: the first study)")
+    parser.add_argument("--format", dest="global_format", choices=list(DATA_FORMATS), help="output format for data")
+
+
+def _requested_command(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (the first word after the global options), if any."""
+    scout = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    _global_options(scout)
+    scout.error = lambda message: None  # type: ignore[method-assign]  # the real parser reports errors
+    try:
+        _, rest = scout.parse_known_args(list(argv))
+    except (SystemExit, TypeError):
+        return None
+    return next((word for word in rest if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; every command's full tree, or (given ``argv``) only the one requested.
+
+    With ``argv``, the module that registers the requested command builds its commands for real;
+    the other commands are added with name and help only (enough for ``--help`` and for
+    argparse's "invalid choice" message). This keeps start-up light: building all ~400 parsers
+    costs more than a short command itself.
+    """
+    parser = _Parser(prog="casestudy", description="Qualitative multiple-case studies: the whole chain in one place.")
+    _global_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    wanted = None if argv is None else _requested_command(argv)
+    for module in _command_modules():
+        if argv is None:
+            module.register(subparsers)
+            continue
+        sketch = _SketchSubparsers()
+        module.register(sketch)
+        if wanted is not None and any(wanted == name or wanted in spec.get("aliases", ()) for name, spec in sketch.commands):
+            module.register(subparsers)
+        else:
+            for name, spec in sketch.commands:
+                subparsers.add_parser(name, **spec)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     context = Context(args)
     try:
