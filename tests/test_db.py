@@ -49,6 +49,7 @@ def test_upgrade_backs_up_sqlite_file_first(tmp_path, monkeypatch):
         studies.create_study(session, "Old study")
     # Pretend a newer revision is pending; the backup must be taken before alembic runs.
     calls = []
+    monkeypatch.setattr(dbmod, "schema_is_current", lambda s: False)  # the quick check, too, sees it
     monkeypatch.setattr(migrate, "pending_revisions", lambda s: {"9999_future"})
     monkeypatch.setattr(migrate.command, "upgrade", lambda cfg, target: calls.append((target, sorted(tmp_path.glob("*.bak")))))
     backup = store.upgrade()

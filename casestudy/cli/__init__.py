@@ -158,16 +158,20 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", dest="global_format", choices=list(DATA_FORMATS), help="output format for data")
 
 
+_GLOBAL_VALUE_OPTIONS = ("--db", "--study", "--format")
+
+
 def _requested_command(argv: Sequence[str]) -> str | None:
-    """The command word of ``argv`` (the first word after the global options), if any."""
-    scout = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    _global_options(scout)
-    scout.error = lambda message: None  # type: ignore[method-assign]  # the real parser reports errors
-    try:
-        _, rest = scout.parse_known_args(list(argv))
-    except (SystemExit, TypeError):
-        return None
-    return next((word for word in rest if not word.startswith("-")), None)
+    """The command word of ``argv``: the first word that is not a global option or its value."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if word.startswith("--") and "=" not in word and len(word) > 2 and any(o.startswith(word) for o in _GLOBAL_VALUE_OPTIONS):
+            next(words, None)  # its value (argparse accepts unambiguous prefixes such as --stud)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
