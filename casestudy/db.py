@@ -286,6 +286,13 @@ def get_store(url: str | None = None, upgrade: bool = True) -> Store:
         return store
 
 
+def close_stores() -> None:
+    """Close the connections of every store :func:`get_store` handed out (they stay usable)."""
+    with _stores_lock:
+        for store in _stores.values():
+            store.dispose()
+
+
 def sqlite_backup(store: Store) -> Path | None:
     """Copy a SQLite database file to a timestamped backup beside it (consistent under WAL)."""
     if not store.is_sqlite:
@@ -310,4 +317,4 @@ def table_names(store: Store) -> list[str]:
     return inspect(store.engine).get_table_names()
 
 
-__all__ = ["Store", "EditConflict", "apply_edit", "get_store", "make_engine", "sqlite_backup"]
+__all__ = ["Store", "EditConflict", "apply_edit", "close_stores", "get_store", "make_engine", "sqlite_backup"]

@@ -66,3 +66,22 @@ def test_schema_check_without_alembic(tmp_path):
     assert db.schema_is_current(store)
     assert store.upgrade() is None
     store.dispose()
+
+
+def test_console_entry_closes_the_database_and_keeps_exit_codes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'entry.sqlite'}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), CASESTUDY_AUTOLOAD_DEMO="0")
+
+    def casestudy(*argv):
+        return subprocess.run([sys.executable, "-m", "casestudy", "--db", url, *argv], cwd=tmp_path, env=env,
+                              capture_output=True, text=True)
+
+    assert casestudy("db", "upgrade").returncode == 0
+    missing = casestudy("cases", "list")
+    assert missing.returncode == 2 and missing.stderr.startswith("error: there is no study yet")
+    assert casestudy("init", "--title", "Entry").returncode == 0
+    listed = casestudy("--format", "json", "cases", "list")
+    assert listed.returncode == 0 and listed.stdout.strip() == "[]"
+    assert casestudy("cases", "nosuch").returncode == 2
+    # the stores were closed before exit: SQLite checkpointed and removed its WAL files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.sqlite"]

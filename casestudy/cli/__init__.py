@@ -13,6 +13,7 @@ modules (``casestudy.<stage>.constants`` and the like) for argparse choices.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import pkgutil
 import sys
@@ -221,3 +222,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = logs.log_unexpected(exc, where=f"cli {args.command}")
         sys.stderr.write(f"error: {logs.unexpected_message(reference)}\n")
         return EXIT_UNEXPECTED
+
+
+def run() -> None:
+    """The console entry point (``casestudy``, ``python -m casestudy``): :func:`main`, then exit.
+
+    The process ends right after the command, so the open stores are closed first (their SQLite
+    files checkpointed) and the heap is frozen (``gc.freeze``): the interpreter's final garbage
+    collections then skip the objects of SQLAlchemy and the table classes, which otherwise cost
+    0.1-0.3 s at exit. Exit handlers and module finalisation still run. In-process callers
+    (tests) use :func:`main`, which leaves the process as it was.
+    """
+    code = main()
+    db = sys.modules.get("casestudy.db")
+    if db is not None:
+        db.close_stores()
+    gc.freeze()
+    sys.exit(code)
