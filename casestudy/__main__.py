@@ -1,6 +1,4 @@
-import sys
-
-from casestudy.cli import main
+from casestudy.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,12 +1,40 @@
-"""Settings read from the environment, with the embedded defaults."""
+"""Settings read from the environment, with the embedded defaults.
+
+The data directory (the default SQLite database, the log file, backups beside the database):
+
+* ``$CASESTUDY_DATA_DIR`` when set;
+* else, in a source checkout (the package sits in a folder that also holds ``pyproject.toml``
+  and ``alembic.ini``, e.g. after ``pip install -e .`` or with ``PYTHONPATH``), that checkout's
+  ``data/`` folder, which ``make run`` uses, whatever the working directory;
+* else (an installed wheel, the package in site-packages), ``./data`` under the current working
+  directory at start-up.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("CASESTUDY_DATA_DIR", PROJECT_ROOT / "data"))
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def source_checkout() -> Path | None:
+    """The repository root when the package runs from a source checkout, else ``None``."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "alembic.ini").is_file() else None
+
+
+def default_data_dir() -> Path:
+    """The data directory by the rule in the module docstring."""
+    if os.environ.get("CASESTUDY_DATA_DIR"):
+        return Path(os.environ["CASESTUDY_DATA_DIR"])
+    root = source_checkout()
+    return root / "data" if root is not None else Path.cwd() / "data"
+
+
+# The checkout's root, or (installed) the folder that holds the package (site-packages).
+PROJECT_ROOT = source_checkout() or PACKAGE_DIR.parent
+DATA_DIR = default_data_dir()
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'casestudy.sqlite'}"
 LOG_FILE = DATA_DIR / "casestudy.log"
 

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from casestudy import config
 from casestudy.errors import UserError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Same wait for PostgreSQL writers; the advisory-lock key is arbitrary but fixed ("CASE" in ASCII).
 POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS

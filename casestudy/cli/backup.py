@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from casestudy import backup as backups
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
+from casestudy.cli import lazy_module, Context, add_format_option
+
+backups = lazy_module("casestudy.backup")
 
 
 def cmd_backup(ctx: Context):

@@ -1,12 +1,14 @@
-"""Codebook commands: import, export, show, get, add, edit, move, merge, split, retire, search, as-of, history."""
+"""Codebook commands: import (a file or a shipped codebook), shipped, export, show, get, add, edit, move, merge, split, retire, search, as-of, history."""
 
 from __future__ import annotations
 
 
-from casestudy.codebook import tree as cb
-from casestudy.codebook import exchange as cio
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
+from casestudy.cli import lazy_module, Context, add_format_option
+from casestudy.codebook import constants as codebook_constants
+
+cb = lazy_module("casestudy.codebook.tree")
+cio = lazy_module("casestudy.codebook.exchange")
 
 SHOW_COLUMNS = ["id", "tree", "level", "secondary_levels", "codable", "status", "polarity", "count", "total"]
 
@@ -34,14 +36,27 @@ def _emit_nodes(ctx: Context, nodes) -> None:
 
 
 def cmd_import(ctx: Context):
+    a = ctx.args
+    if bool(a.file) == bool(a.shipped):
+        raise UserError("give either a FILE or --shipped NAME (see 'codebook shipped')")
     with ctx.store.write("cli") as session:
-        result = cio.import_file(session, ctx.study(session), ctx.args.file, replace=ctx.args.replace)
+        study = ctx.study(session)
+        if a.shipped:
+            result = cio.load_shipped(session, study, a.shipped, replace=a.replace)
+        else:
+            result = cio.import_file(session, study, a.file, replace=a.replace)
     if ctx.format == "json":
         ctx.emit(result)
         return
-    print(f"imported {ctx.args.file}: {result['added']} added, {result['updated']} updated, {result['retired']} retired")
+    what = f"shipped codebook {a.shipped}" if a.shipped else a.file
+    print(f"imported {what}: {result['added']} added, {result['updated']} updated, {result['retired']} retired")
     for warning in result["not_carried_over"]:
         print(f"not carried over: {warning}")
+
+
+def cmd_shipped(ctx: Context):
+    records = cio.shipped_catalogue()
+    ctx.emit(records if ctx.format == "json" else [{k: r[k] for k in ("name", "title", "levels", "codes")} for r in records])
 
 
 def cmd_export(ctx: Context):
@@ -187,11 +202,13 @@ def register(subparsers) -> None:
             add_format_option(p)
         return p
 
-    p = command("import", "import a codebook file (.yaml, .csv, .xlsx, .qdc) into the study, all or nothing", cmd_import)
-    p.add_argument("file")
+    p = command("import", "import a codebook file (.yaml, .csv, .xlsx, .qdc) or a shipped codebook into the study, all or nothing", cmd_import)
+    p.add_argument("file", nargs="?", help="the codebook file (or give --shipped NAME)")
+    p.add_argument("--shipped", metavar="NAME", help="a codebook shipped with Casestudy, by name (see 'codebook shipped')")
     p.add_argument("--replace", action="store_true", help="make the file the codebook: update matching codes (GUID, then path), add new ones, retire the rest")
+    command("shipped", "the codebooks shipped with Casestudy (import one with 'codebook import --shipped NAME')", cmd_shipped)
     p = command("export", "export the codebook", cmd_export, formats=False)
-    p.add_argument("--format", dest="export_format", choices=list(cio.FORMATS), default="yaml")
+    p.add_argument("--format", dest="export_format", choices=list(codebook_constants.FORMATS), default="yaml")
     p.add_argument("--output", "-o", help="file to write (default: standard output; required for xlsx)")
     p = command("show", "show the codebook tree with counts", cmd_show)
     p.add_argument("--all", action="store_true", help="include merged and retired codes")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy.codebook import tree as codebook
-from casestudy import study as studies
-from casestudy.cli import Context, files, add_format_option
+
+from casestudy.cli import Context, add_format_option, files, lazy_module
 from casestudy.cli.output import plain
-from casestudy.coding import suggestions as coding_suggestions
-from casestudy.coding import comparison
-from casestudy.coding import matrices
-from casestudy.coding import retrieval
-from casestudy.coding import spans
-from casestudy.interviews import store
+from casestudy.coding import constants as coding_constants
+
+codebook = lazy_module("casestudy.codebook.tree")
+studies = lazy_module("casestudy.study")
+coding_suggestions = lazy_module("casestudy.coding.suggestions")
+comparison = lazy_module("casestudy.coding.comparison")
+matrices = lazy_module("casestudy.coding.matrices")
+retrieval = lazy_module("casestudy.coding.retrieval")
+spans = lazy_module("casestudy.coding.spans")
+store = lazy_module("casestudy.interviews.store")
 
 
 def _output(ctx: Context, data: str | bytes, default_name: str) -> None:
@@ -196,7 +199,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("matrix", help="case x code or code co-occurrence matrix")
     p.add_argument("kind", choices=["case-code", "cooccurrence"], nargs="?", default="case-code")
-    p.add_argument("--measure", choices=list(matrices.MATRIX_MEASURES), default="counts")
+    p.add_argument("--measure", choices=list(coding_constants.MATRIX_MEASURES), default="counts")
     p.add_argument("--format", choices=["table", "json", "csv", "xlsx"])
     p.add_argument("--output")
     _filters(p)

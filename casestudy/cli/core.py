@@ -7,14 +7,15 @@ import getpass
 import os
 import sys
 
-from casestudy import access
-from casestudy import audit
-from casestudy import migrate
-from casestudy import study as studies
-from casestudy import users
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
-from casestudy import demo
+from casestudy.cli import lazy_module, Context, add_format_option
+
+access = lazy_module("casestudy.access")
+audit = lazy_module("casestudy.audit")
+migrate = lazy_module("casestudy.migrate")
+studies = lazy_module("casestudy.study")
+users = lazy_module("casestudy.users")
+demo = lazy_module("casestudy.demo")
 
 
 def parse_date(text: str | None, what: str = "date") -> dt.date:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy.cli import Context, add_format_option
-from casestudy.exchange import export as exchange_export
-from casestudy.exchange import offsets as exchange_offsets
-from casestudy.exchange import importer
+from casestudy.cli import lazy_module, Context, add_format_option
+from casestudy.exchange import constants as exchange_constants
+
+exchange_export = lazy_module("casestudy.exchange.export")
+exchange_offsets = lazy_module("casestudy.exchange.offsets")
+importer = lazy_module("casestudy.exchange.importer")
 
 
 def _emit_report(ctx: Context, report: dict) -> None:
@@ -45,11 +47,11 @@ def register(subparsers) -> None:
     imp_sub = imp.add_subparsers(dest="import_command", required=True)
     p = imp_sub.add_parser("qdpx", help="a REFI-QDA project (.qdpx) into a NEW study, all or nothing",
                            description="Import a REFI-QDA project into a new study (all or nothing) and print the report. "
-                                       "Offsets: " + "; ".join(f"{k} = {v}" for k, v in exchange_offsets.OFFSET_HELP.items())
+                                       "Offsets: " + "; ".join(f"{k} = {v}" for k, v in exchange_constants.OFFSET_HELP.items())
                                        + "; auto = verify against the selection texts.")
     p.set_defaults(handler=cmd_import)
     p.add_argument("file", help="the .qdpx file")
     p.add_argument("--title", help="title of the new study (default: the project's name)")
-    p.add_argument("--offsets", choices=list(exchange_offsets.OFFSET_MODES), default="auto", help="how the file counts text positions")
+    p.add_argument("--offsets", choices=list(exchange_constants.OFFSET_MODES), default="auto", help="how the file counts text positions")
     p.add_argument("--language", default="en", help="language of the sources without a language variable (default en)")
     add_format_option(p)

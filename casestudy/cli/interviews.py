@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from casestudy.errors import UserError
-from casestudy.cli import Context, add_format_option
-from casestudy.interviews import store
+from casestudy.cli import lazy_module, Context, add_format_option
+
+store = lazy_module("casestudy.interviews.store")
 
 LIST_COLUMNS = ["id", "case", "respondent", "role", "file", "encoding", "characters", "turns", "sentences", "language", "consent_withdrawn"]
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudy.masking import engine as masking
-from casestudy.masking import workflow as masking_workflow
 from casestudy.errors import UserError
-from casestudy.cli import Context, files
+from casestudy.cli import Context, files, lazy_module
 from casestudy.cli.core import _command
+from casestudy.masking import constants as masking_constants
+
+masking = lazy_module("casestudy.masking.engine")
+masking_workflow = lazy_module("casestudy.masking.workflow")
 
 EXIT_FINDINGS = 1
 
@@ -218,9 +220,9 @@ def register(subparsers) -> None:
             p.add_argument("--expect-version", type=int, help="refuse if the entry changed since this version")
         p.add_argument("--term", required=name == "add")
         p.add_argument("--replacement", required=name == "add")
-        p.add_argument("--kind", required=name == "add", help=", ".join(masking.KINDS))
+        p.add_argument("--kind", required=name == "add", help=", ".join(masking_constants.KINDS))
         p.add_argument("--variant", action="append", help="repeatable")
-        p.add_argument("--option", action="append", help="NAME=on|off, repeatable: " + ", ".join(masking.OPTION_DEFAULTS))
+        p.add_argument("--option", action="append", help="NAME=on|off, repeatable: " + ", ".join(masking_constants.OPTION_DEFAULTS))
     _command(reg, "delete", "delete a register entry", cmd_register_delete).add_argument("entry_id", type=int)
     _command(reg, "import", "add or update entries from a register CSV", cmd_register_import, formats=True).add_argument("file")
     _command(reg, "export", "the register as CSV", cmd_register_export).add_argument("--output", help="file to write (default stdout)")

@@ -6,12 +6,14 @@ import sys
 from pathlib import Path
 
 from casestudy.errors import UserError
-from casestudy.cli import Context, files, add_format_option
-from casestudy import models
-from casestudy.panel import members as panel_members
-from casestudy.panel import questionnaire as panel_questionnaire
-from casestudy.panel import responses as panel_responses
-from casestudy.panel import results
+from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.panel import constants as panel_constants
+
+models = lazy_module("casestudy.models")
+panel_members = lazy_module("casestudy.panel.members")
+panel_questionnaire = lazy_module("casestudy.panel.questionnaire")
+panel_responses = lazy_module("casestudy.panel.responses")
+results = lazy_module("casestudy.panel.results")
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 
@@ -263,7 +265,7 @@ def register(subparsers) -> None:
     p.add_argument("--max", type=int)
     p.add_argument("--label", action="append", help="POINT=TEXT, repeatable; both ends need a label")
     p = _command(q, "add-item", "add an item to the editable version", cmd_q_add_item)
-    p.add_argument("kind", choices=list(models.ITEM_KINDS))
+    p.add_argument("kind", choices=list(panel_constants.ITEM_KINDS))
     p.add_argument("key")
     p.add_argument("text")
     p.add_argument("--label", help="short wording for tables")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy import study as studies
 from casestudy.errors import UserError
-from casestudy.cli import Context, files, add_format_option
-from casestudy.reconstruction import documents
-from casestudy.reconstruction import membercheck as reconstruction_membercheck
-from casestudy.reconstruction import narrative as reconstruction_narrative
-from casestudy.reconstruction import references as reconstruction_references
-from casestudy.reconstruction import summary as reconstruction_summary
+from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.reconstruction import constants as reconstruction_constants
+
+studies = lazy_module("casestudy.study")
+documents = lazy_module("casestudy.reconstruction.documents")
+reconstruction_membercheck = lazy_module("casestudy.reconstruction.membercheck")
+reconstruction_narrative = lazy_module("casestudy.reconstruction.narrative")
+reconstruction_references = lazy_module("casestudy.reconstruction.references")
+reconstruction_summary = lazy_module("casestudy.reconstruction.summary")
 
 
 def _write_file(path: str, data: bytes | str) -> None:
@@ -223,7 +225,7 @@ def register(subparsers) -> None:
         dest="membercheck_command", required=True)
     p = _command(m, "send", "send the latest version for review (prints the respondent links once)", cmd_send, formats=True)
     p.add_argument("--version", type=int, help="must be the latest version")
-    p.add_argument("--base-url", default=reconstruction_membercheck.DEFAULT_BASE_URL)
+    p.add_argument("--base-url", default=reconstruction_constants.DEFAULT_BASE_URL)
     p.add_argument("--days", type=int, default=90, help="days until the links expire")
     p = _command(m, "respond", "record an answer returned offline", cmd_respond)
     p.add_argument("--respondent", required=True)

@@ -6,24 +6,35 @@ import json
 import sys
 from pathlib import Path
 
-from casestudy.reports import table2 as aggregation
-from casestudy.reports import consistency
-from casestudy.reports import plots
-from casestudy.reports import reliability
-from casestudy.reports import render as reports
-from casestudy import tabular
-from casestudy.access import Principal
+from typing import TYPE_CHECKING
+
 from casestudy.errors import UserError
-from casestudy.panel.results import PanelFigures
-from casestudy.reports import inputs
-from casestudy.reports.inputs import ReportInputs, load_determinants, load_mapping
-from casestudy.panel.scale import parse_scale
-from casestudy.cli import Context, files
+from casestudy.cli import Context, files, lazy_module
+from casestudy.reports import constants as report_constants
 
-CLI_PRINCIPAL = Principal(kind="researcher", subject_id=0, name="cli", role="admin")
+if TYPE_CHECKING:
+    from casestudy.access import Principal
+    from casestudy.reports.inputs import ReportInputs
+
+aggregation = lazy_module("casestudy.reports.table2")
+consistency = lazy_module("casestudy.reports.consistency")
+plots = lazy_module("casestudy.reports.plots")
+reliability = lazy_module("casestudy.reports.reliability")
+reports = lazy_module("casestudy.reports.render")
+tabular = lazy_module("casestudy.tabular")
+inputs = lazy_module("casestudy.reports.inputs")
+panel_results = lazy_module("casestudy.panel.results")
+panel_scale = lazy_module("casestudy.panel.scale")
 
 
-def _format(ctx: Context, allowed=reports.EXPORT_FORMATS) -> str:
+def cli_principal() -> Principal:
+    """Who the command line acts as for reports: an admin researcher named ``cli``."""
+    from casestudy.access import Principal
+
+    return Principal(kind="researcher", subject_id=0, name="cli", role="admin")
+
+
+def _format(ctx: Context, allowed=report_constants.EXPORT_FORMATS) -> str:
     fmt = ctx.args.format or ctx.args.global_format or "md"
     if fmt == "table":
         fmt = "md"
@@ -61,7 +72,7 @@ def report_inputs(ctx: Context, *need: str) -> ReportInputs:
             if not from_files:
                 raise
             study = None
-        return inputs.report_inputs(session, study, CLI_PRINCIPAL, require=need, **sources)
+        return inputs.report_inputs(session, study, cli_principal(), require=need, **sources)
 
 
 def build_table2(ctx: Context) -> aggregation.Table2:
@@ -101,7 +112,7 @@ def cmd_rankings(ctx: Context):
 def cmd_suggest(ctx: Context):
     from casestudy.reports.rankings import suggest_mapping
 
-    mentions = load_determinants(files.read_bytes(ctx.args.determinants, "determinants"))
+    mentions = inputs.load_determinants(files.read_bytes(ctx.args.determinants, "determinants"))
     candidates = [line.strip() for line in files.read_text(ctx.args.candidates, "candidates").splitlines() if line.strip()] if ctx.args.candidates else sorted({m.determinant for m in mentions})
     suggestions = suggest_mapping([m.determinant for m in mentions], candidates, limit=ctx.args.limit)
     ctx.emit([{"determinant": s["determinant"], "suggestions": [f"{x['canonical']} ({x['score']:g})" for x in s["suggestions"]]} for s in suggestions]
@@ -111,9 +122,9 @@ def cmd_suggest(ctx: Context):
 def cmd_mapping_confirm(ctx: Context):
     from casestudy.reports import rankings
 
-    mapping = load_mapping(files.read_bytes(ctx.args.mapping, "mapping"))
+    mapping = inputs.load_mapping(files.read_bytes(ctx.args.mapping, "mapping"))
     with ctx.store.write("cli") as session:
-        changed = rankings.confirm_mappings(session, ctx.study(session), CLI_PRINCIPAL, mapping)
+        changed = rankings.confirm_mappings(session, ctx.study(session), cli_principal(), mapping)
     print(f"confirmed {len(mapping)} mapping(s); {changed} new or changed")
 
 
@@ -121,7 +132,7 @@ def cmd_mapping_export(ctx: Context):
     from casestudy.reports import rankings
 
     with ctx.store.read() as session:
-        mapping = rankings.study_mapping(session, ctx.study(session), CLI_PRINCIPAL)
+        mapping = rankings.study_mapping(session, ctx.study(session), cli_principal())
     columns, rows = rankings.mapping_rows(mapping)
     if ctx.args.format == "json":
         return _write(ctx, _json([dict(zip(columns, r)) for r in rows]), "json")
@@ -142,7 +153,7 @@ def cmd_reliability(ctx: Context):
 def cmd_table1(ctx: Context):
     fmt = _format(ctx)
     with ctx.store.read() as session:
-        rows = reports.study_table1(session, ctx.study(session), CLI_PRINCIPAL)
+        rows = reports.study_table1(session, ctx.study(session), cli_principal())
     if fmt == "json":
         return _write(ctx, _json(rows), fmt)
     _write(ctx, reports.render([reports.table1_table(rows)], fmt), fmt)
@@ -156,7 +167,7 @@ def _has_panel(ctx: Context) -> bool:
 def cmd_check(ctx: Context):
     fmt = _format(ctx)
     a = ctx.args
-    scale = parse_scale(a.scale)
+    scale = panel_scale.parse_scale(a.scale)
     table1 = consistency.parse_table1(files.read_text(a.table1, "Table 1")) if a.table1 else None
     n = a.n
     if a.table2:
@@ -168,7 +179,7 @@ def cmd_check(ctx: Context):
         if table1 is None and a.db:
             with ctx.store.read() as session:
                 table1 = [consistency.PublishedTable1Row(r["case"], r["programme"], r["outcome"], "; ".join(r["determinants"]))
-                          for r in reports.study_table1(session, ctx.study(session), CLI_PRINCIPAL)]
+                          for r in reports.study_table1(session, ctx.study(session), cli_principal())]
     else:
         table2 = None
     texts = {Path(p).name: files.read_text(p, "text") for p in a.text or []}
@@ -199,7 +210,7 @@ def cmd_plot(ctx: Context):
 
 def cmd_methods(ctx: Context):
     a = ctx.args
-    figures = PanelFigures(a.invited, a.returned, a.median_minutes) if a.invited else None
+    figures = panel_results.PanelFigures(a.invited, a.returned, a.median_minutes) if a.invited else None
     if figures is None and a.db:
         with ctx.store.read() as session:
             figures = inputs.study_panel_figures(session, ctx.study(session))
@@ -213,7 +224,7 @@ def cmd_methods(ctx: Context):
 
 
 # --- registration -----------------------------------------------------------------------------------
-def _formats(p, choices=reports.EXPORT_FORMATS):
+def _formats(p, choices=report_constants.EXPORT_FORMATS):
     p.add_argument("--format", choices=list(choices), default=None, help="output format (default md)")
     p.add_argument("--output", help="write to this file (required for xlsx and docx)")
 
@@ -221,9 +232,9 @@ def _formats(p, choices=reports.EXPORT_FORMATS):
 def _ratings_options(p):
     p.add_argument("--ratings", help="ratings CSV (expert,case,item,score); default: the study's expert panel")
     p.add_argument("--scale", help="MIN-MAX of the rating scale (default: the study questionnaire's scale, else 0-5)")
-    p.add_argument("--rounding", choices=list(aggregation.ROUNDINGS), default="half-up")
-    p.add_argument("--average", choices=list(aggregation.AVERAGES), default="mean_of_case_means")
-    p.add_argument("--quartiles", choices=list(aggregation.QUARTILE_METHODS), default="linear", help="quartile method (default linear = Hyndman-Fan 7)")
+    p.add_argument("--rounding", choices=list(report_constants.ROUNDINGS), default="half-up")
+    p.add_argument("--average", choices=list(report_constants.AVERAGES), default="mean_of_case_means")
+    p.add_argument("--quartiles", choices=list(report_constants.QUARTILE_METHODS), default="linear", help="quartile method (default linear = Hyndman-Fan 7)")
     p.add_argument("--decimals", type=int, default=1)
 
 
@@ -265,7 +276,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("reliability", help="Krippendorff's alpha, ICC, top agreement, r_wg and consensus")
     _ratings_options(p)
-    p.add_argument("--metric", action="append", choices=list(reliability.METRICS), help="alpha metric, repeatable (default ordinal and interval)")
+    p.add_argument("--metric", action="append", choices=list(report_constants.METRICS), help="alpha metric, repeatable (default ordinal and interval)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates for alpha's CI (0 = none)")
     p.add_argument("--seed", type=int, default=20260101)
     p.add_argument("--top", type=int, default=2, help="top categories for percent agreement (default 2)")
@@ -292,7 +303,7 @@ def register(subparsers) -> None:
     p.add_argument("--item", help="bars: one statement only")
     _ratings_options(p)
     _determinant_options(p)
-    p.add_argument("--format", choices=list(plots.FIGURE_FORMATS), default=None, help="html (default), png or svg")
+    p.add_argument("--format", choices=list(report_constants.FIGURE_FORMATS), default=None, help="html (default), png or svg")
     p.add_argument("--output")
     p.set_defaults(handler=cmd_plot)
 

@@ -32,13 +32,13 @@ from sqlalchemy.orm import Session
 from casestudy import audit
 from casestudy.codebook import tree as cb
 from casestudy import tabular
+from casestudy.codebook.constants import FORMATS  # noqa: F401  (re-exported)
 from casestudy.errors import UserError
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, Study
 
 FORMAT_NAME = "casestudy-codebook"
 FORMAT_VERSION = 1
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
-FORMATS = ("yaml", "csv", "xlsx", "qdc")
 EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx", ".qdc": "qdc"}
 NODE_FIELDS = (
     "name", "guid", "level", "secondary_levels", "codable", "short_definition", "definition", "when_to_use",
@@ -655,12 +655,31 @@ def import_data(session: Session, study: Study, data: bytes, fmt: str, replace: 
 
 
 def shipped_codebooks() -> list[Path]:
+    """The codebook files shipped inside the package (``casestudy/codebook/shipped/*.yaml``)."""
     return sorted(SHIPPED_DIR.glob("*.yaml"))
 
 
-def load_shipped(session: Session, study: Study, name: str = "mbt-implementation") -> dict:
+def shipped_catalogue() -> list[dict]:
+    """One record per shipped codebook: ``name`` (for :func:`load_shipped`), ``title``,
+    ``levels``, ``codes`` (how many, categories included) and ``file``."""
+
+    def count(nodes) -> int:
+        return sum(1 + count(node.get("children") or []) for node in nodes or [])
+
+    records = []
+    for path in shipped_codebooks():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        records.append({
+            "name": path.stem, "title": data.get("title", ""), "levels": list(data.get("levels") or []),
+            "codes": count(data.get("codes")), "file": str(path),
+        })
+    return records
+
+
+def load_shipped(session: Session, study: Study, name: str = "mbt-implementation", replace: bool = False) -> dict:
+    """Import the shipped codebook ``name`` into ``study`` (as :func:`import_file` does a file)."""
     path = SHIPPED_DIR / f"{name}.yaml"
     if not path.exists():
         raise UserError(f"no shipped codebook {name!r}; available: {', '.join(p.stem for p in shipped_codebooks())}")
-    return import_file(session, study, path)
+    return import_file(session, study, path, replace=replace)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from casestudy.codebook import tree as codebook
 from casestudy import study as studies
 from casestudy import tabular
+from casestudy.coding.constants import MATRIX_MEASURES
 from casestudy.errors import UserError
 from casestudy.models import (
     Case,
@@ -23,7 +24,6 @@ from casestudy.coding.retrieval import SegmentFilter
 
 
 # --- matrices -----------------------------------------------------------------------------
-MATRIX_MEASURES = ("counts", "presence", "characters")
 
 
 def case_code_matrix(session: Session, study: Study, measure: str = "counts", flt: SegmentFilter | None = None) -> tuple[list[str], list[str], list[list[int]]]:

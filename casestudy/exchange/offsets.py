@@ -12,13 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from casestudy.interviews import convert
-OFFSET_MODES = ("auto", "codepoints", "utf16", "crlf1", "utf8")
-OFFSET_HELP = {
-    "codepoints": "Unicode code points (the standard)",
-    "utf16": "UTF-16 code units (NVivo)",
-    "crlf1": "code points with CRLF counted as one character (ATLAS.ti)",
-    "utf8": "UTF-8 bytes (Taguette)",
-}
+from casestudy.exchange.constants import OFFSET_HELP, OFFSET_MODES  # noqa: F401  (re-exported)
 
 
 # --- import: offsets ----------------------------------------------------------------------

@@ -30,19 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from casestudy.errors import UserError
+from casestudy.masking.constants import KINDS, OPTION_DEFAULTS  # noqa: F401  (re-exported)
 
-KINDS = ("organisation", "unit", "person", "place", "programme", "other")
-OPTION_DEFAULTS: dict[str, bool] = {
-    "case_insensitive": True,  # Zorggroep = ZORGGROEP = zorggroep
-    "diacritics_insensitive": True,  # Zoë = Zoe
-    "possessive": True,  # Verhoef's, Verhoef’s, Verhoefs, Dijkhuis'
-    "compounds": True,  # Dijkhuis-team
-    "endings": True,  # Amsterdamse, Utrechter, Groninger (places and organisations)
-    "multiword": True,  # words of a multi-word term across line breaks and repeated spaces
-    "name_forms": True,  # persons: initial + last, last alone, particles, first name alone
-    "titles": True,  # persons: dr. / mevrouw / meneer / mr. ... before a name form
-    "near_miss": True,  # report one-edit-away spellings as candidates
-}
 CONTACT_REPLACEMENTS = {"email": "[email]", "phone": "[phone]", "url": "[url]"}
 
 PARTICLES = {

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casestudy.models.base import Base, Versioned, utcnow
+from casestudy.panel.constants import EXPERTISE_FIELDS, ITEM_KINDS  # re-exported
 
 __all__ = [
     "MEMBER_STATUSES", "ITEM_KINDS", "EXPERTISE_FIELDS", "PanelMember", "Questionnaire", "QuestionnaireItem",
@@ -16,8 +17,6 @@ __all__ = [
 
 # new: added, not yet invited; the rest is the invitation funnel.
 MEMBER_STATUSES = ("new", "invited", "opened", "in_progress", "submitted", "declined")
-ITEM_KINDS = ("likert_per_case", "free_list", "ordered_list", "additional_list", "open_comment")
-EXPERTISE_FIELDS = ("treating the target population", "managing programmes", "theoretical background")
 
 
 class PanelMember(Versioned, Base):

@@ -28,6 +28,7 @@ from casestudy import audit
 from casestudy import study as studies
 from casestudy.access import AccessDenied, Principal
 from casestudy.errors import UserError
+from casestudy.reconstruction.constants import DEFAULT_BASE_URL
 from casestudy.models import (
     Case,
     ConsentRecord,
@@ -42,7 +43,6 @@ from casestudy.models import (
 from casestudy.reconstruction import narrative
 from casestudy.reconstruction import references as reconstruction_references
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 DECISION_LABELS = {"none": "not decided", "agree": "agrees", "changes_needed": "changes needed"}
 MAX_COMMENT_CHARS = 20_000
 

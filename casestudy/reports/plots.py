@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 
 from casestudy.reports.table2 import Table2, fmt
 from casestudy.errors import UserError
+from casestudy.reports.constants import FIGURE_FORMATS
 
-FIGURE_FORMATS = ("html", "png", "svg")
 
 
 def heatmap(t: Table2) -> go.Figure:

@@ -36,10 +36,10 @@ from scipy import stats
 
 from casestudy.reports.table2 import iqr
 from casestudy.errors import UserError
+from casestudy.reports.constants import METRICS
 from casestudy.panel.results import Rating
 from casestudy.panel.scale import Scale
 
-METRICS = ("nominal", "ordinal", "interval", "ratio")
 
 
 # --- Krippendorff's alpha -----------------------------------------------------------------------

@@ -18,11 +18,9 @@ from typing import Any
 from casestudy import tabular
 from casestudy.reports.table2 import AVERAGES, Table2, fmt, table2_title
 from casestudy.errors import UserError
+from casestudy.reports.constants import BINARY_FORMATS, EXPORT_FORMATS, TEXT_FORMATS  # noqa: F401  (re-exported)
 from casestudy.panel.results import PanelFigures
 
-TEXT_FORMATS = ("csv", "md", "tex")
-BINARY_FORMATS = ("xlsx", "docx")
-EXPORT_FORMATS = ("json", *TEXT_FORMATS, *BINARY_FORMATS)
 MEDIA_TYPES = {
     "json": "application/json", "csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

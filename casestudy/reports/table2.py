@@ -26,25 +26,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from casestudy.errors import UserError
+from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS  # noqa: F401  (re-exported)
 from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.panel.results import Rating
 
-QUARTILE_METHODS = {
-    "linear": ("Hyndman-Fan type 7 (linear interpolation; pandas/numpy default)", lambda p: 1 - p),
-    "weibull": ("Hyndman-Fan type 6 (Weibull, (n+1)p; SPSS)", lambda p: p),
-    "hazen": ("Hyndman-Fan type 5 (Hazen, np + 1/2)", lambda p: Fraction(1, 2)),
-    "median_unbiased": ("Hyndman-Fan type 8 (median-unbiased)", lambda p: (p + 1) / 3),
-    "normal_unbiased": ("Hyndman-Fan type 9 (normal-unbiased)", lambda p: p / 4 + Fraction(3, 8)),
-}
-ROUNDINGS = {"half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN}
-AVERAGES = {
-    "mean_of_case_means": "the mean of the case means (each case weighs the same)",
-    "pooled_mean": "the pooled mean of all ratings of the statement (each rating weighs the same)",
-}
 
 
 def quantile(values: Sequence, p, method: str = "linear", presorted: bool = False) -> Fraction:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import alembic.command
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -49,8 +50,9 @@ def test_upgrade_backs_up_sqlite_file_first(tmp_path, monkeypatch):
         studies.create_study(session, "Old study")
     # Pretend a newer revision is pending; the backup must be taken before alembic runs.
     calls = []
+    monkeypatch.setattr(migrate, "schema_is_current", lambda s: False)  # the quick check, too, sees it
     monkeypatch.setattr(migrate, "pending_revisions", lambda s: {"9999_future"})
-    monkeypatch.setattr(migrate.command, "upgrade", lambda cfg, target: calls.append((target, sorted(tmp_path.glob("*.bak")))))
+    monkeypatch.setattr(alembic.command, "upgrade", lambda cfg, target: calls.append((target, sorted(tmp_path.glob("*.bak")))))
     backup = migrate.upgrade(store)
     assert backup is not None and backup.exists()
     assert calls == [("heads", [backup])]

@@ -1,7 +1,8 @@
 """The architecture as tests: stages in chain order, no loops, Streamlit only in the UI.
 
-Layers, lowest first: the shared base (top-level modules and ``models/``), then the stage
-packages in chain order, then the faces (``cli/``, ``ui/``). A module may import its own layer
+Layers, lowest first: the shared base (top-level modules and ``models/``, and each stage's
+import-free ``constants`` module), then the stage packages in chain order, then the faces
+(``cli/``, ``ui/``). A module may import its own layer
 and lower ones; the one exception is declared in :mod:`casestudy.seams` (loaded by name there).
 """
 
@@ -45,6 +46,8 @@ def _imports(path: Path, top_level_only: bool = False) -> set[str]:
 def _rank(module: str) -> int:
     """0 = base, 1.. = the stages in order, then the faces."""
     parts = module.split(".")
+    if parts[-1] == "constants":
+        return 0  # a stage's import-free vocabulary (see test_constants_are_leaves)
     if parts[-1] == "__main__":
         return 1 + len(STAGES)
     if len(parts) < 2:
@@ -54,6 +57,15 @@ def _rank(module: str) -> int:
     if parts[1] in FACES:
         return 1 + len(STAGES)
     return 0
+
+
+def test_constants_are_leaves():
+    """``<stage>/constants.py`` holds vocabulary the models and the CLI need before any stage
+    module loads; it imports nothing of Casestudy (the standard library at most), so any layer
+    may read it."""
+    for name, path in _modules().items():
+        if name.endswith(".constants"):
+            assert not [i for i in _imports(path) if i.split(".")[0] == "casestudy"], name
 
 
 def test_streamlit_only_in_the_ui():

@@ -77,3 +77,20 @@ def test_scriptable_operations(store, cli):
     history = json.loads(run("history", "Board support", "--format", "json").out)
     assert [h["action"] for h in history] == ["create", "update", "update", "update"]  # rename, move, moved by the merge
     assert "invalid date" in run("as-of", "yesterday").err
+
+
+def test_shipped_codebooks_are_listed_and_imported_by_name(store, cli):
+    db = store.url
+    listed = cli("codebook", "shipped", "--format", "json")
+    assert listed.code == 0, listed
+    names = {r["name"]: r for r in json.loads(listed.out)}
+    assert {"mbt-implementation", "empty-three-level"} <= set(names) and names["mbt-implementation"]["codes"] == 44
+    assert "mbt-implementation" in cli("codebook", "shipped").out
+    assert cli("--db", db, "init", "--title", "Shipped").code == 0
+    imported = cli("--db", db, "codebook", "import", "--shipped", "mbt-implementation", "--format", "json")
+    assert imported.code == 0, imported
+    assert json.loads(imported.out)["added"] == 44
+    unknown = cli("--db", db, "codebook", "import", "--shipped", "nope")
+    assert unknown.code == 2 and "no shipped codebook 'nope'" in unknown.err
+    neither = cli("--db", db, "codebook", "import")
+    assert neither.code == 2 and "--shipped NAME" in neither.err

@@ -1,0 +1,212 @@
+"""Who is asking: researchers (by login) and respondents or experts (by token link).
+
+Every restricted read in the library takes a :class:`Principal` and checks it here, so privacy
+holds whatever page or command asks. The UI re-resolves the principal on every rerun, so a
+revoked token or a deactivated account loses access at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casestudy import audit
+from casestudy import security
+from casestudy import users
+from casestudy.db import Store
+from casestudy.errors import UserError
+from casestudy.models import TOKEN_PURPOSES, AccessToken, Respondent, User, utcnow
+
+RESEARCHER = "researcher"
+RESPONDENT = "respondent"
+EXPERT = "expert"
+INVALID_LINK = "this link is not valid: it may have expired or been revoked; ask the research team for a new one"
+
+
+class AccessDenied(UserError):
+    """Raised when a principal asks for something outside its role.
+
+    It carries the principal so the boundary that catches it (a page guard, ``user_errors``)
+    can log the refusal with :func:`log_refusal` after the refused transaction has ended.
+    """
+
+    def __init__(self, message: str, principal: Principal | None = None, what: str = ""):
+        super().__init__(message)
+        self.principal = principal
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # researcher, respondent or expert
+    subject_id: int  # user id, respondent id or panel member id
+    name: str
+    role: str = ""  # admin / coder / viewer for researchers
+    study_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def is_researcher(self) -> bool:
+        return self.kind == RESEARCHER
+
+    @property
+    def can_edit(self) -> bool:
+        return self.kind == RESEARCHER and self.role in ("admin", "coder")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == RESEARCHER and self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        """How this principal appears in the audit log."""
+        return f"{self.kind}:{self.name}" if self.kind != RESEARCHER else self.name
+
+
+def require_researcher(principal: Principal | None, *, edit: bool = False, admin: bool = False) -> Principal:
+    if principal is None or not principal.is_researcher:
+        raise AccessDenied("this page is for the research team only", principal, "researcher only")
+    if admin and not principal.is_admin:
+        raise AccessDenied("only an administrator can do this", principal, "admin only")
+    if edit and not principal.can_edit:
+        raise AccessDenied("your account can only view; ask an administrator for coder rights", principal, "edit")
+    return principal
+
+
+def require_kind(principal: Principal | None, kind: str) -> Principal:
+    if principal is None or principal.kind != kind:
+        raise AccessDenied(f"this page is only for {kind}s with a valid link", principal, f"{kind} only")
+    return principal
+
+
+def log_refusal(store: Store, principal: Principal | None, where: str, reason: str = "") -> None:
+    """Record a refused attempt in its own transaction (call it after the refused one ended)."""
+    actor = principal.actor if principal is not None else "anonymous"
+    with store.write(actor=actor) as session:
+        audit.record(
+            session, "access", "refused", entity_id=principal.token_id if principal else None,
+            study_id=principal.study_id if principal else None, where=where, reason=reason,
+            kind=principal.kind if principal else "anonymous",
+        )
+
+
+def researcher(user: User) -> Principal:
+    return Principal(RESEARCHER, user.id, user.username, role=user.role)
+
+
+def login(store: Store, username: str, password: str) -> Principal:
+    """Check credentials; the attempt is logged even when it fails."""
+    with store.write(actor=username[:100] or "anonymous") as session:
+        user = users.authenticate(session, username, password)
+        principal = researcher(user) if user else None
+    if principal is None:
+        raise UserError("wrong user name or password")
+    return principal
+
+
+def current_researcher(session: Session, user_id: int) -> Principal | None:
+    """Re-check a logged-in researcher (still existing and active) on every request."""
+    user = session.get(User, user_id)
+    return researcher(user) if user is not None and user.active else None
+
+
+# --- tokens ---------------------------------------------------------------------------
+def issue_token(
+    session: Session,
+    study_id: int,
+    purpose: str,
+    subject_type: str,
+    subject_id: int,
+    expires_in_days: int | None = 90,
+    label: str = "",
+) -> tuple[AccessToken, str]:
+    """Create a link token; the secret is returned once and only its hash is stored."""
+    if purpose not in TOKEN_PURPOSES:
+        raise UserError(f"unknown token purpose {purpose!r}; choose one of: {', '.join(TOKEN_PURPOSES)}")
+    secret = security.new_token_secret()
+    token = AccessToken(
+        study_id=study_id,
+        token_hash=security.hash_token(secret),
+        purpose=purpose,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        label=label,
+        expires_at=utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, token_id: int) -> AccessToken:
+    token = session.get(AccessToken, token_id)
+    if token is None:
+        raise UserError(f"no token with id {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def tokens_for(session: Session, subject_type: str, subject_id: int) -> list[AccessToken]:
+    return list(
+        session.scalars(
+            select(AccessToken)
+            .where(AccessToken.subject_type == subject_type, AccessToken.subject_id == subject_id)
+            .order_by(AccessToken.id)
+        )
+    )
+
+
+def _principal_for_token(session: Session, token: AccessToken) -> Principal | None:
+    if token.purpose == RESPONDENT and token.subject_type == "respondent":
+        respondent = session.get(Respondent, token.subject_id)
+        if respondent is None:
+            return None
+        return Principal(RESPONDENT, respondent.id, f"respondent {respondent.id}", study_id=token.study_id, token_id=token.id)
+    if token.purpose == EXPERT:
+        return Principal(EXPERT, token.subject_id, f"expert {token.subject_id}", study_id=token.study_id, token_id=token.id)
+    return None
+
+
+def resolve_token(store: Store, secret: str | None, touch: bool = True) -> Principal:
+    """The respondent or expert behind a link secret; unknown, expired or revoked -> AccessDenied.
+
+    The check itself only reads (it runs on every rerun); refused attempts are logged, without
+    the secret, and the last-use time is refreshed at most every five minutes.
+    """
+    secret = (secret or "").strip()
+    reason = None
+    principal = None
+    token_id = study_id = None
+    needs_touch = False
+    with store.read() as session:
+        token = None
+        if 20 <= len(secret) <= 200:
+            token = session.scalar(select(AccessToken).where(AccessToken.token_hash == security.hash_token(secret)))
+        now = utcnow()
+        if token is not None:
+            token_id, study_id = token.id, token.study_id
+        if token is None:
+            reason = "unknown"
+        elif token.revoked_at is not None:
+            reason = "revoked"
+        elif token.expires_at is not None and token.expires_at <= now:
+            reason = "expired"
+        else:
+            principal = _principal_for_token(session, token)
+            if principal is None:
+                reason = "subject gone"
+            needs_touch = touch and (
+                token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)
+            )
+    if principal is None:
+        with store.write(actor="token") as session:
+            audit.record(session, "access_token", "refused", entity_id=token_id, study_id=study_id, reason=reason)
+        raise AccessDenied(INVALID_LINK)
+    if needs_touch:
+        with store.write(actor=principal.actor) as session:
+            session.get(AccessToken, token_id).last_used_at = utcnow()
+    return principal

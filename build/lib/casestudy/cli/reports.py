@@ -1,0 +1,317 @@
+"""report: Table 2, determinant rankings, reliability, Table 1, consistency check, plots, methods."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from casestudy.errors import UserError
+from casestudy.cli import Context, files, lazy_module
+from casestudy.reports import constants as report_constants
+
+if TYPE_CHECKING:
+    from casestudy.access import Principal
+    from casestudy.reports.inputs import ReportInputs
+
+aggregation = lazy_module("casestudy.reports.table2")
+consistency = lazy_module("casestudy.reports.consistency")
+plots = lazy_module("casestudy.reports.plots")
+reliability = lazy_module("casestudy.reports.reliability")
+reports = lazy_module("casestudy.reports.render")
+tabular = lazy_module("casestudy.tabular")
+inputs = lazy_module("casestudy.reports.inputs")
+panel_results = lazy_module("casestudy.panel.results")
+panel_scale = lazy_module("casestudy.panel.scale")
+
+
+def cli_principal() -> Principal:
+    """Who the command line acts as for reports: an admin researcher named ``cli``."""
+    from casestudy.access import Principal
+
+    return Principal(kind="researcher", subject_id=0, name="cli", role="admin")
+
+
+def _format(ctx: Context, allowed=report_constants.EXPORT_FORMATS) -> str:
+    fmt = ctx.args.format or ctx.args.global_format or "md"
+    if fmt == "table":
+        fmt = "md"
+    if fmt not in allowed:
+        raise UserError(f"--format {fmt} is not available here; use one of {', '.join(allowed)}")
+    return fmt
+
+
+def _write(ctx: Context, data: str | bytes, fmt: str) -> None:
+    ctx.write(data, f"{fmt} output")
+
+
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def report_inputs(ctx: Context, *need: str) -> ReportInputs:
+    """The report inputs from the files given, else from the study (``need``: which must exist).
+
+    With only files and no ``--db``, the database is not opened at all."""
+    a = ctx.args
+    sources = {
+        "ratings_source": files.read_bytes(a.ratings, "ratings") if getattr(a, "ratings", None) else None,
+        "determinants_source": files.read_bytes(a.determinants, "determinants") if getattr(a, "determinants", None) else None,
+        "mapping_source": files.read_bytes(a.mapping, "mapping") if getattr(a, "mapping", None) else None,
+        "scale_text": getattr(a, "scale", None),
+    }
+    from_files = all(sources[f"{name}_source"] is not None for name in need)
+    if from_files and not a.db:
+        return inputs.report_inputs(None, None, require=need, **sources)
+    with ctx.store.read() as session:
+        try:
+            study = ctx.study(session)
+        except UserError:
+            if not from_files:
+                raise
+            study = None
+        return inputs.report_inputs(session, study, cli_principal(), require=need, **sources)
+
+
+def build_table2(ctx: Context) -> aggregation.Table2:
+    a = ctx.args
+    found = report_inputs(ctx, "ratings")
+    return aggregation.table2(found.ratings, found.scale, outcome_by_case=found.outcomes, rounding=a.rounding, average=a.average,
+                              quartile_method=a.quartiles, decimals=a.decimals)
+
+
+def cmd_table2(ctx: Context):
+    fmt = _format(ctx)
+    t = build_table2(ctx)
+    for warning in t.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    if fmt == "json":
+        return _write(ctx, _json(t.as_json()), fmt)
+    _write(ctx, reports.render(reports.table2_tables(t, for_format=fmt), fmt), fmt)
+
+
+def build_rankings(ctx: Context):
+    from casestudy.reports.rankings import rank_determinants
+
+    found = report_inputs(ctx, "determinants")
+    return rank_determinants(found.mentions, found.mapping, experts=ctx.args.experts, threshold=ctx.args.threshold)
+
+
+def cmd_rankings(ctx: Context):
+    fmt = _format(ctx)
+    r = build_rankings(ctx)
+    if r.unmapped and ctx.args.mapping:
+        sys.stderr.write(f"warning: {len(r.unmapped)} determinant text(s) not in the mapping, counted as written: {'; '.join(r.unmapped[:5])}\n")
+    if fmt == "json":
+        return _write(ctx, _json(r.as_json()), fmt)
+    _write(ctx, reports.render(reports.rankings_tables(r), fmt, csv_table=reports.rankings_long_table(r)), fmt)
+
+
+def cmd_suggest(ctx: Context):
+    from casestudy.reports.rankings import suggest_mapping
+
+    mentions = inputs.load_determinants(files.read_bytes(ctx.args.determinants, "determinants"))
+    candidates = [line.strip() for line in files.read_text(ctx.args.candidates, "candidates").splitlines() if line.strip()] if ctx.args.candidates else sorted({m.determinant for m in mentions})
+    suggestions = suggest_mapping([m.determinant for m in mentions], candidates, limit=ctx.args.limit)
+    ctx.emit([{"determinant": s["determinant"], "suggestions": [f"{x['canonical']} ({x['score']:g})" for x in s["suggestions"]]} for s in suggestions]
+             if ctx.format != "json" else suggestions)
+
+
+def cmd_mapping_confirm(ctx: Context):
+    from casestudy.reports import rankings
+
+    mapping = inputs.load_mapping(files.read_bytes(ctx.args.mapping, "mapping"))
+    with ctx.store.write("cli") as session:
+        changed = rankings.confirm_mappings(session, ctx.study(session), cli_principal(), mapping)
+    print(f"confirmed {len(mapping)} mapping(s); {changed} new or changed")
+
+
+def cmd_mapping_export(ctx: Context):
+    from casestudy.reports import rankings
+
+    with ctx.store.read() as session:
+        mapping = rankings.study_mapping(session, ctx.study(session), cli_principal())
+    columns, rows = rankings.mapping_rows(mapping)
+    if ctx.args.format == "json":
+        return _write(ctx, _json([dict(zip(columns, r)) for r in rows]), "json")
+    _write(ctx, tabular.csv_text(columns, rows), "csv")
+
+
+def cmd_reliability(ctx: Context):
+    fmt = _format(ctx)
+    a = ctx.args
+    found = report_inputs(ctx, "ratings")
+    rep = reliability.reliability(found.ratings, found.scale, metrics=a.metric or ("ordinal", "interval"), replicates=a.bootstrap, seed=a.seed,
+                                  top=a.top, iqr_threshold=a.iqr, quartile_method=a.quartiles)
+    if fmt == "json":
+        return _write(ctx, _json(rep.as_json()), fmt)
+    _write(ctx, reports.render(reports.reliability_tables(rep), fmt), fmt)
+
+
+def cmd_table1(ctx: Context):
+    fmt = _format(ctx)
+    with ctx.store.read() as session:
+        rows = reports.study_table1(session, ctx.study(session), cli_principal())
+    if fmt == "json":
+        return _write(ctx, _json(rows), fmt)
+    _write(ctx, reports.render([reports.table1_table(rows)], fmt), fmt)
+
+
+def _has_panel(ctx: Context) -> bool:
+    with ctx.store.read() as session:
+        return inputs.has_panel(session, ctx.study(session))
+
+
+def cmd_check(ctx: Context):
+    fmt = _format(ctx)
+    a = ctx.args
+    scale = panel_scale.parse_scale(a.scale)
+    table1 = consistency.parse_table1(files.read_text(a.table1, "Table 1")) if a.table1 else None
+    n = a.n
+    if a.table2:
+        table2 = consistency.parse_table2(files.read_text(a.table2, "Table 2"))
+    elif a.ratings or (a.db and _has_panel(ctx)):
+        t = build_table2(ctx)
+        table2 = consistency.table2_as_published(t)
+        n = n or t.experts
+        if table1 is None and a.db:
+            with ctx.store.read() as session:
+                table1 = [consistency.PublishedTable1Row(r["case"], r["programme"], r["outcome"], "; ".join(r["determinants"]))
+                          for r in reports.study_table1(session, ctx.study(session), cli_principal())]
+    else:
+        table2 = None
+    texts = {Path(p).name: files.read_text(p, "text") for p in a.text or []}
+    if table2 is None and table1 is None and not texts:
+        raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --text FILE or --ratings FILE.csv")
+    findings = consistency.check_tables(table2, table1, scale, n, texts)
+    if fmt == "json":
+        _write(ctx, _json([f.__dict__ for f in findings]), fmt)
+    else:
+        _write(ctx, reports.render([reports.findings_table(findings)], fmt), fmt)
+    if a.strict and any(f.severity == "error" for f in findings):
+        return 1
+
+
+def cmd_plot(ctx: Context):
+    a = ctx.args
+    fmt = a.format or "html"
+    if fmt in ("png", "svg") and not a.output:
+        raise UserError(f"{fmt} output is binary: pass --output FILE")
+    if a.kind == "ranking":
+        fig = plots.ranking_chart(build_rankings(ctx))
+    else:
+        t = build_table2(ctx)
+        fig = plots.heatmap(t) if a.kind == "heatmap" else plots.diverging_bars(t, a.item)
+    data = plots.figure_bytes(fig, fmt)
+    _write(ctx, data if fmt != "html" or a.output else data.decode("utf-8"), fmt)
+
+
+def cmd_methods(ctx: Context):
+    a = ctx.args
+    figures = panel_results.PanelFigures(a.invited, a.returned, a.median_minutes) if a.invited else None
+    if figures is None and a.db:
+        with ctx.store.read() as session:
+            figures = inputs.study_panel_figures(session, ctx.study(session))
+    t = build_table2(ctx) if a.ratings else None
+    r = build_rankings(ctx) if a.determinants else None
+    text = reports.methods_paragraph(figures, t, r)
+    if not text:
+        raise UserError("nothing to describe: pass --invited/--returned, --ratings or --determinants")
+    fmt = _format(ctx, ("md", "json"))
+    _write(ctx, _json({"paragraph": text}) if fmt == "json" else text, fmt)
+
+
+# --- registration -----------------------------------------------------------------------------------
+def _formats(p, choices=report_constants.EXPORT_FORMATS):
+    p.add_argument("--format", choices=list(choices), default=None, help="output format (default md)")
+    p.add_argument("--output", help="write to this file (required for xlsx and docx)")
+
+
+def _ratings_options(p):
+    p.add_argument("--ratings", help="ratings CSV (expert,case,item,score); default: the study's expert panel")
+    p.add_argument("--scale", help="MIN-MAX of the rating scale (default: the study questionnaire's scale, else 0-5)")
+    p.add_argument("--rounding", choices=list(report_constants.ROUNDINGS), default="half-up")
+    p.add_argument("--average", choices=list(report_constants.AVERAGES), default="mean_of_case_means")
+    p.add_argument("--quartiles", choices=list(report_constants.QUARTILE_METHODS), default="linear", help="quartile method (default linear = Hyndman-Fan 7)")
+    p.add_argument("--decimals", type=int, default=1)
+
+
+def _determinant_options(p):
+    p.add_argument("--determinants", help="determinants CSV (expert,task,rank,determinant); default: the study's panel")
+    p.add_argument("--mapping", help="mapping CSV (determinant,canonical)")
+    p.add_argument("--experts", type=int, help="experts who returned the questionnaire (default: distinct experts in the file)")
+    p.add_argument("--threshold", type=int, default=2, help="minimum number of experts for the ranking (default 2)")
+
+
+def register(subparsers) -> None:
+    report = subparsers.add_parser("report", help="tables, rankings, reliability, checks and plots for publication")
+    sub = report.add_subparsers(dest="report_command", required=True)
+
+    p = sub.add_parser("table2", help="Table 2: ratings per case and statement, mean (range)")
+    _ratings_options(p)
+    _formats(p)
+    p.set_defaults(handler=cmd_table2)
+
+    p = sub.add_parser("rankings", help="determinants ranked by the number of experts naming them")
+    _determinant_options(p)
+    _formats(p)
+    p.set_defaults(handler=cmd_rankings)
+
+    p = sub.add_parser("suggest-mapping", help="similarity suggestions for mapping free-text determinants to canonical labels")
+    p.add_argument("--determinants", required=True)
+    p.add_argument("--candidates", help="text file, one canonical label per line (default: the determinants themselves)")
+    p.add_argument("--limit", type=int, default=3)
+    p.add_argument("--format", choices=["table", "json", "csv"], default=None)
+    p.set_defaults(handler=cmd_suggest)
+
+    p = sub.add_parser("mapping-confirm", help="store researcher-confirmed determinant mappings (CSV determinant,canonical)")
+    p.add_argument("--mapping", required=True)
+    p.set_defaults(handler=cmd_mapping_confirm)
+    p = sub.add_parser("mapping-export", help="the study's confirmed determinant mappings (loadable with --mapping)")
+    p.add_argument("--format", choices=["csv", "json"], default=None)
+    p.add_argument("--output")
+    p.set_defaults(handler=cmd_mapping_export)
+
+    p = sub.add_parser("reliability", help="Krippendorff's alpha, ICC, top agreement, r_wg and consensus")
+    _ratings_options(p)
+    p.add_argument("--metric", action="append", choices=list(report_constants.METRICS), help="alpha metric, repeatable (default ordinal and interval)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates for alpha's CI (0 = none)")
+    p.add_argument("--seed", type=int, default=20260101)
+    p.add_argument("--top", type=int, default=2, help="top categories for percent agreement (default 2)")
+    p.add_argument("--iqr", type=float, default=1, help="consensus when IQR <= this (default 1)")
+    _formats(p)
+    p.set_defaults(handler=cmd_reliability)
+
+    p = sub.add_parser("table1", help="Table 1: case, programme, outcome, determinants")
+    _formats(p)
+    p.set_defaults(handler=cmd_table1)
+
+    p = sub.add_parser("check", help="consistency check of the tables as printed")
+    p.add_argument("--table2", help="Table 2 as printed (CSV grid: statement,<cases>,average; rows outcome/legend/scale optional)")
+    p.add_argument("--table1", help="Table 1 as printed (CSV: case,programme,outcome,determinants)")
+    p.add_argument("--text", action="append", help="text file to check percentages in, repeatable")
+    p.add_argument("--n", type=int, help="ratings per cell (for the impossible-mean and range checks)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a finding is an error")
+    _ratings_options(p)
+    _formats(p)
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("plot", help="figures: heatmap, diverging bars, ranking chart")
+    p.add_argument("kind", choices=["heatmap", "bars", "ranking"])
+    p.add_argument("--item", help="bars: one statement only")
+    _ratings_options(p)
+    _determinant_options(p)
+    p.add_argument("--format", choices=list(report_constants.FIGURE_FORMATS), default=None, help="html (default), png or svg")
+    p.add_argument("--output")
+    p.set_defaults(handler=cmd_plot)
+
+    p = sub.add_parser("methods", help="methods paragraph with the panel figures")
+    p.add_argument("--invited", type=int)
+    p.add_argument("--returned", type=int)
+    p.add_argument("--median-minutes", type=float)
+    _ratings_options(p)
+    _determinant_options(p)
+    p.add_argument("--format", choices=["md", "json"], default=None)
+    p.set_defaults(handler=cmd_methods)

@@ -1,0 +1,183 @@
+"""Inter-coder agreement on span codings, at the character or the sentence level.
+
+Units
+- ``character``: every character of an interview is a unit; per code, a coder "coded" the unit
+  when one of their codings with that code covers the character (as NVivo does).
+- ``sentence``: every sentence is a unit; it counts as coded when a coding with that code
+  overlaps it (shares at least one character).
+
+Statistics (per code, and overall by pooling the code x unit decisions of all codes)
+- percent agreement = units on which all coders made the same decision / all units.
+- Cohen's kappa (two coders) = (p_o - p_e) / (1 - p_e), with p_e from each coder's own marginal
+  proportions of coded units; undefined (None) when p_e = 1.
+- Krippendorff's alpha, nominal = 1 - D_o / D_e from the coincidence matrix. With binary decisions
+  and every coder deciding every unit this is exactly
+  alpha = 1 - (n - 1) * sum_u(n_u0 * n_u1) / ((m - 1) * n_0 * n_1), where m = number of coders,
+  n = units x m pairable values, n_0 / n_1 = values "not coded" / "coded" overall and n_u0 / n_u1
+  the counts in unit u. Undefined (None) when all values are the same. Checked against
+  Krippendorff (2011), binary two-observer example (alpha = 0.095).
+Units in which no coder coded anything are still units: they count as agreement, as in NVivo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from casestudy.errors import UserError
+
+UNITS = ("character", "sentence")
+
+
+@dataclass(frozen=True)
+class Span:
+    coder: str
+    code: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One interview: its length, its sentence boundaries, and the codings to compare."""
+
+    key: str
+    length: int
+    sentences: Sequence[tuple[int, int]]
+    spans: Sequence[Span]
+
+
+@dataclass
+class Agreement:
+    code: str
+    units: int
+    percent_agreement: float | None
+    kappa: float | None
+    alpha: float | None
+    coded_units: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Disagreement:
+    document: str
+    code: str
+    start: int
+    end: int
+    coded_by: tuple[str, ...]
+    not_coded_by: tuple[str, ...]
+
+
+@dataclass
+class AgreementReport:
+    unit: str
+    coders: tuple[str, ...]
+    per_code: list[Agreement]
+    overall: Agreement
+    disagreements: list[Disagreement]
+    formula: str = (
+        "percent agreement = agreeing units / units; Cohen's kappa = (p_o - p_e)/(1 - p_e) (two coders); "
+        "Krippendorff's alpha (nominal) = 1 - D_o/D_e"
+    )
+
+
+def _decisions(document: Document, unit: str, coders: Sequence[str], code: str) -> np.ndarray:
+    """A coders x units 0/1 matrix for one code in one document."""
+    if unit == "character":
+        matrix = np.zeros((len(coders), document.length), dtype=np.int8)
+        for row, coder in enumerate(coders):
+            for span in document.spans:
+                if span.coder == coder and span.code == code:
+                    matrix[row, span.start : span.end] = 1
+        return matrix
+    starts = np.array([s for s, _ in document.sentences], dtype=np.int64)
+    ends = np.array([e for _, e in document.sentences], dtype=np.int64)
+    matrix = np.zeros((len(coders), len(starts)), dtype=np.int8)
+    for row, coder in enumerate(coders):
+        for span in document.spans:
+            if span.coder == coder and span.code == code:
+                matrix[row, (starts < span.end) & (ends > span.start)] = 1
+    return matrix
+
+
+def _statistics(code: str, matrix: np.ndarray, coders: Sequence[str]) -> Agreement:
+    m, units = matrix.shape
+    coded = {coder: int(matrix[i].sum()) for i, coder in enumerate(coders)}
+    if units == 0:
+        return Agreement(code, 0, None, None, None, coded)
+    column_sums = matrix.sum(axis=0, dtype=np.int64)
+    agreeing = int(np.count_nonzero((column_sums == 0) | (column_sums == m)))
+    percent = agreeing / units
+    kappa = None
+    if m == 2:
+        p_o = percent
+        p1, p2 = matrix[0].mean(), matrix[1].mean()
+        p_e = p1 * p2 + (1 - p1) * (1 - p2)
+        kappa = None if np.isclose(p_e, 1.0) else float((p_o - p_e) / (1 - p_e))
+    n = units * m
+    n_1 = int(column_sums.sum())
+    n_0 = n - n_1
+    alpha = None
+    if n_0 > 0 and n_1 > 0:
+        disagreeing_pairs = float(np.sum(column_sums * (m - column_sums), dtype=np.float64))
+        alpha = float(1 - (n - 1) * disagreeing_pairs / ((m - 1) * n_0 * n_1))
+    return Agreement(code, units, percent, kappa, alpha, coded)
+
+
+def _disagreements(document: Document, code: str, matrix: np.ndarray, coders: Sequence[str], unit: str) -> list[Disagreement]:
+    m = matrix.shape[0]
+    column_sums = matrix.sum(axis=0)
+    differs = (column_sums > 0) & (column_sums < m)
+    result = []
+    if not differs.any():
+        return result
+    # Runs of units with the same pattern of decisions.
+    index = np.flatnonzero(differs)
+    run_start = index[0]
+    previous = index[0]
+    for position in list(index[1:]) + [None]:
+        same_run = position is not None and position == previous + 1 and np.array_equal(matrix[:, position], matrix[:, previous])
+        if same_run:
+            previous = position
+            continue
+        pattern = matrix[:, previous]
+        if unit == "character":
+            start, end = int(run_start), int(previous) + 1
+        else:
+            start, end = int(document.sentences[run_start][0]), int(document.sentences[previous][1])
+        result.append(
+            Disagreement(
+                document.key, code, start, end,
+                tuple(c for c, v in zip(coders, pattern) if v), tuple(c for c, v in zip(coders, pattern) if not v),
+            )
+        )
+        if position is not None:
+            run_start = previous = position
+    return result
+
+
+def compute(documents: Iterable[Document], coders: Sequence[str], unit: str = "character", codes: Sequence[str] | None = None) -> AgreementReport:
+    """Agreement of ``coders`` on ``documents`` per code and overall."""
+    if unit not in UNITS:
+        raise UserError(f"unknown unit {unit!r}; choose character or sentence")
+    coders = tuple(dict.fromkeys(coders))
+    if len(coders) < 2:
+        raise UserError("agreement needs at least two different coders")
+    documents = list(documents)
+    if not documents:
+        raise UserError("choose at least one interview coded by these coders")
+    all_codes = sorted({s.code for d in documents for s in d.spans if s.coder in coders}) if codes is None else list(codes)
+    per_code, disagreements, pooled = [], [], []
+    for code in all_codes:
+        matrices = []
+        for document in documents:
+            matrix = _decisions(document, unit, coders, code)
+            matrices.append(matrix)
+            disagreements.extend(_disagreements(document, code, matrix, coders, unit))
+        combined = np.concatenate(matrices, axis=1) if matrices else np.zeros((len(coders), 0), dtype=np.int8)
+        pooled.append(combined)
+        per_code.append(_statistics(code, combined, coders))
+    overall_matrix = np.concatenate(pooled, axis=1) if pooled else np.zeros((len(coders), 0), dtype=np.int8)
+    overall = _statistics("(all codes)", overall_matrix, coders)
+    return AgreementReport(unit, coders, per_code, overall, disagreements)

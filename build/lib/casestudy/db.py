@@ -1,0 +1,240 @@
+"""The store: engine set-up, read and write transactions, migrations with backups.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys and a busy timeout. Writing
+transactions start with ``BEGIN IMMEDIATE`` so that a read-then-write transaction cannot race
+with another process and lose an update (Python's sqlite3 otherwise starts the transaction only
+at the first write).
+
+PostgreSQL gets the same semantics: every writing transaction first takes one transaction-level
+advisory lock (``pg_advisory_xact_lock``), so writers run one after another exactly as with
+SQLite's ``BEGIN IMMEDIATE`` while readers never wait (MVCC). Under READ COMMITTED each statement
+of a writer then sees every earlier commit, so a read-modify-write cannot lose an update, and no
+serialization failure can surface to a user. A writer that waits longer than the busy timeout
+gets "the database is busy" (``lock_timeout``). The lock is released by commit, rollback, or the
+server when a client dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session, sessionmaker
+
+from casestudy import config
+from casestudy.errors import UserError
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Same wait for PostgreSQL writers; the advisory-lock key is arbitrary but fixed ("CASE" in ASCII).
+POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+WRITE_LOCK_KEY = 0x43415345
+# Connections per process (PostgreSQL): every Streamlit session or thread that is inside a
+# transaction holds one; the rest wait up to POOL_TIMEOUT seconds.
+POOL_SIZE = int(os.environ.get("CASESTUDY_DB_POOL_SIZE", "10"))
+POOL_MAX_OVERFLOW = int(os.environ.get("CASESTUDY_DB_POOL_OVERFLOW", "30"))
+POOL_TIMEOUT = 30
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        # Let SQLAlchemy's "begin" event below decide how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised by every test
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get("casestudy_writer"):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; a malformed URL or a missing driver is a UserError."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UserError(f"cannot use database URL {url!r}: it is not a valid SQLAlchemy URL")
+    kwargs: dict = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot create the folder for the database {database!r}: {exc.strerror}")
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_MAX_OVERFLOW, pool_timeout=POOL_TIMEOUT)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise UserError(f"cannot use database URL {url!r}: no driver for it ({exc})")
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgres(engine)
+    return engine
+
+
+class Store:
+    """One database. ``read()`` and ``write()`` hand out sessions inside a transaction."""
+
+    def __init__(self, url: str | None = None):
+        self.url = config.database_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        write_bind = self.writer_engine()
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(write_bind, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing it changes is committed.
+
+        Closing (not rolling back) keeps loaded attributes readable after the block.
+        """
+        with translate_db_errors(self.url), self._read_sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self, actor: str = "system") -> Iterator[Session]:
+        """A writing transaction: all of it is committed, or (on any exception) none of it.
+
+        ``actor`` is recorded with every audit event the transaction writes.
+        """
+        with translate_db_errors(self.url), self._write_sessions() as session:
+            session.info["actor"] = actor
+            with session.begin():
+                yield session
+
+    def writer_engine(self) -> Engine:
+        """The engine whose transactions are serialised writers (BEGIN IMMEDIATE / advisory lock)."""
+        return self.engine.execution_options(sqlite_begin="IMMEDIATE", casestudy_writer=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextlib.contextmanager
+def translate_db_errors(url: str) -> Iterator[None]:
+    try:
+        yield
+    except StaleDataError:
+        raise UserError(CONFLICT_MESSAGE)
+    except OperationalError as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        if "database is locked" in message or "lock timeout" in message:
+            raise UserError("the database is busy; try again in a moment")
+        if "no such table" in message or "does not exist" in message and "relation" in message:
+            raise UserError(
+                f"the database at {_safe_url(url)} is not set up; run 'python -m casestudy db upgrade'"
+            )
+        if "unable to open database" in message or "connection" in message.lower():
+            raise UserError(f"cannot open the database at {_safe_url(url)}: {message.splitlines()[0]}")
+        raise
+
+
+CONFLICT_MESSAGE = (
+    "someone else saved this item in the meantime; reload to see the newer version "
+    "and apply your change again"
+)
+
+
+class EditConflict(UserError):
+    """A save based on an outdated version; ``current`` holds the newer saved values."""
+
+    def __init__(self, message: str, version: int, current: dict):
+        super().__init__(message)
+        self.version = version
+        self.current = current
+
+
+def check_version(row, expected_version: int | None, fields: Iterable[str] = ()) -> None:
+    """The one edit-conflict rule: a save based on version ``expected_version`` of ``row`` is
+    refused with an :class:`EditConflict` (a UserError) when the row has moved on since; the
+    message and ``current`` show the saved values of ``fields``. ``None`` means the caller did
+    not edit from a shown version (a script, an import): nothing is checked."""
+    if expected_version is None or row.version == expected_version:
+        return
+    newer = {key: getattr(row, key) for key in fields if hasattr(row, key)}
+    shown = ", ".join(f"{key}={_short(value)}" for key, value in newer.items())
+    raise EditConflict(f"{CONFLICT_MESSAGE}. Saved now (version {row.version})" + (f": {shown}" if shown else ""), row.version, newer)
+
+
+def apply_edit(session: Session, model: type, row_id: int, expected_version: int, **changes):
+    """Apply ``changes`` to a row the user edited from version ``expected_version``.
+
+    If another save came first, nothing is overwritten (:func:`check_version`). Writers are
+    serialised (see the module docstring), and the row is re-read inside the writing
+    transaction, so the check cannot race on either backend.
+    """
+    row = session.get(model, row_id, populate_existing=True)
+    if row is None:
+        raise UserError(f"this {model.__name__.lower()} no longer exists")
+    check_version(row, expected_version, changes)
+    for key, value in changes.items():
+        if not hasattr(model, key):
+            raise UserError(f"{model.__name__.lower()} has no field {key!r}")
+        setattr(row, key, value)
+    return row
+
+
+def _short(value, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def sqlite_backup(store: Store) -> Path | None:
+    """Copy a SQLite database file to a timestamped backup beside it (consistent under WAL)."""
+    if not store.is_sqlite:
+        return None
+    database = store.engine.url.database
+    if not database or database == ":memory:" or not Path(database).exists():
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = Path(database).with_name(f"{Path(database).name}.{stamp}.bak")
+    source = sqlite3.connect(database)
+    try:
+        destination = sqlite3.connect(target)
+        with destination:
+            source.backup(destination)
+        destination.close()
+    finally:
+        source.close()
+    return target
+
+
+def table_names(store: Store) -> list[str]:
+    return inspect(store.engine).get_table_names()
+
+
+__all__ = ["Store", "EditConflict", "apply_edit", "check_version", "make_engine", "sqlite_backup"]

@@ -1,0 +1,63 @@
+"""Demo codings: two coders code the demo transcripts, with realistic (imperfect) agreement.
+
+A keyword rule proposes a code for a sentence; coder1 follows every rule, coder2 follows most of
+them, misses some and now and then chooses a neighbouring code, so the agreement statistics,
+matrices and retrieval have something to show. The rules only seed the demo: real coding is
+done by people on the coding page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from casestudy.codebook import tree as codebook
+from casestudy.models import Study
+from casestudy.coding import spans
+from casestudy.interviews import store
+
+RULES = [
+    (r"\bbudget|money|financ|costs?\b|expens", "Organization/Organisational commitment and support/Financial support and budget"),
+    (r"\bboard\b|higher management|support from (the )?(top|management)", "Organization/Organisational commitment and support"),
+    (r"\breferr|intake", "Organization/Referral and intake"),
+    (r"\bleader|leadership|co-lead", "Organization and team/Roles and leadership/Leadership"),
+    (r"\btraining|supervision|course", "Organization and team/Staff recruitment and selection/Training and supervision"),
+    (r"\brecruit|hired|hiring|vacanc|selected", "Organization and team/Staff recruitment and selection"),
+    (r"\bsplit|conflict|fight|tension|rivalr", "Organization and team/Balanced mentalizing team/Team conflict and splits"),
+    (r"\bcrisis|crises|incident", "Team/Crisis management"),
+    (r"\bdrop[- ]?out|dropped out", "Team/Commitment and drop-out"),
+    (r"\bmission\b", "Organization/Organisational commitment and support/Fit with the institution's mission"),
+    (r"\bexperience[d]?\b|competen", "Therapist/Therapist competence and experience"),
+    (r"\bmentaliz|reflective|not-knowing", "Therapist/Mentalizing stance"),
+]
+ALTERNATIVE = {  # coder2's occasional different reading of the same passage
+    "Organization and team/Roles and leadership/Leadership": "Organization/Department management",
+    "Team/Crisis management": "Team/Commitment and drop-out",
+}
+
+
+def load_demo_codings(session: Session, study: Study) -> None:
+    """DEMO_EXTENSIONS hook (after the transcripts and the codebook)."""
+    coders = [spans.get_coder(session, "coder1"), spans.get_coder(session, "coder2")]
+    codes = {path: codebook.get_code(session, study, path) for _, path in RULES}
+    codes.update({p: codebook.get_code(session, study, p) for p in ALTERNATIVE.values()})
+    compiled = [(re.compile(pattern, re.IGNORECASE), path) for pattern, path in RULES]
+    counter = 0
+    for interview in store.list_interviews(session, study):
+        turns = store.turns_of(session, interview)
+        interviewer_turns = {t.ordinal for t in turns if t.role == "interviewer"}
+        for sentence in store.sentences_of(session, interview):
+            if sentence.turn_ordinal in interviewer_turns:
+                continue
+            text = interview.text[sentence.start : sentence.end]
+            for pattern, path in compiled:
+                if not pattern.search(text):
+                    continue
+                counter += 1
+                spans.apply_codes(session, interview, [codes[path]], coders[0], sentence.start, sentence.end)
+                if counter % 5 == 0:
+                    continue  # coder2 missed this one
+                second = ALTERNATIVE.get(path, path) if counter % 7 == 0 else path
+                spans.apply_codes(session, interview, [codes[second]], coders[1], sentence.start, sentence.end)
+                break

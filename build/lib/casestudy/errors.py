@@ -1,0 +1,18 @@
+"""The one error type the library raises for anything a user can fix.
+
+The CLI prints ``error: <message>`` and exits 2; the UI shows the message. Anything else that
+escapes is a bug: it is logged with its traceback and shown as a short message with a reference.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem with the user's input or request, carrying a human-readable message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.message

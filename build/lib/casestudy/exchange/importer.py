@@ -1,0 +1,563 @@
+"""Import a REFI-QDA project (``.qdpx``) into a new study.
+
+Import rules
+------------
+Everything goes into a NEW study inside the caller's transaction (all or nothing). Sources
+become interviews; a source listed by a ``Case`` joins that case (the first one, if several),
+every other source joins a case ``Imported`` with one respondent per source (named after the
+source). A source's respondent is the ``respondent`` variable when present, else the source
+name; its role the ``role`` variable, else ``other``. Offsets: see :data:`OFFSET_MODES`; in
+``auto`` mode every selection whose ``name`` holds its text is checked against the text under
+each convention and the one that matches is used; with nothing to check, the exporting tool named
+in the project's ``origin`` decides (:data:`ORIGIN_HINTS`), else code points are assumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import re
+import secrets
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from casestudy import access
+from casestudy import audit
+from casestudy.codebook import tree as cb
+from casestudy.codebook import exchange as cio
+from casestudy import study as studies
+from casestudy.errors import UserError
+from casestudy.models import (
+    CASE_OUTCOMES,
+    DEFAULT_LEVELS,
+    PERSPECTIVES,
+    Case,
+    Coding,
+    Interview,
+    Memo,
+    Respondent,
+    Study,
+    User,
+)
+from casestudy.interviews import segment
+from casestudy.interviews import store
+from casestudy.exchange.schema import IMPORTED_CASE, IMPORT_USER, MAX_ARCHIVE_BYTES, SOURCE_VARIABLES, CASE_KEYS, child_of, children_of, local_name, xml_parser, qname, norm_guid, validate_project
+from casestudy.exchange.offsets import OFFSET_MODES, Offsets, choose_mode, same_text
+
+
+# --- import: reading the archive ----------------------------------------------------------
+def _read_input(source: str | Path | bytes | BinaryIO) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), "upload.qdpx"
+    if hasattr(source, "read"):
+        return source.read(), getattr(source, "name", "upload.qdpx")
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.name
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}")
+
+
+def read_archive(data: bytes) -> tuple[etree._Element, zipfile.ZipFile]:
+    """The validated ``<Project>`` root and the open archive; every defect is one UserError."""
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise UserError(f"the file is too large ({len(data) // 1048576} MB); the limit is {MAX_ARCHIVE_BYTES // 1048576} MB")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UserError("this is not a REFI-QDA project: a .qdpx file is a zip archive, and this file is not a readable zip")
+    candidates = [n for n in names if n.lower() == "project.qde"] or [n for n in names if n.lower().endswith(".qde") and "/" not in n.strip("/")]
+    if len(candidates) != 1:
+        raise UserError("the archive holds no project.qde: it is not a REFI-QDA project (.qdpx)" if not candidates
+                        else f"the archive holds several projects ({', '.join(candidates)}); expected one project.qde")
+    xml = _read_member(archive, candidates[0])
+    try:
+        root = etree.fromstring(xml, xml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise UserError(f"project.qde is not well-formed XML: {exc}")
+    errors = validate_project(root)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise UserError(f"project.qde does not follow the REFI-QDA project schema: {errors[0]}{more}")
+    return root, archive
+
+
+def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """One member's bytes; a member that unpacks beyond the size limit is refused (zip bombs)."""
+    if archive.getinfo(name).file_size > MAX_ARCHIVE_BYTES:
+        raise UserError(f"{name} in the archive unpacks to more than {MAX_ARCHIVE_BYTES // 1048576} MB; refused")
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, zlib.error) as exc:
+        raise UserError(f"{name} cannot be read from the archive (corrupt zip: {exc})")
+
+
+def _member(archive: zipfile.ZipFile, path: str) -> str | None:
+    """The archive member for a plainTextPath ('internal://x.txt', 'sources/x.txt', 'Sources/x.txt')."""
+    path = path.strip()
+    if "://" in path:
+        scheme, _, rest = path.partition("://")
+        if scheme.lower() != "internal":
+            return None
+        path = rest
+    path = path.lstrip("/").replace("\\", "/")
+    names = {n.lower(): n for n in archive.namelist()}
+    for candidate in (path, f"sources/{path}"):
+        if candidate.lower() in names:
+            return names[candidate.lower()]
+    return None
+
+
+def _decode(name: str, data: bytes) -> str:
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(encoding)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"source {name!r} is not UTF-8 text (undecodable byte at {exc.start}); REFI-QDA text sources are UTF-8")
+
+
+# --- import ---------------------------------------------------------------------------------
+def _variables(root) -> dict[str, tuple[str, str]]:
+    holder = child_of(root, "Variables")
+    out = {}
+    for var in children_of(holder, "Variable") if holder is not None else []:
+        out[norm_guid(var.get("guid"))] = ((var.get("name") or "").strip(), var.get("typeOfVariable") or "Text")
+    return out
+
+
+def _values(element, variables: dict) -> dict[str, str]:
+    out = {}
+    for holder in children_of(element, "VariableValue"):
+        ref = child_of(holder, "VariableRef")
+        name = variables.get(norm_guid(ref.get("targetGUID")) if ref is not None else None, ("", ""))[0]
+        value = next((c.text for c in holder if local_name(c) != "VariableRef"), None)
+        if name and value not in (None, ""):
+            out[name] = value.strip()
+    return out
+
+
+def _unused(label: str, used: set[str], suffix: str = " ({})") -> str:
+    """``label``, or ``label`` with the first free number appended (case-insensitive)."""
+    candidate, n = label, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = label + suffix.format(n)
+    return candidate
+
+
+def _unique_title(session: Session, title: str) -> str:
+    existing = {t.lower() for t in session.scalars(select(Study.title))}
+    return _unused(" ".join(title.split())[:280] or "Imported project", existing)
+
+
+def _free_label(label: str, used: set[str]) -> str:
+    return _unused(" ".join(label.split())[:90] or "Case", used)
+
+
+def _username(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.@-]+", ".", name.strip()).strip(".")[:90] or "coder"
+    if len(base) < 2:
+        base = f"{base}.user"
+    return _unused(base, taken, "{}")
+
+
+def _text_of(element) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _note_refs(element) -> list[str]:
+    return [norm_guid(n.get("targetGUID")) for n in children_of(element, "NoteRef")]
+
+
+def _list(root, holder: str, tag: str) -> list:
+    element = child_of(root, holder)
+    return children_of(element, tag) if element is not None else []
+
+
+class _Importer:
+    """One import: :meth:`read` checks the whole project first, the other steps write."""
+
+    def __init__(self, session: Session, root, archive: zipfile.ZipFile, file_name: str, offset_mode: str, language: str):
+        self.session, self.root, self.archive = session, root, archive
+        self.file_name, self.offset_mode, self.language = file_name, offset_mode, language
+        self.messages: list[str] = []
+        self.book = child_of(root, "CodeBook")
+        self.variables = _variables(root)
+        self.users_el = {norm_guid(u.get("guid")): u for u in _list(root, "Users", "User")}
+        self.texts: dict[str, dict] = {}
+        self.skipped_sources: dict[str, str] = {}
+        self.cases: list[dict] = []
+        self.notes: dict[str, dict] = {}
+        self.user_map: dict[str | None, User] = {}
+        self.created_users: list[str] = []
+        self.matched_users: list[str] = []
+        self.case_by_guid: dict[str, Case] = {}
+        self.interview_by_source: dict[str, Interview] = {}
+        self.coding_of_selection: dict[str, Coding] = {}
+        self.offset_report: dict[str, str] = {}
+        self.counts = {"codes": 0, "codings": 0, "skipped_selections": 0, "unverified": 0, "memos": 0}
+
+    # -- 1. read and check every reference before anything is written --------------------
+    def _file_text(self, owner: str, path: str) -> str:
+        member = _member(self.archive, path)
+        if member is None:
+            raise UserError(f"{owner} refers to {path!r}, which is not in the archive (looked in sources/ and Sources/)")
+        return _decode(owner, _read_member(self.archive, member))
+
+    def read(self) -> None:
+        code_guids = {norm_guid(c.get("guid")) for c in self.book.iter(qname("Code"))} if self.book is not None else set()
+        sources_el = child_of(self.root, "Sources")
+        for element in (sources_el if sources_el is not None else []):
+            tag = local_name(element)
+            if not tag:
+                continue
+            key = norm_guid(element.get("guid"))
+            name = (element.get("name") or "").strip() or f"source {len(self.texts) + len(self.skipped_sources) + 1}"
+            if tag != "TextSource":
+                self.skipped_sources[key] = name
+                self.messages.append(f"{tag} {name!r} skipped: only text sources can be imported")
+                continue
+            inline = child_of(element, "PlainTextContent")
+            if inline is not None and inline.text:
+                text = inline.text
+            elif element.get("plainTextPath"):
+                text = self._file_text(f"source {name!r}", element.get("plainTextPath"))
+            else:
+                raise UserError(f"text source {name!r} has neither PlainTextContent nor a plainTextPath")
+            if not text.strip():
+                self.skipped_sources[key] = name
+                self.messages.append(f"text source {name!r} skipped: it is empty")
+                continue
+            selections = []
+            for sel in children_of(element, "PlainTextSelection"):
+                codings = []
+                for coding_el in children_of(sel, "Coding"):
+                    ref = child_of(coding_el, "CodeRef")
+                    target = norm_guid(ref.get("targetGUID")) if ref is not None else None
+                    if target not in code_guids:
+                        raise UserError(f"a coding in source {name!r} refers to code {ref.get('targetGUID') if ref is not None else '?'}, "
+                                        "which is not in the codebook")
+                    codings.append({"code": target, "user": norm_guid(coding_el.get("creatingUser")), "notes": _note_refs(coding_el)})
+                selections.append({
+                    "guid": norm_guid(sel.get("guid")), "start": int(sel.get("startPosition")), "end": int(sel.get("endPosition")),
+                    "name": sel.get("name") or "", "user": norm_guid(sel.get("creatingUser")), "codings": codings,
+                    "memo": _text_of(child_of(sel, "Description")), "notes": _note_refs(sel),
+                })
+            whole = len(children_of(element, "Coding"))
+            if whole:
+                self.messages.append(f"{whole} coding(s) of the whole source {name!r} skipped: codings need a text span")
+            self.texts[key] = {"name": name, "text": text, "selections": selections, "values": _values(element, self.variables),
+                               "notes": _note_refs(element), "description": _text_of(child_of(element, "Description"))}
+        for case in _list(self.root, "Cases", "Case"):
+            refs = [norm_guid(r.get("targetGUID")) for r in children_of(case, "SourceRef")]
+            missing = [r for r in refs if r not in self.texts and r not in self.skipped_sources]
+            if missing:
+                raise UserError(f"case {case.get('name') or case.get('guid')!r} refers to source {missing[0]}, which is not in the project")
+            self.cases.append({"guid": norm_guid(case.get("guid")), "name": (case.get("name") or "").strip(), "sources": refs,
+                               "values": _values(case, self.variables), "description": _text_of(child_of(case, "Description"))})
+        for note in _list(self.root, "Notes", "Note"):
+            inline = child_of(note, "PlainTextContent")
+            text = inline.text if inline is not None and inline.text else ""
+            if not text and note.get("plainTextPath"):
+                text = self._file_text(f"note {note.get('name')!r}", note.get("plainTextPath"))
+            self.notes[norm_guid(note.get("guid"))] = {"name": (note.get("name") or "").strip(), "text": text,
+                                                        "description": _text_of(child_of(note, "Description")),
+                                                        "user": norm_guid(note.get("creatingUser"))}
+
+    # -- 2. the study, its levels (sets named 'Level: X') and the codebook -------------------
+    def create_study(self, title: str | None) -> None:
+        sets_el = child_of(self.root, "Sets")
+        levels = []
+        for set_el in children_of(sets_el, "Set") if sets_el is not None else []:
+            kind, _, value = (set_el.get("name") or "").partition(":")
+            if kind.strip().lower() == "level" and value.strip() and value.strip() not in levels and children_of(set_el, "MemberCode"):
+                levels.append(value.strip())
+        self.study = studies.create_study(
+            self.session, _unique_title(self.session, title or self.root.get("name") or Path(self.file_name).stem),
+            language=self.language, levels=levels or list(DEFAULT_LEVELS), description=_text_of(child_of(self.root, "Description")))
+        if self.book is not None and child_of(self.book, "Codes") is not None:
+            # The codebook reader of the .qdc exchange, fed the codes and the sets of codes.
+            holder = etree.Element("CodeBook")
+            codes_copy = copy.deepcopy(child_of(self.book, "Codes"))
+            for note_ref in list(codes_copy.iter(qname("NoteRef"))):  # notes on codes are read in notes()
+                note_ref.getparent().remove(note_ref)
+            holder.append(codes_copy)
+            code_sets = etree.SubElement(holder, "Sets")
+            for set_el in children_of(sets_el, "Set") if sets_el is not None else []:
+                members = children_of(set_el, "MemberCode")
+                if not members:
+                    self.messages.append(f"set {set_el.get('name')!r} not carried over: only sets of codes are kept")
+                    continue
+                set_copy = etree.SubElement(code_sets, "Set", name=set_el.get("name") or "")
+                for member in members:
+                    etree.SubElement(set_copy, "MemberCode", guid=member.get("targetGUID") or member.get("guid") or "")
+            nodes, warnings = cio.parse_codebook_element(holder, self.study.levels)
+            self.messages.extend(warnings)
+            self.counts["codes"] = cio.import_nodes(self.session, self.study, nodes, source=self.file_name)["added"]
+        self.code_by_guid = {c.guid: c for c in cb.all_codes(self.session, self.study)}
+
+    # -- 3. users: matched by user name (the User 'id'), else created as coders ---------------
+    def account(self, key: str | None) -> User:
+        if key in self.user_map:
+            return self.user_map[key]
+        session = self.session
+        element = self.users_el.get(key)
+        if element is None:
+            display, wanted = "Imported (unknown user)", IMPORT_USER
+        else:
+            display = (element.get("name") or element.get("id") or "").strip() or "Imported user"
+            wanted = (element.get("id") or "").strip() or display
+        user = session.scalar(select(User).where(func.lower(User.username) == wanted.lower()))
+        if user is None and element is not None:
+            user = session.scalar(select(User).where(func.lower(User.display_name) == display.lower()))
+        if user is not None:
+            self.matched_users.append(user.username)
+        else:
+            taken = {u.lower() for u in session.scalars(select(User.username))}
+            username = wanted if re.fullmatch(r"[A-Za-z0-9_.@-]{2,100}", wanted) and wanted.lower() not in taken else _username(wanted, taken)
+            # '!' is never a valid argon2 hash: nobody can log in until an admin sets a password.
+            user = User(username=username, display_name=display[:200], role="coder", password_hash="!" + secrets.token_hex(16))
+            session.add(user)
+            session.flush()
+            self.created_users.append(username)
+        self.user_map[key] = user
+        return user
+
+    # -- 4. cases, respondents and interviews ------------------------------------------------
+    def import_cases(self) -> None:
+        self.case_of_source: dict[str, Case] = {}
+        letters = iter([f"Case {chr(65 + i)}" for i in range(26)] + [f"Case {i}" for i in range(27, 1000)])
+        self.used_labels: set[str] = set()
+        for item in self.cases:
+            values = {k.lower(): v for k, v in item["values"].items()}
+            name = item["name"] or "Case"
+            internal = _free_label(values.get("internal label") or name, self.used_labels)
+            public = name
+            if public.lower() == internal.lower():
+                public = next(label for label in letters if label.lower() not in self.used_labels and label.lower() != internal.lower())
+            public = _free_label(public, self.used_labels | {internal.lower()})
+            outcome = (values.get("outcome class") or values.get("outcome") or "unknown").lower()
+            if outcome not in CASE_OUTCOMES:
+                self.messages.append(f"case {name!r}: outcome {outcome!r} is not one of {', '.join(CASE_OUTCOMES)}; set to unknown")
+                outcome = "unknown"
+            case = studies.add_case(self.session, self.study, internal, public,
+                                    values.get("organisation") or values.get("organization") or None, outcome, item["description"])
+            self.used_labels |= {internal.lower(), public.lower()}
+            self.case_by_guid[item["guid"]] = case
+            item["extra"] = {k: v for k, v in item["values"].items() if k.lower() not in CASE_KEYS}
+            for ref in item["sources"]:
+                if ref in self.case_of_source and self.case_of_source[ref].id != case.id:
+                    self.messages.append(f"source {self.texts.get(ref, {}).get('name', ref)!r} is in several cases; "
+                                         f"it was put in {self.case_of_source[ref].public_label}")
+                else:
+                    self.case_of_source.setdefault(ref, case)
+        self._imported_case = None
+
+    def _fallback_case(self) -> Case:
+        if self._imported_case is None:
+            internal = _free_label(IMPORTED_CASE, self.used_labels)
+            self._imported_case = studies.add_case(self.session, self.study, internal, f"{internal} (cases unknown)",
+                                                   outcome_description="Sources that no case of the imported project listed.")
+        return self._imported_case
+
+    def _respondent(self, case: Case, item: dict, values: dict) -> Respondent:
+        name = (values.get("respondent") or Path(item["name"]).stem or item["name"])[:200]
+        respondent = studies.find_respondent(self.session, case, name)
+        if respondent is None:
+            try:
+                role = studies.normalise_role(values.get("role") or "other")
+            except UserError:
+                self.messages.append(f"source {item['name']!r}: role {values.get('role')!r} unknown; set to other")
+                role = "other"
+            perspective = values.get("perspective") if values.get("perspective") in PERSPECTIVES else None
+            respondent = studies.add_respondent(self.session, case, name, role, perspective)
+        return respondent
+
+    def import_sources(self) -> None:
+        self.offsets: dict[str, Offsets] = {}
+        by_text: dict[bytes, Interview] = {}
+        for key, item in self.texts.items():
+            case = self.case_of_source.get(key) or self._fallback_case()
+            values = {k.lower(): v for k, v in item["values"].items()}
+            respondent = self._respondent(case, item, values)
+            offsets = self.offsets[key] = Offsets(item["text"])
+            payload = offsets.normalised.encode("utf-8")
+            if payload in by_text:
+                self.interview_by_source[key] = by_text[payload]
+                self.messages.append(f"source {item['name']!r} has the same text as {by_text[payload].file_name!r}; its codings were joined to it")
+                continue
+            date = values.get("interview date") or values.get("date")
+            try:
+                date = dt.date.fromisoformat(date[:10]) if date else None
+            except ValueError:
+                date = None
+            (interview,) = store.import_interviews(self.session, self.study, [store.ImportItem(
+                file_name=item["name"] if item["name"].lower().endswith(".txt") else f"{item['name']}.txt",
+                data=payload, case=case.internal_label, respondent=respondent.name,
+                language=(values.get("language") or self.language)[:10], date=date, notes=item["description"],
+            )])
+            interview.file_name = item["name"][:300]
+            extra = {k: v for k, v in item["values"].items() if k.lower() not in SOURCE_VARIABLES and k.lower() != "date"}
+            if extra:
+                interview.notes = ((interview.notes + "\n\n") if interview.notes else "") + "Imported variables:\n" + \
+                    "\n".join(f"{k}: {v}" for k, v in extra.items())
+            by_text[payload] = self.interview_by_source[key] = interview
+
+    # -- 5. codings ----------------------------------------------------------------------------
+    def _span(self, offsets: Offsets, mode: str, sel: dict) -> tuple[int, int] | None:
+        """The selection in code points of the source text; verified against its text when it has one."""
+        if sel["name"] and not same_text(offsets.text_under(mode, sel["start"], sel["end"]), sel["name"]):
+            other = next((m for m in OFFSET_MODES[1:] if same_text(offsets.text_under(m, sel["start"], sel["end"]), sel["name"])), None)
+            if other and self.offset_mode == "auto":
+                mode = other
+            else:
+                self.counts["unverified"] += 1
+        return offsets.to_codepoints(mode, sel["start"], sel["end"])
+
+    def import_codings(self) -> None:
+        seen: set[tuple] = set()
+        for key, item in self.texts.items():
+            interview, offsets = self.interview_by_source[key], self.offsets[key]
+            mode, how = choose_mode(offsets, item["selections"], self.offset_mode, self.root.get("origin") or "")
+            self.offset_report[item["name"]] = f"{mode}: {how}"
+            index = segment.line_index(interview.text)
+            for sel in item["selections"]:
+                where = f"selection {sel['start']}-{sel['end']} in {item['name']!r}"
+                span = self._span(offsets, mode, sel)
+                start, end = offsets.to_normalised(*span) if span else (0, 0)
+                if end <= start or not sel["codings"]:
+                    self.counts["skipped_selections"] += 1
+                    self.messages.append(f"{where} {'lies outside the text' if end <= start else 'has no code'}; skipped")
+                    continue
+                for item_coding in sel["codings"]:
+                    coder = self.account(item_coding["user"] or sel["user"])
+                    code = self.code_by_guid[item_coding["code"]]
+                    if (interview.id, code.id, coder.id, start, end) in seen:
+                        continue
+                    seen.add((interview.id, code.id, coder.id, start, end))
+                    coding = Coding(study_id=self.study.id, interview_id=interview.id, code_id=code.id, coder_id=coder.id,
+                                    start=start, end=end, start_line=index.line_of(start), end_line=index.line_of(max(start, end - 1)),
+                                    memo=sel["memo"], origin="import")
+                    self.session.add(coding)
+                    self.coding_of_selection.setdefault(sel["guid"], coding)
+                    self.counts["codings"] += 1
+        self.session.flush()
+        if self.counts["unverified"]:
+            self.messages.append(f"{self.counts['unverified']} selection(s) whose stored text did not match the source text "
+                                 "under the offset convention used; check them")
+
+    # -- 6. notes become memos on what points at them --------------------------------------------
+    def import_notes(self) -> None:
+        targets: dict[str, tuple[str, int]] = {}
+
+        def point(note_keys, kind: str, target_id: int) -> None:
+            for note_key in note_keys:
+                if note_key in self.notes:
+                    targets.setdefault(note_key, (kind, target_id))
+
+        for key, item in self.texts.items():
+            point(item["notes"], "interview", self.interview_by_source[key].id)
+            for sel in item["selections"]:
+                coding = self.coding_of_selection.get(sel["guid"])
+                if coding is not None:
+                    point(sel["notes"] + [n for c in sel["codings"] for n in c["notes"]], "coding", coding.id)
+        for code_el in self.book.iter(qname("Code")) if self.book is not None else []:
+            code = self.code_by_guid.get(norm_guid(code_el.get("guid")))
+            if code is not None:
+                point(_note_refs(code_el), "code", code.id)
+        for link in _list(self.root, "Links", "Link"):
+            origin, target = norm_guid(link.get("originGUID")), norm_guid(link.get("targetGUID"))
+            for note_key, other in ((origin, target), (target, origin)):
+                if other in self.case_by_guid:
+                    point([note_key], "case", self.case_by_guid[other].id)
+        first_case = next(iter(studies.list_cases(self.session, self.study)), None)
+        for note_key, note in self.notes.items():
+            body = note["text"] or note["description"] or note["name"]  # a memo needs some text
+            if not body.strip():
+                continue
+            kind, target_id = targets.get(note_key, (None, None))
+            label = note["name"] or body[:40]
+            if kind is None:
+                if first_case is None:
+                    self.messages.append(f"note {label!r} not carried over: nothing to attach it to")
+                    continue
+                kind, target_id = "case", first_case.id
+                self.messages.append(f"note {label!r} belongs to the project as a whole; attached to {first_case.public_label}")
+            self._memo(kind, target_id, self.account(note["user"]), note["name"], body)
+        for item in self.cases:
+            if item.get("extra"):
+                self._memo("case", self.case_by_guid[item["guid"]].id, self.account(None), "Imported case variables",
+                           "\n".join(f"{k}: {v}" for k, v in item["extra"].items()))
+        self.session.flush()
+
+    def _memo(self, kind: str, target_id: int, author: User, title: str, text: str) -> None:
+        self.session.add(Memo(study_id=self.study.id, target_type=kind, target_id=target_id, author_id=author.id,
+                              title=title[:300], text=text))
+        self.counts["memos"] += 1
+
+    def report(self) -> dict:
+        created = sorted(set(self.created_users))
+        if created:
+            self.messages.append(f"coder account(s) created without a usable password: {', '.join(created)}; "
+                                 "an admin must set one before they can log in")
+        return {
+            "study_id": self.study.id, "title": self.study.title, "file": self.file_name, "levels": list(self.study.levels),
+            "sources": len(self.interview_by_source), "skipped_sources": sorted(self.skipped_sources.values()),
+            "codes": self.counts["codes"], "codings": self.counts["codings"], "skipped_selections": self.counts["skipped_selections"],
+            "cases": len(studies.list_cases(self.session, self.study)),
+            "respondents": len(studies.list_respondents(self.session, self.study)),
+            "memos": self.counts["memos"], "users_created": created, "users_matched": sorted(set(self.matched_users)),
+            "offsets": self.offset_report, "messages": self.messages,
+        }
+
+
+def import_qdpx(
+    session: Session,
+    source: str | Path | bytes | BinaryIO,
+    title: str | None = None,
+    offset_mode: str = "auto",
+    principal: access.Principal | None = None,
+    language: str = "en",
+) -> dict:
+    """Import a ``.qdpx`` into a new study (inside the caller's transaction); returns the report."""
+    if principal is not None:
+        access.require_researcher(principal, edit=True)
+    offset_mode = (offset_mode or "auto").strip().lower()
+    if offset_mode not in OFFSET_MODES:
+        raise UserError(f"unknown offset convention {offset_mode!r}; choose one of: {', '.join(OFFSET_MODES)}")
+    data, file_name = _read_input(source)
+    root, archive = read_archive(data)
+    importer = _Importer(session, root, archive, file_name, offset_mode, language)
+    importer.read()
+    importer.create_study(title)
+    importer.import_cases()
+    importer.import_sources()
+    importer.import_codings()
+    importer.import_notes()
+    report = importer.report()
+    audit.record(session, "refi", "import", None, importer.study.id, file=file_name, sources=report["sources"],
+                 codings=report["codings"], memos=report["memos"])
+    return report
+
+
+def report_lines(report: dict) -> list[str]:
+    """A report as readable lines (CLI table output and the page)."""
+    lines = []
+    for key, value in report.items():
+        if isinstance(value, list):
+            lines.append(f"{key}: {len(value) if value else 'none'}")
+            lines.extend(f"  - {v}" for v in value)
+        elif isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines.extend(f"  {k}: {v}" for k, v in value.items())
+        else:
+            lines.append(f"{key}: {value}")
+    return lines

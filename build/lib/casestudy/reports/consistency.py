@@ -1,0 +1,310 @@
+"""A check of the study's own tables as they will be printed (or as they were published).
+
+Input is the tables as text cells, exactly as typed in the manuscript:
+
+* Table 2 grid (CSV): header ``statement,<case>...,average``; an optional row whose first cell is
+  ``outcome`` with each case's outcome label; one row per statement with cells like ``4.8 (4-5)``
+  and the average; optional rows ``legend`` and ``scale`` (text in the second cell).
+* Table 1 (CSV): ``case,programme,outcome,determinants``.
+* Free text (e.g. the results section) for percentages.
+
+Checks (each finding names the table, row and column):
+
+``outcome-label``   outcome classes differing between Table 1 and Table 2 (with a hint when two
+                    cases' labels look swapped). Synonyms: success/successful = positive,
+                    failure/failed = negative, mixed.
+``scale-legend``    the legend's points or the stated scale differ from the scale definition.
+``impossible-mean`` a mean that no set of n integer ratings on the scale rounds to.
+``range``           a mean outside its range, or one impossible given that range with n ratings
+                    (at least one rating at each end).
+``decimal-comma``   a decimal comma (``4,5``).
+``average``         an average that does not equal the mean of the printed case means at its own
+                    precision (a pooled mean or a mistyped value).
+``decimals``        a value printed with a different number of decimals than the rest of its column.
+``percentages``     percentages of one paragraph or row that look like a partition (sum 95-105)
+                    but do not add up to 100 (rounding: say so, or print one more decimal).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from casestudy.errors import UserError
+from casestudy.panel.scale import Scale
+
+OUTCOME_SYNONYMS = {
+    "positive": "positive", "success": "positive", "successful": "positive", "succeeded": "positive",
+    "negative": "negative", "failure": "negative", "failed": "negative", "fail": "negative",
+    "mixed": "mixed",
+}
+CELL = re.compile(r"^\s*(?P<mean>-?\d+(?:[.,]\d+)?)\s*(?:\(\s*(?P<low>-?\d+)\s*[-–]\s*(?P<high>-?\d+)\s*\))?\s*$")
+NUMBER = re.compile(r"^\s*-?\d+(?:[.,]\d+)?\s*$")
+
+
+@dataclass
+class Finding:
+    check: str
+    where: str
+    message: str
+    severity: str = "error"  # error or warning
+
+
+@dataclass
+class PublishedTable2:
+    cases: list[str]
+    outcomes: dict[str, str] = field(default_factory=dict)
+    rows: list[tuple[str, list[str], str]] = field(default_factory=list)  # statement, case cells, average
+    legend: str = ""
+    scale_text: str = ""
+
+
+@dataclass
+class PublishedTable1Row:
+    case: str
+    programme: str
+    outcome: str
+    determinants: str = ""
+
+
+def _csv(text: str) -> list[list[str]]:
+    return [row for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")) if any(c.strip() for c in row)]
+
+
+def parse_table2(text: str) -> PublishedTable2:
+    rows = _csv(text)
+    if not rows:
+        raise UserError("Table 2 CSV: empty")
+    header = [c.strip() for c in rows[0]]
+    if len(header) < 3 or header[-1].lower() not in ("average", "mean", "avg"):
+        raise UserError("Table 2 CSV, row 1 (header): expected statement,<case columns>,average")
+    table = PublishedTable2(header[1:-1])
+    for number, row in enumerate(rows[1:], start=2):
+        first = row[0].strip()
+        rest = [c.strip() for c in row[1:]] + [""] * (len(header) - len(row))
+        if first.lower() == "outcome":
+            table.outcomes = dict(zip(table.cases, rest))
+        elif first.lower() == "legend":
+            table.legend = rest[0] if rest else ""
+        elif first.lower() == "scale":
+            table.scale_text = rest[0] if rest else ""
+        else:
+            if len(row) > len(header):
+                raise UserError(f"Table 2 CSV, row {number}: more cells than header columns")
+            table.rows.append((first, rest[: len(table.cases)], rest[len(table.cases)]))
+    return table
+
+
+def parse_table1(text: str) -> list[PublishedTable1Row]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    missing = [c for c in ("case", "outcome") if c not in fields]
+    if missing:
+        raise UserError(f"Table 1 CSV, row 1 (header): missing column(s) {', '.join(missing)}; expected case,programme,outcome,determinants")
+    reader.fieldnames = fields
+    return [PublishedTable1Row((r.get("case") or "").strip(), (r.get("programme") or "").strip(), (r.get("outcome") or "").strip(), (r.get("determinants") or "").strip())
+            for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))]
+
+
+def outcome_classes(text: str) -> list[str]:
+    """Outcome classes named in a label, in order (e.g. 'Positive for IOP; mixed for PH' -> positive, mixed)."""
+    found = []
+    for word in re.findall(r"[a-z]+", text.lower()):
+        cls = OUTCOME_SYNONYMS.get(word)
+        if cls and cls not in found:
+            found.append(cls)
+    return found
+
+
+def _case_key(label: str) -> str:
+    return re.sub(r"^(case|unit)\s+", "", label.strip(), flags=re.I).casefold()
+
+
+def check_outcomes(table2: PublishedTable2, table1: list[PublishedTable1Row]) -> list[Finding]:
+    t1 = {_case_key(r.case): (r.case, outcome_classes(r.outcome)) for r in table1}
+    t2 = {case: outcome_classes(table2.outcomes.get(case, "")) for case in table2.cases if table2.outcomes.get(case)}
+    findings = []
+    bad = []
+    for case, classes in t2.items():
+        entry = t1.get(_case_key(case))
+        if entry is None or not classes or not entry[1]:
+            continue
+        if classes[0] not in entry[1]:
+            bad.append(case)
+            findings.append(Finding("outcome-label", f"Table 2 header, case {case}",
+                                    f"Table 2 labels case {case} {table2.outcomes[case]!r} but Table 1 gives {entry[0]} as {', '.join(entry[1])}"))
+    for i, a in enumerate(bad):
+        for b in table2.cases:
+            if b == a or _case_key(b) not in t1 or b not in t2:
+                continue
+            if t2[a][0] in t1[_case_key(b)][1] and t2[b][0] in t1[_case_key(a)][1] and (b in bad or t2[b][0] != t2[a][0]):
+                if b in bad and bad.index(b) < i:
+                    continue
+                findings.append(Finding("outcome-label", f"Table 2 header, cases {a} and {b}",
+                                        f"the outcome labels of cases {a} and {b} in Table 2 look swapped relative to Table 1"))
+    return findings
+
+
+def legend_points(legend: str) -> list[int]:
+    """Scale points a legend names: '1. Strongly disagree; 2: Disagree; 3; ...' -> [1, 2, 3, ...]."""
+    return sorted({int(m) for m in re.findall(r"(?:^|[;,]\s*|\s)(-?\d+)\s*(?:[.:;=)]|\s*-\s*[A-Za-z])", legend)})
+
+
+def check_scale(table2: PublishedTable2, scale: Scale) -> list[Finding]:
+    findings = []
+    defined = list(range(scale.min, scale.max + 1))
+    if table2.legend:
+        points = legend_points(table2.legend)
+        if points and (points[0] != scale.min or points[-1] != scale.max or not set(points) <= set(defined)):
+            findings.append(Finding("scale-legend", "Table 2 legend",
+                                    f"the legend lists points {points[0]}-{points[-1]} ({table2.legend!r}) but the scale is defined as {scale.text()}"))
+        words = " ".join(scale.labels.values()).lower()
+        if scale.labels and "agree" in table2.legend.lower() and "agree" not in words:
+            findings.append(Finding("scale-legend", "Table 2 legend",
+                                    "the legend uses agree/disagree wording; the scale definition is "
+                                    + scale.label_text(), "warning"))
+    if table2.scale_text:
+        m = re.search(r"(-?\d+)\s*[-–]\s*(-?\d+)", table2.scale_text)
+        if m and (int(m.group(1)), int(m.group(2))) != (scale.min, scale.max):
+            findings.append(Finding("scale-legend", "Table 2 title", f"the title states a {m.group(1)}-{m.group(2)} scale but the scale is defined as {scale.text()}"))
+    return findings
+
+
+def _decimals(text: str) -> int:
+    m = re.search(r"[.,](\d+)", text)
+    return len(m.group(1)) if m else 0
+
+
+def _value(text: str) -> Fraction:
+    return Fraction(text.strip().replace(",", "."))
+
+
+def _possible_sums(mean: Fraction, places: int, n: int, low: int, high: int) -> list[int]:
+    """Sums S of n integer ratings in [low*n, high*n] whose mean rounds (half-up or half-even) to ``mean``."""
+    half = Fraction(1, 2 * 10 ** places)
+    lo = math.ceil((mean - half) * n)
+    hi = math.floor((mean + half) * n)
+    return [s for s in range(max(lo, low * n), min(hi, high * n) + 1)]
+
+
+def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Finding]:
+    findings = []
+    for statement, cells, average in table2.rows:
+        means = []
+        for case, cell in zip(table2.cases, cells):
+            where = f"Table 2, {statement!r}, case {case}"
+            if not cell:
+                continue
+            if re.search(r"\d,\d", cell):
+                findings.append(Finding("decimal-comma", where, f"{cell!r} uses a decimal comma; write {cell.replace(',', '.')!r}"))
+            m = CELL.match(cell)
+            if not m:
+                findings.append(Finding("format", where, f"{cell!r} is not of the form 'mean (min-max)'", "warning"))
+                continue
+            mean = _value(m.group("mean"))
+            means.append((mean, _decimals(m.group("mean"))))
+            places = _decimals(m.group("mean"))
+            if not scale.min <= mean <= scale.max:
+                findings.append(Finding("range", where, f"mean {m.group('mean')} lies outside the scale {scale.text()}"))
+                continue
+            if m.group("low") is not None:
+                low, high = int(m.group("low")), int(m.group("high"))
+                if low < scale.min or high > scale.max:
+                    findings.append(Finding("range", where, f"range {low}-{high} lies outside the scale {scale.text()}"))
+                if not low <= mean <= high:
+                    findings.append(Finding("range", where, f"mean {m.group('mean')} lies outside its range {low}-{high}"))
+                elif n and low < high:
+                    sums = [s for s in _possible_sums(mean, places, n, scale.min, scale.max)
+                            if low * (n - 1) + high <= s <= high * (n - 1) + low]
+                    if not sums:
+                        findings.append(Finding("range", where, f"no {n} integer ratings with range {low}-{high} have a mean that rounds to {m.group('mean')}"))
+            if n and not _possible_sums(mean, places, n, scale.min, scale.max):
+                findings.append(Finding("impossible-mean", where, f"no {n} integer ratings on {scale.text()} have a mean that rounds to {m.group('mean')}"))
+        if average:
+            where = f"Table 2, {statement!r}, average"
+            if re.search(r"\d,\d", average):
+                findings.append(Finding("decimal-comma", where, f"{average!r} uses a decimal comma"))
+            if NUMBER.match(average) and means:
+                shown = _value(average)
+                places = _decimals(average)
+                printed_mean = sum(m for m, _ in means) / len(means)
+                half = Fraction(1, 2 * 10 ** places)
+                if abs(printed_mean - shown) >= half:
+                    findings.append(Finding("average", where,
+                                            f"average {average} is not the mean of the printed case means "
+                                            f"({float(printed_mean):.{max(places, 2)}f}); state whether it is a pooled mean or correct it", "warning"))
+    averages = [(statement, average) for statement, _, average in table2.rows if NUMBER.match(average or "")]
+    findings += _decimal_consistency("Table 2, average column", averages)
+    for index, case in enumerate(table2.cases):
+        column = [(statement, CELL.match(cells[index]).group("mean")) for statement, cells, _ in table2.rows
+                  if index < len(cells) and CELL.match(cells[index] or "")]
+        findings += _decimal_consistency(f"Table 2, case {case}", column)
+    return findings
+
+
+def _decimal_consistency(where: str, values: list[tuple[str, str]]) -> list[Finding]:
+    if len(values) < 2:
+        return []
+    counts: dict[int, int] = {}
+    for _, text in values:
+        counts[_decimals(text)] = counts.get(_decimals(text), 0) + 1
+    usual = max(counts, key=lambda d: (counts[d], -d))
+    return [Finding("decimals", f"{where}, {statement!r}", f"{text} has {_decimals(text)} decimals; the others have {usual}", "warning")
+            for statement, text in values if _decimals(text) != usual]
+
+
+PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+
+
+def check_percentages(text: str, where: str = "text") -> list[Finding]:
+    findings = []
+    for number, paragraph in enumerate(re.split(r"\n\s*\n", text), start=1):
+        values = [Fraction(v.replace(",", ".")) for v in PERCENT.findall(paragraph)]
+        if len(values) < 2:
+            continue
+        total = sum(values)
+        if total != 100 and 95 <= total <= 105:
+            shown = " + ".join(f"{float(v):g}%" for v in values)
+            findings.append(Finding("percentages", f"{where}, paragraph {number}",
+                                    f"{shown} = {float(total):g}%, not 100% (rounding); say so in a note or give one more decimal", "warning"))
+    return findings
+
+
+def check_tables(
+    table2: PublishedTable2 | None = None,
+    table1: list[PublishedTable1Row] | None = None,
+    scale: Scale | None = None,
+    n: int | None = None,
+    texts: dict[str, str] | None = None,
+) -> list[Finding]:
+    """Run every check that the given pieces allow; findings in table order."""
+    scale = scale or Scale(0, 5)
+    findings: list[Finding] = []
+    if table2 is not None:
+        if table1:
+            findings += check_outcomes(table2, table1)
+        findings += check_scale(table2, scale)
+        findings += check_cells(table2, scale, n)
+    if table1:
+        for row in table1:
+            findings += check_percentages(" ".join([row.programme, row.outcome, row.determinants]), f"Table 1, case {row.case}")
+    for name, text in (texts or {}).items():
+        findings += check_percentages(text, name)
+    return findings
+
+
+def table2_as_published(t) -> PublishedTable2:
+    """A generated :class:`casestudy.aggregation.Table2` in the printed form, to check it too."""
+    columns, rows = t.grid()
+    published = PublishedTable2(list(t.cases), dict(t.outcome_by_case))
+    for row in rows:
+        if row[0] == "Outcome" and len(rows) > len(t.items):
+            continue
+        published.rows.append((row[0], row[1:-1], row[-1]))
+    published.legend = t.scale.label_text()
+    published.scale_text = t.scale.text()
+    return published

@@ -1,0 +1,356 @@
+"""Publication-ready tables in every format, and the methods paragraph.
+
+A :class:`ReportTable` (title, columns, rows, notes) renders as CSV and XLSX (through
+:mod:`casestudy.tabular`), DOCX in APA style (bold table number, italic title, horizontal rules
+only, "Note." below), LaTeX (booktabs, every special character escaped) and Markdown.
+``render(tables, fmt)`` returns text for csv/md/tex and bytes for xlsx/docx.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from casestudy import tabular
+from casestudy.reports.table2 import AVERAGES, Table2, fmt, table2_title
+from casestudy.errors import UserError
+from casestudy.reports.constants import BINARY_FORMATS, EXPORT_FORMATS, TEXT_FORMATS  # noqa: F401  (re-exported)
+from casestudy.panel.results import PanelFigures
+
+MEDIA_TYPES = {
+    "json": "application/json", "csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@dataclass
+class ReportTable:
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    notes: list[str] = field(default_factory=list)
+    sheet: str = "Table"
+
+    @property
+    def label(self) -> str:
+        """'Table 2' from 'Table 2. Title…'; '' when the title has no number."""
+        m = re.match(r"(Table\s+\d+)\.\s*", self.title)
+        return m.group(1) if m else ""
+
+    @property
+    def caption(self) -> str:
+        return re.sub(r"^Table\s+\d+\.\s*", "", self.title)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.3g}"
+    return str(value)
+
+
+# --- builders -------------------------------------------------------------------------------------
+def table2_tables(t: Table2, for_format: str | None = None) -> list[ReportTable]:
+    """Printed Table 2, the per-cell statistics and the level comparison.
+
+    For ``docx`` (a manuscript) the long statistics table is left out; ``csv`` gets the printed table only.
+    """
+    tables = _table2_tables(t)
+    if for_format == "docx":
+        return [tables[0], tables[2]]
+    if for_format == "csv":
+        return tables[:1]
+    return tables
+
+
+def _table2_tables(t: Table2) -> list[ReportTable]:
+    columns, rows = t.grid()
+    printed = ReportTable(table2_title(t), columns, rows, [t.note()], "Table 2")
+    stats_rows = []
+    for item in t.items:
+        for case in t.cases:
+            c = t.cell(item, case)
+            stats_rows.append([item, case, c.n, *(None if v is None else float(v) for v in (c.mean,)), c.sd,
+                               *(None if v is None else float(v) for v in (c.median, c.q1, c.q3)), c.min, c.max])
+    stats = ReportTable("Table 2 statistics per case and statement (unrounded)",
+                        ["item", "case", "n", "mean", "sd", "median", "q1", "q3", "min", "max"], stats_rows,
+                        [f"SD with n - 1; quartiles by the {t.quartile_method} method."], "Statistics")
+    levels = ReportTable("Level comparison", ["Position", "Statement", "Average", "Highest case", "Lowest case"],
+                         [[r["position"], r["item"], r["formatted"], r["highest_case"], r["lowest_case"]]
+                          for r in sorted(t.level_comparison(), key=lambda r: r["position"])],
+                         [f"Average = {AVERAGES[t.average]}."], "Levels")
+    return [printed, stats, levels]
+
+
+def rankings_tables(r) -> list[ReportTable]:
+    from casestudy.reports.rankings import ranking_table
+
+    columns, rows = ranking_table(r)
+    notes = [
+        f"Note. Determinants named by at least {r.threshold} of the {r.experts} experts who returned the questionnaire, "
+        "ranked by the number of experts naming them (ties share a rank and are listed by Borda score, then name). "
+        "Borda = modified Borda count of the experts' importance orders; mean rank = mean position where named"
+        + (f"; Kendall's W = {r.kendall_w:.3f} (tie-corrected, partial rankings completed with mean ranks)." if r.kendall_w is not None else "."),
+    ]
+    tables = [ReportTable("Table 3. Determinants named by the experts", columns, rows, notes, "Ranking")]
+    tables.append(ReportTable("Determinants named by one expert", ["Determinant"], [[s] for s in r.singletons], [], "Singletons"))
+    tables.append(ReportTable("Additional determinants", ["Determinant", "Experts (n)"],
+                              [[a["determinant"], a["n_experts"]] for a in r.additional], [], "Additional"))
+    return tables
+
+
+def rankings_long_table(r) -> ReportTable:
+    """All three lists in one table (CSV): list, rank, determinant, n_experts, percent, borda, mean_rank."""
+    rows = [["ranking", x.rank, x.determinant, x.n_experts, round(x.percent, 1), x.borda, x.mean_rank] for x in r.ranking]
+    counts = r.counts or {}
+    rows += [["singleton", None, s, counts.get(s), round(100 * counts[s] / r.experts, 1) if s in counts else None, None, None] for s in r.singletons]
+    rows += [["additional", None, a["determinant"], a["n_experts"], round(100 * a["n_experts"] / r.experts, 1), None, None] for a in r.additional]
+    return ReportTable("Determinants", ["list", "rank", "determinant", "n_experts", "percent", "borda", "mean_rank"], rows)
+
+
+def reliability_tables(rep) -> list[ReportTable]:
+    alpha_rows = [[a.metric, round(a.alpha, 3), None if a.ci_low is None else round(a.ci_low, 3),
+                   None if a.ci_high is None else round(a.ci_high, 3), a.units, a.replicates, a.seed] for a in rep.alphas]
+    tables = [ReportTable("Krippendorff's alpha", ["Metric", "Alpha", "CI low", "CI high", "Units", "Bootstrap", "Seed"], alpha_rows,
+                          ["95% percentile bootstrap over units (case x statement)."], "Alpha")]
+    if rep.icc:
+        tables.append(ReportTable("Intraclass correlations (Shrout & Fleiss 1979)", ["Form", "Model", "ICC", "F", "df1", "df2", "p", "CI low", "CI high"],
+                                  [[v.form, v.label, round(v.value, 3), round(v.f, 2), v.df1, round(v.df2, 2), round(v.p, 4), round(v.ci_low, 3), round(v.ci_high, 3)]
+                                   for v in rep.icc.values()], [rep.icc_note], "ICC"))
+    tables.append(ReportTable("Agreement per case and statement", ["Case", "Statement", "n", "Top agreement (%)", "r_wg", "IQR", "Consensus"],
+                              [[c["case"], c["item"], c["n"], None if c["top_agreement_percent"] is None else round(c["top_agreement_percent"], 1),
+                                None if c["rwg"] is None else round(c["rwg"], 3), c["iqr"], "yes" if c["consensus"] else "no"] for c in rep.per_cell],
+                              [rep.consensus_rule], "Agreement"))
+    tables.append(ReportTable("r_wg(J) per case", ["Case", "r_wg(J)", "Statements"],
+                              [[c["case"], None if c["rwg_j"] is None else round(c["rwg_j"], 3), c["statements"]] for c in rep.per_case], [], "rwg(J)"))
+    return tables
+
+
+def table1_table(rows: Sequence[dict]) -> ReportTable:
+    return ReportTable("Table 1. Cases: programme, outcome and determinants", ["Case", "Programme", "Outcome", "Determinants"],
+                       [[r["case"], r["programme"], r["outcome"], "; ".join(r["determinants"]) if isinstance(r["determinants"], list) else r["determinants"]] for r in rows],
+                       ["Note. PH = partial hospitalisation; IOP = intensive outpatient programme."], "Table 1")
+
+
+def findings_table(findings) -> ReportTable:
+    return ReportTable("Consistency check", ["Severity", "Check", "Where", "Message"],
+                       [[f.severity, f.check, f.where, f.message] for f in findings],
+                       [f"{len(findings)} finding(s)."], "Check")
+
+
+def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=None) -> str:
+    """A methods paragraph stating the panel figures and how the tables were computed."""
+    parts = []
+    if figures and figures.invited:
+        rate = figures.response_rate
+        text = f"Of the {figures.invited} experts invited, {figures.returned} returned the questionnaire"
+        if rate is not None:
+            text += f" (response rate {fmt(rate * 100, 0)}%)"
+        if figures.median_minutes is not None:
+            text += f"; the median completion time was {fmt(figures.median_minutes, 0)} minutes"
+        parts.append(text + ".")
+    if t is not None:
+        parts.append(
+            f"Each expert rated every statement per case on a {t.scale.text()} scale. For each case and statement we report "
+            f"the mean and the range (minimum-maximum); means were rounded {t.rounding.replace('-', ' ')} to {t.decimals} decimal"
+            f"{'s' if t.decimals != 1 else ''} with exact decimal arithmetic. The average column is {AVERAGES[t.average]}."
+        )
+    if r is not None:
+        parts.append(
+            f"Determinants were ranked by the number of experts naming them (threshold {r.threshold}); tied counts share a rank. "
+            "Importance orders were summarised by a modified Borda count and the mean rank, and agreement on the orders by "
+            "Kendall's W with a correction for ties, unranked determinants sharing the mean of the remaining ranks"
+            + (f" (W = {r.kendall_w:.2f})." if r.kendall_w is not None else ".")
+        )
+    return " ".join(parts)
+
+
+# --- renderers ------------------------------------------------------------------------------------
+def to_csv(table: ReportTable) -> str:
+    return tabular.csv_text(table.columns, table.rows)
+
+
+def to_xlsx(tables: Sequence[ReportTable]) -> bytes:
+    sheets = {}
+    for table in tables:
+        name = table.sheet
+        while name in sheets:
+            name += "_"
+        sheets[name] = (table.columns, table.rows)
+    notes = [n for t in tables for n in t.notes]
+    return tabular.xlsx_bytes(sheets, title=tables[0].title if tables else None, notes=notes)
+
+
+MD_ESCAPE = re.compile(r"([\\|*_`\[\]<>#])")
+
+
+def _md(value: Any) -> str:
+    return MD_ESCAPE.sub(r"\\\1", _text(value)).replace("\n", " ")
+
+
+def to_markdown(tables: Sequence[ReportTable]) -> str:
+    out = []
+    for table in tables:
+        out.append(f"**{_md(table.title)}**\n")
+        out.append("| " + " | ".join(_md(c) for c in table.columns) + " |")
+        out.append("|" + "|".join("---" for _ in table.columns) + "|")
+        for row in table.rows:
+            out.append("| " + " | ".join(_md(v) for v in row) + " |")
+        for note in table.notes:
+            out.append(f"\n*{_md(note)}*" if not note.startswith("Note.") else f"\n*Note.*{_md(note[5:])}")
+        out.append("")
+    return "\n".join(out)
+
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+}
+
+
+def latex_escape(value: Any) -> str:
+    text = _text(value)
+    return "".join(LATEX_SPECIALS.get(ch, ch) for ch in text).replace("–", "--")
+
+
+def to_latex(tables: Sequence[ReportTable]) -> str:
+    out = ["% requires \\usepackage{booktabs}"]
+    for table in tables:
+        out += ["\\begin{table}[htbp]", "\\centering", f"\\caption{{{latex_escape(table.caption)}}}",
+                f"\\begin{{tabular}}{{l{'l' * (len(table.columns) - 1)}}}", "\\toprule",
+                " & ".join(latex_escape(c) for c in table.columns) + " \\\\", "\\midrule"]
+        out += [" & ".join(latex_escape(v) for v in row) + " \\\\" for row in table.rows]
+        out += ["\\bottomrule", "\\end{tabular}"]
+        for note in table.notes:
+            out.append(f"\\par\\smallskip{{\\footnotesize {latex_escape(note)}}}")
+        out += ["\\end{table}", ""]
+    return "\n".join(out)
+
+
+def _rule(cell, edges: Sequence[str]) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders = OxmlElement("w:tcBorders")
+    for edge in edges:
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), "8")
+        element.set(qn("w:color"), "000000")
+        borders.append(element)
+    tc_pr.append(borders)
+
+
+def _set_text(cell, text: str) -> None:
+    """Faster than ``cell.text = ...`` on big tables: write into the cell's existing empty paragraph."""
+    if text:
+        cell.paragraphs[0].add_run(text)
+
+
+def to_docx(tables: Sequence[ReportTable], paragraphs: Sequence[str] = ()) -> bytes:
+    """APA style: bold 'Table N', italic title, horizontal rules above/below the header and at the end, 'Note.' in italics."""
+    from docx import Document
+    from docx.shared import Pt
+
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(12)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    for table in tables:
+        if table.label:
+            document.add_paragraph().add_run(table.label).bold = True
+        document.add_paragraph().add_run(table.caption).italic = True
+        grid = document.add_table(rows=1 + len(table.rows), cols=len(table.columns))
+        grid_rows = list(grid.rows)
+        for cell, header in zip(grid_rows[0].cells, table.columns):
+            _set_text(cell, str(header))
+            _rule(cell, ("top", "bottom"))
+        for r_index, (grid_row, row) in enumerate(zip(grid_rows[1:], table.rows), start=1):
+            for cell, value in zip(grid_row.cells, row):
+                _set_text(cell, _text(value))
+                if r_index == len(table.rows):
+                    _rule(cell, ("bottom",))
+        for note in table.notes:
+            paragraph = document.add_paragraph()
+            if note.startswith("Note."):
+                paragraph.add_run("Note.").italic = True
+                paragraph.add_run(note[5:])
+            else:
+                paragraph.add_run(note)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def render(tables: Sequence[ReportTable], fmt: str, csv_table: ReportTable | None = None, paragraphs: Sequence[str] = ()) -> str | bytes:
+    """Render tables as csv (the first table, or ``csv_table``), md, tex, xlsx or docx."""
+    if not tables:
+        raise UserError("nothing to export")
+    if fmt == "csv":
+        return to_csv(csv_table or tables[0])
+    if fmt == "md":
+        return "\n\n".join([*paragraphs, to_markdown(tables)]) if paragraphs else to_markdown(tables)
+    if fmt == "tex":
+        return to_latex(tables)
+    if fmt == "xlsx":
+        return to_xlsx(tables)
+    if fmt == "docx":
+        return to_docx(tables, paragraphs)
+    raise UserError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+
+
+def median_minutes(durations: Sequence[float]) -> float | None:
+    return statistics.median(durations) if durations else None
+
+
+# --- the study's own pieces (researchers only) ----------------------------------------------------
+def _short(label: str) -> str:
+    return re.sub(r"^(case|unit)\s+", "", label.strip(), flags=re.I)
+
+
+def study_outcomes(session, study, principal) -> dict[str, str]:
+    """Outcome class per case, under the public label ('Case A') and its short form ('A')."""
+    from casestudy import access
+    from casestudy import study as studies
+
+    access.require_researcher(principal)
+    result = {}
+    for case in studies.list_cases(session, study):
+        result[case.public_label] = case.outcome_class
+        result[_short(case.public_label)] = case.outcome_class
+    return result
+
+
+def study_table1(session, study, principal) -> list[dict]:
+    """Table 1 rows from the study's cases: case, programme, outcome, determinants.
+
+    Determinants come from the case-summary provider (member-check stage) when registered;
+    until then the list is empty.
+    """
+    from casestudy import access
+    from casestudy import study as studies
+    from casestudy.reports.inputs import study_case_determinants
+
+    access.require_researcher(principal)
+    determinants = study_case_determinants(session, study)
+    rows = []
+    for case in studies.list_cases(session, study):
+        outcome = case.outcome_class.capitalize()
+        if case.outcome_description:
+            outcome += f": {case.outcome_description}"
+        rows.append({
+            "case": case.public_label,
+            "programme": studies.programme_text(case),
+            "outcome": outcome,
+            "determinants": list(determinants.get(case.public_label, determinants.get(_short(case.public_label), []))),
+        })
+    return rows

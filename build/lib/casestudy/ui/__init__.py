@@ -1,0 +1,1 @@
+"""The Streamlit faces of the library. Only this package imports Streamlit."""

@@ -1,0 +1,1 @@
+"""Custom Streamlit components (components v2, inline JS, no build step)."""

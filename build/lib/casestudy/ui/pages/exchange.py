@@ -1,0 +1,69 @@
+"""Exchange with other QDA tools (NVivo, ATLAS.ti, MAXQDA, QualCoder): REFI-QDA .qdpx export and import."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from casestudy import security
+from casestudy import study as studies
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.exchange import export as exchange_export
+from casestudy.exchange import offsets as exchange_offsets
+from casestudy.exchange import importer
+
+PAGE = PageSpec(title="Exchange (REFI-QDA)", url_path="exchange", audience=("researcher",), section="Analysis", order=90)
+EXPORT_KEY = "exchange_export"
+IMPORT_REPORT_KEY = "exchange_import_report"
+OFFSET_LABELS = {"auto": "Detect (verify against the selection texts)", **exchange_offsets.OFFSET_HELP}
+
+
+def _show_report(report: dict) -> None:
+    st.code("\n".join(importer.report_lines(report)), language=None)
+
+
+def render() -> None:
+    principal = principal_or_stop()
+    st.title("Exchange with other QDA tools")
+    st.caption("REFI-QDA projects (.qdpx) move a study to and from NVivo, ATLAS.ti, MAXQDA, QualCoder and others. "
+               "The file holds the raw transcripts, internal case labels and organisation names: share it with the research team only.")
+
+    st.subheader("Export this study")
+    if st.button("Prepare .qdpx export", key="exchange_export_button"):
+        with user_errors("REFI-QDA export"), store().write(principal.actor) as session:
+            study = studies.get_study(session)
+            data, report = exchange_export.build_qdpx(session, study, principal)
+            st.session_state[EXPORT_KEY] = (data, report, study.title)
+    prepared = st.session_state.get(EXPORT_KEY)
+    if prepared:
+        data, report, title = prepared
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in title).strip("-")[:80] or "study"
+        st.download_button(f"Download {name}.qdpx", data, file_name=f"{name}.qdpx", mime="application/zip", key="exchange_download")
+        st.markdown("**Not carried by the standard** (also written into the file as a note):")
+        for line in report["not_carried"]:
+            st.markdown(f"- {line}")
+        with st.expander("Export report"):
+            _show_report(report)
+
+    st.subheader("Import a project into a new study")
+    if not principal.can_edit:
+        st.info("Viewers cannot import projects.")
+        return
+    upload = st.file_uploader("REFI-QDA project (.qdpx)", type=["qdpx"], key="exchange_upload")
+    title = st.text_input("Title of the new study (default: the project's name)", key="exchange_title")
+    offsets = st.selectbox("Text positions in the file", list(OFFSET_LABELS), format_func=OFFSET_LABELS.get, key="exchange_offsets")
+    if upload is not None and st.button("Import into a new study", key="exchange_import", type="primary"):
+        st.session_state.pop(IMPORT_REPORT_KEY, None)
+        with user_errors("REFI-QDA import"):
+            data = security.read_upload(upload.name, upload)
+            with store().write(principal.actor) as session:
+                report = importer.import_qdpx(session, data, title=title.strip() or None, offset_mode=offsets, principal=principal)
+            report["file"] = upload.name
+            st.session_state[IMPORT_REPORT_KEY] = report
+    report = st.session_state.get(IMPORT_REPORT_KEY)
+    if report:
+        st.success(f"Imported into the new study {report['title']!r}: {report['sources']} sources, "
+                   f"{report['codes']} codes, {report['codings']} codings, {report['memos']} memos.")
+        for message in report["messages"]:
+            st.warning(message)
+        _show_report(report)
