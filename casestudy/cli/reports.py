@@ -23,8 +23,13 @@ reliability = lazy_module("casestudy.reports.reliability")
 reports = lazy_module("casestudy.reports.render")
 tabular = lazy_module("casestudy.tabular")
 inputs = lazy_module("casestudy.reports.inputs")
+instruments = lazy_module("casestudy.panel.instruments")
+table4_module = lazy_module("casestudy.reports.table4")
 panel_results = lazy_module("casestudy.panel.results")
 panel_scale = lazy_module("casestudy.panel.scale")
+
+
+DEFAULT_INSTRUMENT = "mbt-focus-group-checklist"
 
 
 def cli_principal() -> Principal:
@@ -90,6 +95,26 @@ def cmd_table2(ctx: Context):
     if fmt == "json":
         return _write(ctx, _json(t.as_json()), fmt)
     _write(ctx, reports.render(reports.table2_tables(t, for_format=fmt), fmt), fmt)
+
+
+def build_table4(ctx: Context) -> table4_module.Table4:
+    """Table 4 from ``--scores`` on ``--instrument`` (a shipped instrument's name)."""
+    a = ctx.args
+    if not a.scores:
+        raise UserError("pass --scores FILE.csv (focus-group consensus is not stored in the database yet)")
+    instrument = instruments.load_shipped(a.instrument)
+    rows = table4_module.read_scores_csv(files.read_text(a.scores, "scores"), instrument.scale)
+    return table4_module.table4(rows, instrument, split_rule=a.split, rounding=a.rounding, decimals=a.decimals)
+
+
+def cmd_table4(ctx: Context):
+    fmt = _format(ctx)
+    t = build_table4(ctx)
+    for warning in t.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    if fmt == "json":
+        return _write(ctx, _json(t.as_json()), fmt)
+    _write(ctx, reports.render(reports.table4_tables(t), fmt), fmt)
 
 
 def build_rankings(ctx: Context):
@@ -238,6 +263,10 @@ def _ratings_options(p):
     p.add_argument("--decimals", type=int, default=1)
 
 
+def _instrument_option(p):
+    p.add_argument("--instrument", default=DEFAULT_INSTRUMENT, help=f"shipped instrument whose scale the scores use (default {DEFAULT_INSTRUMENT}; see 'panel instruments')")
+
+
 def _determinant_options(p):
     p.add_argument("--determinants", help="determinants CSV (expert,task,rank,determinant); default: the study's panel")
     p.add_argument("--mapping", help="mapping CSV (determinant,canonical)")
@@ -253,6 +282,15 @@ def register(subparsers) -> None:
     _ratings_options(p)
     _formats(p)
     p.set_defaults(handler=cmd_table2)
+
+    p = sub.add_parser("table4", help="Table 4: focus-group consensus scores per item and period, mean (range) per period")
+    p.add_argument("--scores", help="consensus scores CSV (item,level,period,score; score 6 or a split such as 2/3)")
+    _instrument_option(p)
+    p.add_argument("--split", choices=list(report_constants.SPLIT_RULES), default="midpoint", help="how a split a/b counts in means and ranges (default midpoint)")
+    p.add_argument("--rounding", choices=list(report_constants.ROUNDINGS), default="half-up")
+    p.add_argument("--decimals", type=int, default=1)
+    _formats(p)
+    p.set_defaults(handler=cmd_table4)
 
     p = sub.add_parser("rankings", help="determinants ranked by the number of experts naming them")
     _determinant_options(p)
