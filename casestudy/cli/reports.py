@@ -208,9 +208,11 @@ def cmd_check(ctx: Context):
     else:
         table2 = None
     texts = {Path(p).name: files.read_text(p, "text") for p in a.text or []}
-    if table2 is None and table1 is None and not texts:
-        raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --text FILE or --ratings FILE.csv")
-    findings = consistency.check_tables(table2, table1, scale, n, texts)
+    table4 = consistency.parse_table4(files.read_text(a.table4, "Table 4")) if a.table4 else None
+    if table2 is None and table1 is None and table4 is None and not texts:
+        raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --table4 FILE.csv, --text FILE or --ratings FILE.csv")
+    table4_scale = instruments.load_shipped(a.instrument).scale if table4 is not None else None
+    findings = consistency.check_tables(table2, table1, scale, n, texts, table4, table4_scale)
     if fmt == "json":
         _write(ctx, _json([f.__dict__ for f in findings]), fmt)
     else:
@@ -329,6 +331,8 @@ def register(subparsers) -> None:
     p = sub.add_parser("check", help="consistency check of the tables as printed")
     p.add_argument("--table2", help="Table 2 as printed (CSV grid: statement,<cases>,average; rows outcome/legend/scale optional)")
     p.add_argument("--table1", help="Table 1 as printed (CSV: case,programme,outcome,determinants)")
+    p.add_argument("--table4", help="Table 4 as printed (CSV grid: item,level,<periods>; rows mean/legend/scale optional)")
+    _instrument_option(p)
     p.add_argument("--text", action="append", help="text file to check percentages in, repeatable")
     p.add_argument("--n", type=int, help="ratings per cell (for the impossible-mean and range checks)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a finding is an error")
