@@ -321,7 +321,7 @@ def check_table4(table4: PublishedTable4, scale: Scale, texts: dict[str, str] | 
     legend = legend_points(table4.legend) if table4.legend else []
     if legend and (legend[0], legend[-1]) != (scale.min, scale.max):
         findings.append(Finding("scale-legend", "Table 4 legend", f"the legend lists points {legend[0]}-{legend[-1]} but the instrument's scale is {scale.text()}"))
-    points = len(legend) if legend else scale.points
+    points = legend[-1] - legend[0] + 1 if legend else scale.points  # a legend may label only some points
     against = f"the legend of Table 4 lists {points} points ({legend[0]}-{legend[-1]})" if legend else f"the scale is {scale.text()} ({points} points)"
     named = [("Table 4 scale", table4.scale_text)] if table4.scale_text else []
     for name, text in (texts or {}).items():
