@@ -102,9 +102,16 @@ def build_table4(ctx: Context) -> table4_module.Table4:
     a = ctx.args
     if not a.scores:
         raise UserError("pass --scores FILE.csv (focus-group consensus is not stored in the database yet)")
-    instrument = instruments.load_shipped(a.instrument)
+    instrument = _instrument(a.instrument)
     rows = table4_module.read_scores_csv(files.read_text(a.scores, "scores"), instrument.scale)
     return table4_module.table4(rows, instrument, split_rule=a.split, rounding=a.rounding, decimals=a.decimals)
+
+
+def _instrument(name_or_file: str):
+    """A shipped instrument by name, or an instrument YAML file (``.yaml``/``.yml``, ``-`` = stdin)."""
+    if name_or_file == files.STDIN or name_or_file.lower().endswith((".yaml", ".yml")):
+        return instruments.read_instrument_yaml(files.read_bytes(name_or_file, "instrument"))
+    return instruments.load_shipped(name_or_file)
 
 
 def cmd_table4(ctx: Context):
@@ -211,7 +218,7 @@ def cmd_check(ctx: Context):
     table4 = consistency.parse_table4(files.read_text(a.table4, "Table 4")) if a.table4 else None
     if table2 is None and table1 is None and table4 is None and not texts:
         raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --table4 FILE.csv, --text FILE or --ratings FILE.csv")
-    table4_scale = instruments.load_shipped(a.instrument).scale if table4 is not None else None
+    table4_scale = _instrument(a.instrument).scale if table4 is not None else None
     findings = consistency.check_tables(table2, table1, scale, n, texts, table4, table4_scale)
     if fmt == "json":
         _write(ctx, _json([f.__dict__ for f in findings]), fmt)
@@ -266,7 +273,8 @@ def _ratings_options(p):
 
 
 def _instrument_option(p):
-    p.add_argument("--instrument", default=DEFAULT_INSTRUMENT, help=f"shipped instrument whose scale the scores use (default {DEFAULT_INSTRUMENT}; see 'panel instruments')")
+    p.add_argument("--instrument", default=DEFAULT_INSTRUMENT, metavar="NAME|FILE.yaml",
+                   help=f"the instrument whose scale the scores use: a shipped one (default {DEFAULT_INSTRUMENT}; see 'panel instruments') or a YAML file")
 
 
 def _determinant_options(p):

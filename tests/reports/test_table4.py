@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from casestudy.errors import UserError
-from casestudy.panel.instruments import build_instrument, load_shipped
+from casestudy.panel.instruments import export, load_shipped
 from casestudy.reports import consistency as cc
 from casestudy.reports import table4 as t4
 
@@ -170,6 +170,16 @@ def test_another_instrument_scale_applies(cli, tmp_path):
     path.write_text("item,level,period,score\n1,organisation,2024-1,6\n", encoding="utf-8")
     result = cli("report", "table4", "--scores", path, "--instrument", "mbt-adherence-audit")
     assert result.code == 2 and "score '6' lies outside the scale 1-5" in result.err
+    own = tmp_path / "own.yaml"  # an instrument of one's own, as a YAML file: 0-10
+    own.write_text(export(load_shipped("mbt-adherence-audit"), "yaml").replace("min: 1\n  max: 5", "min: 0\n  max: 10")
+                   .replace("labels:\n", "labels:\n    0: none at all\n    6: six\n    7: seven\n    8: eight\n    9: nine\n    10: complete\n"),
+                   encoding="utf-8")
+    result = cli("report", "table4", "--scores", path, "--instrument", own, "--format", "json")
+    assert result.code == 0, result
+    assert json.loads(result.out)["periods"][0]["mean"] == 6
+    own.write_text("a: &x 1\nb: *x\n", encoding="utf-8")
+    result = cli("report", "table4", "--scores", path, "--instrument", own)
+    assert result.code == 2 and "anchor or alias" in result.err
 
 
 # --- the consistency check of a printed Table 4 -----------------------------------------------
