@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from casestudy import audit
 from casestudy.codebook import tree as cb
-from casestudy import tabular
+from casestudy import shipped, tabular
 from casestudy.codebook.constants import FORMATS  # noqa: F401  (re-exported)
 from casestudy.errors import UserError
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, Study
@@ -656,7 +656,7 @@ def import_data(session: Session, study: Study, data: bytes, fmt: str, replace: 
 
 def shipped_codebooks() -> list[Path]:
     """The codebook files shipped inside the package (``casestudy/codebook/shipped/*.yaml``)."""
-    return sorted(SHIPPED_DIR.glob("*.yaml"))
+    return shipped.shipped_files(SHIPPED_DIR)
 
 
 def shipped_catalogue() -> list[dict]:
@@ -678,8 +678,5 @@ def shipped_catalogue() -> list[dict]:
 
 def load_shipped(session: Session, study: Study, name: str = "mbt-implementation", replace: bool = False) -> dict:
     """Import the shipped codebook ``name`` into ``study`` (as :func:`import_file` does a file)."""
-    path = SHIPPED_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise UserError(f"no shipped codebook {name!r}; available: {', '.join(p.stem for p in shipped_codebooks())}")
-    return import_file(session, study, path, replace=replace)
+    return import_file(session, study, shipped.shipped_file(SHIPPED_DIR, name, "codebook"), replace=replace)
 

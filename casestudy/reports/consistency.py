@@ -6,7 +6,12 @@ Input is the tables as text cells, exactly as typed in the manuscript:
   ``outcome`` with each case's outcome label; one row per statement with cells like ``4.8 (4-5)``
   and the average; optional rows ``legend`` and ``scale`` (text in the second cell).
 * Table 1 (CSV): ``case,programme,outcome,determinants``.
-* Free text (e.g. the results section) for percentages.
+* Table 4 grid (CSV): header ``item,level,<period>...``; one row per item with the consensus
+  scores as printed (``6``, ``2/3``); optional rows whose first cell is ``mean`` (each period's
+  stated summary, ``6.1 (4-7)`` or ``6.1``), ``legend`` and ``scale`` (text in the second cell,
+  e.g. the scale as the methods name it: ``5-point scale``).
+* Free text (e.g. the results section) for percentages, and for the number of scale points a
+  paragraph about Table 4 or the consensus names.
 
 Checks (each finding names the table, row and column):
 
@@ -21,6 +26,14 @@ Checks (each finding names the table, row and column):
 ``average``         an average that does not equal the mean of the printed case means at its own
                     precision (a pooled mean or a mistyped value).
 ``decimals``        a value printed with a different number of decimals than the rest of its column.
+``table4-cell``     a Table 4 cell that is not a score of the scale or a split of two adjacent points.
+``table4-mean``     a stated period mean that no split rule (midpoint, lower, upper) with either
+                    rounding rule (half up, half even) reproduces from the cells (an error; the
+                    message says whether rounding down would); reproduced only without the
+                    midpoint rule: a warning to state the rule.
+``table4-range``    a stated period range that no split rule gives.
+``scale-points``    a scale named "N-point" (Table 4's scale row, or a paragraph of the text about
+                    Table 4 or the consensus) beside a legend or scale with another number of points.
 ``percentages``     percentages of one paragraph or row that look like a partition (sum 95-105)
                     but do not add up to 100 (rounding: say so, or print one more decimal).
 """
@@ -36,6 +49,9 @@ from fractions import Fraction
 
 from casestudy.errors import UserError
 from casestudy.panel.scale import Scale
+from casestudy.reports import table4 as consensus_table
+from casestudy.reports.constants import ROUNDINGS, SPLIT_RULES
+from casestudy.reports.table2 import round_decimal
 
 OUTCOME_SYNONYMS = {
     "positive": "positive", "success": "positive", "successful": "positive", "succeeded": "positive",
@@ -257,6 +273,104 @@ def _decimal_consistency(where: str, values: list[tuple[str, str]]) -> list[Find
             for statement, text in values if _decimals(text) != usual]
 
 
+@dataclass
+class PublishedTable4:
+    periods: list[str]
+    rows: list[tuple[str, str, list[str]]] = field(default_factory=list)  # item, level, cells per period
+    means: dict[str, str] = field(default_factory=dict)  # period -> stated summary as printed
+    legend: str = ""
+    scale_text: str = ""
+
+
+def parse_table4(text: str) -> PublishedTable4:
+    """A printed Table 4 grid (see the module docstring)."""
+    rows = _csv(text)
+    if not rows:
+        raise UserError("Table 4 CSV: empty")
+    header = [c.strip() for c in rows[0]]
+    if len(header) < 3 or [h.lower() for h in header[:2]] != ["item", "level"]:
+        raise UserError("Table 4 CSV, row 1 (header): expected item,level,<period columns>")
+    table = PublishedTable4(header[2:])
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) > len(header):
+            raise UserError(f"Table 4 CSV, row {number}: more cells than header columns")
+        cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
+        first = cells[0].lower()
+        if first == "mean":
+            table.means = {p: v for p, v in zip(table.periods, cells[2:]) if v}
+        elif first == "legend":
+            table.legend = cells[1]
+        elif first == "scale":
+            table.scale_text = cells[1]
+        else:
+            table.rows.append((cells[0], cells[1], cells[2:]))
+    return table
+
+
+POINTS_NAMED = re.compile(r"\b(\d+)\s*-?\s*point\b", re.I)
+
+
+def _truncated(value: Fraction, places: int) -> Fraction:
+    return Fraction(math.floor(value * 10 ** places), 10 ** places)
+
+
+def check_table4(table4: PublishedTable4, scale: Scale, texts: dict[str, str] | None = None) -> list[Finding]:
+    """Table 4 against its own cells: cells on ``scale``, stated means and ranges reproducible by
+    some split rule and rounding rule, the named number of scale points against the legend."""
+    findings: list[Finding] = []
+    legend = legend_points(table4.legend) if table4.legend else []
+    if legend and (legend[0], legend[-1]) != (scale.min, scale.max):
+        findings.append(Finding("scale-legend", "Table 4 legend", f"the legend lists points {legend[0]}-{legend[-1]} but the instrument's scale is {scale.text()}"))
+    points = legend[-1] - legend[0] + 1 if legend else scale.points  # a legend may label only some points
+    against = f"the legend of Table 4 lists {points} points ({legend[0]}-{legend[-1]})" if legend else f"the scale is {scale.text()} ({points} points)"
+    named = [("Table 4 scale", table4.scale_text)] if table4.scale_text else []
+    for name, text in (texts or {}).items():
+        named += [(f"{name}, paragraph {n}", p) for n, p in enumerate(re.split(r"\n\s*\n", text), start=1)
+                  if re.search(r"table\s*4|consensus", p, re.I)]
+    for where, text in named:
+        for match in POINTS_NAMED.finditer(text):
+            if int(match.group(1)) != points:
+                findings.append(Finding("scale-points", where, f"a {match.group(1)}-point scale is named, but {against}"))
+    values: dict[str, list[consensus_table.ConsensusScore]] = {p: [] for p in table4.periods}
+    for item, _level, cells in table4.rows:
+        for period, cell in zip(table4.periods, cells):
+            if not cell:
+                continue
+            try:
+                values[period].append(consensus_table.parse_score(cell, scale))
+            except UserError as exc:
+                findings.append(Finding("table4-cell", f"Table 4, {item!r}, {period}", exc.message))
+    for period, stated in table4.means.items():
+        where = f"Table 4, mean, {period}"
+        scores = values.get(period) or []
+        match = CELL.match(stated)
+        if not match or not scores:
+            findings.append(Finding("table4-mean", where, f"{stated!r} is not of the form 'mean (min-max)' or has no cells to check against", "warning"))
+            continue
+        mean, places = _value(match.group("mean")), _decimals(match.group("mean"))
+        exact = {rule: sum(s.value(rule) for s in scores) / len(scores) for rule in SPLIT_RULES}
+        reproduced = [(rule, rounding) for rule in SPLIT_RULES for rounding in ROUNDINGS
+                      if Fraction(round_decimal(exact[rule], places, rounding)) == mean]
+        computed = ", ".join(f"{rule} {float(value):.{places + 2}f} -> {round_decimal(value, places)}" for rule, value in exact.items())
+        if not reproduced:
+            truncating = [rule for rule, value in exact.items() if _truncated(value, places) == mean]
+            hint = f"; rounding the {' or '.join(truncating)} mean down gives {match.group('mean')}" if truncating else ""
+            findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} is not reproduced from the {len(scores)} cells "
+                                                          f"by any split rule and rounding rule ({computed}){hint}"))
+        elif not any(rule == "midpoint" for rule, _ in reproduced):
+            rules = sorted({rule for rule, _ in reproduced})
+            findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} follows only with the {' or '.join(rules)} split rule "
+                                                          f"({computed}); state that rule in the note", "warning"))
+        if match.group("low") is not None:
+            stated_range = (int(match.group("low")), int(match.group("high")))
+            ranges = {(min(s.value(rule) for s in scores), max(s.value(rule) for s in scores)) for rule in SPLIT_RULES}
+            ranges.add((Fraction(min(s.low for s in scores)), Fraction(max(s.high for s in scores))))
+            if stated_range not in ranges:
+                shown = ", ".join(sorted(f"{float(lo):g}-{float(hi):g}" for lo, hi in ranges))
+                findings.append(Finding("table4-range", where, f"stated range {stated_range[0]}-{stated_range[1]} follows from no split rule (the cells give {shown})"))
+    return findings
+
+
 PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
 
 
@@ -280,8 +394,12 @@ def check_tables(
     scale: Scale | None = None,
     n: int | None = None,
     texts: dict[str, str] | None = None,
+    table4: PublishedTable4 | None = None,
+    table4_scale: Scale | None = None,
 ) -> list[Finding]:
-    """Run every check that the given pieces allow; findings in table order."""
+    """Run every check that the given pieces allow; findings in table order.
+
+    ``table4_scale`` is the scale of Table 4's instrument (required with ``table4``)."""
     scale = scale or Scale(0, 5)
     findings: list[Finding] = []
     if table2 is not None:
@@ -292,6 +410,10 @@ def check_tables(
     if table1:
         for row in table1:
             findings += check_percentages(" ".join([row.programme, row.outcome, row.determinants]), f"Table 1, case {row.case}")
+    if table4 is not None:
+        if table4_scale is None:
+            raise UserError("checking Table 4 needs the scale of its instrument")
+        findings += check_table4(table4, table4_scale, texts)
     for name, text in (texts or {}).items():
         findings += check_percentages(text, name)
     return findings

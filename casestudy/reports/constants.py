@@ -24,6 +24,13 @@ AVERAGES = {
     "pooled_mean": "the pooled mean of all ratings of the statement (each rating weighs the same)",
 }
 
+# Table 4: how a split consensus score "a/b" (b = a + 1) counts in means and ranges.
+SPLIT_RULES = {
+    "midpoint": "the midpoint of the two points (2/3 counts as 2.5)",
+    "lower": "the lower of the two points (2/3 counts as 2)",
+    "upper": "the upper of the two points (2/3 counts as 3)",
+}
+
 # Report export formats: text, binary, and all (with JSON).
 TEXT_FORMATS = ("csv", "md", "tex")
 BINARY_FORMATS = ("xlsx", "docx")

@@ -18,7 +18,7 @@ from typing import Any
 from casestudy import tabular
 from casestudy.reports.table2 import AVERAGES, Table2, fmt, table2_title
 from casestudy.errors import UserError
-from casestudy.reports.constants import BINARY_FORMATS, EXPORT_FORMATS, TEXT_FORMATS  # noqa: F401  (re-exported)
+from casestudy.reports.constants import BINARY_FORMATS, EXPORT_FORMATS, SPLIT_RULES, TEXT_FORMATS  # noqa: F401  (re-exported)
 from casestudy.panel.results import PanelFigures
 
 MEDIA_TYPES = {
@@ -130,6 +130,19 @@ def reliability_tables(rep) -> list[ReportTable]:
     tables.append(ReportTable("r_wg(J) per case", ["Case", "r_wg(J)", "Statements"],
                               [[c["case"], None if c["rwg_j"] is None else round(c["rwg_j"], 3), c["statements"]] for c in rep.per_case], [], "rwg(J)"))
     return tables
+
+
+def table4_tables(t) -> list[ReportTable]:
+    """Printed Table 4 (cells as entered, mean (range) and level means per period) and the
+    unrounded summary per period."""
+    columns, rows = t.grid()
+    printed = ReportTable(t.title(), columns, rows, [t.note()], "Table 4")
+    summary_rows = [[s.period, float(s.mean), float(s.min), float(s.max), s.n_items,
+                     *(None if s.level_means.get(level) is None else float(s.level_means[level]) for level in t.levels)]
+                    for s in t.summaries()]
+    summary = ReportTable("Table 4 summary per period (unrounded)", ["period", "mean", "min", "max", "n_items", *t.levels],
+                          summary_rows, [f"Split scores count as {SPLIT_RULES[t.split_rule]}."], "Summary")
+    return [printed, summary]
 
 
 def table1_table(rows: Sequence[dict]) -> ReportTable:
