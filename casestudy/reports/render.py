@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import re
 import statistics
+from fractions import Fraction
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from casestudy import tabular
-from casestudy.reports.table2 import AVERAGES, Table2, fmt, table2_title
+from casestudy.reports.table2 import AVERAGES, Table2, fmt, round_decimal, rounding_text, table2_title
 from casestudy.errors import UserError
 from casestudy.reports.constants import BINARY_FORMATS, EXPORT_FORMATS, TEXT_FORMATS  # noqa: F401  (re-exported)
 from casestudy.panel.results import PanelFigures
@@ -96,7 +97,9 @@ def rankings_tables(r) -> list[ReportTable]:
         f"Note. Determinants named by at least {r.threshold} of the {r.experts} experts who returned the questionnaire, "
         "ranked by the number of experts naming them (ties share a rank and are listed by Borda score, then name). "
         "Borda = modified Borda count of the experts' importance orders; mean rank = mean position where named"
-        + (f"; Kendall's W = {r.kendall_w:.3f} (tie-corrected, partial rankings completed with mean ranks)." if r.kendall_w is not None else "."),
+        + (f"; Kendall's W = {round_decimal(r.kendall_w, 3)} (N = {r.kendall_objects} determinants ranked by m = {r.kendall_raters} experts; "
+           "tie-corrected, partial rankings completed with mean ranks)" if r.kendall_w is not None else "")
+        + ". Percentages, Borda scores and mean ranks are rounded half up.",
     ]
     tables = [ReportTable("Table 3. Determinants named by the experts", columns, rows, notes, "Ranking")]
     tables.append(ReportTable("Determinants named by one expert", ["Determinant"], [[s] for s in r.singletons], [], "Singletons"))
@@ -107,28 +110,41 @@ def rankings_tables(r) -> list[ReportTable]:
 
 def rankings_long_table(r) -> ReportTable:
     """All three lists in one table (CSV): list, rank, determinant, n_experts, percent, borda, mean_rank."""
-    rows = [["ranking", x.rank, x.determinant, x.n_experts, round(x.percent, 1), x.borda, x.mean_rank] for x in r.ranking]
+    percent = lambda count: round_decimal(Fraction(100 * count, r.experts), 1)  # noqa: E731
+    rows = [["ranking", x.rank, x.determinant, x.n_experts, percent(x.n_experts), float(x.borda),
+             None if x.mean_rank is None else float(x.mean_rank)] for x in r.ranking]
     counts = r.counts or {}
-    rows += [["singleton", None, s, counts.get(s), round(100 * counts[s] / r.experts, 1) if s in counts else None, None, None] for s in r.singletons]
-    rows += [["additional", None, a["determinant"], a["n_experts"], round(100 * a["n_experts"] / r.experts, 1), None, None] for a in r.additional]
+    rows += [["singleton", None, s, counts.get(s), percent(counts[s]) if s in counts else None, None, None] for s in r.singletons]
+    rows += [["additional", None, a["determinant"], a["n_experts"], percent(a["n_experts"]), None, None] for a in r.additional]
     return ReportTable("Determinants", ["list", "rank", "determinant", "n_experts", "percent", "borda", "mean_rank"], rows)
 
 
-def reliability_tables(rep) -> list[ReportTable]:
-    alpha_rows = [[a.metric, round(a.alpha, 3), None if a.ci_low is None else round(a.ci_low, 3),
-                   None if a.ci_high is None else round(a.ci_high, 3), a.units, a.replicates, a.seed] for a in rep.alphas]
+def _p_value(p: float) -> Any:
+    """APA: p to three decimals, '< .001' below that."""
+    return "< .001" if p < 0.001 else round_decimal(p, 3)
+
+
+def reliability_tables(rep, rounding: str = "half-up") -> list[ReportTable]:
+    """Alpha, ICC, agreement per cell and r_wg(J) per case; every number rounded by the stated
+    Decimal rule with one number of decimals per column (3 for coefficients, 2 for F, df and IQR,
+    1 for percentages)."""
+    r = lambda value, places=3: round_decimal(value, places, rounding)  # noqa: E731
+    rule = f"Values are rounded {rounding_text(rounding)}."
+    alpha_rows = [[a.metric, r(a.alpha), r(a.ci_low), r(a.ci_high), a.units, a.replicates, a.seed] for a in rep.alphas]
     tables = [ReportTable("Krippendorff's alpha", ["Metric", "Alpha", "CI low", "CI high", "Units", "Bootstrap", "Seed"], alpha_rows,
-                          ["95% percentile bootstrap over units (case x statement)."], "Alpha")]
+                          [f"95% percentile bootstrap over units (case x statement). {rule}"], "Alpha")]
     if rep.icc:
         tables.append(ReportTable("Intraclass correlations (Shrout & Fleiss 1979)", ["Form", "Model", "ICC", "F", "df1", "df2", "p", "CI low", "CI high"],
-                                  [[v.form, v.label, round(v.value, 3), round(v.f, 2), v.df1, round(v.df2, 2), round(v.p, 4), round(v.ci_low, 3), round(v.ci_high, 3)]
-                                   for v in rep.icc.values()], [rep.icc_note], "ICC"))
+                                  [[v.form, v.label, r(v.value), r(v.f, 2), r(v.df1, 2), r(v.df2, 2), _p_value(v.p), r(v.ci_low), r(v.ci_high)]
+                                   for v in rep.icc.values()], [f"{rep.icc_note}. {rule}"], "ICC"))
     tables.append(ReportTable("Agreement per case and statement", ["Case", "Statement", "n", "Top agreement (%)", "r_wg", "IQR", "Consensus"],
-                              [[c["case"], c["item"], c["n"], None if c["top_agreement_percent"] is None else round(c["top_agreement_percent"], 1),
-                                None if c["rwg"] is None else round(c["rwg"], 3), c["iqr"], "yes" if c["consensus"] else "no"] for c in rep.per_cell],
-                              [rep.consensus_rule], "Agreement"))
+                              [[c["case"], c["item"], c["n"], r(c["top_agreement_percent"], 1), r(c["rwg"]), r(c["iqr"], 2),
+                                "yes" if c["consensus"] else "no"] for c in rep.per_cell],
+                              [f"{rep.consensus_rule}. {rule}"], "Agreement"))
+    from casestudy.reports.reliability import RWG_NOTE
+
     tables.append(ReportTable("r_wg(J) per case", ["Case", "r_wg(J)", "Statements"],
-                              [[c["case"], None if c["rwg_j"] is None else round(c["rwg_j"], 3), c["statements"]] for c in rep.per_case], [], "rwg(J)"))
+                              [[c["case"], r(c["rwg_j"]), c["statements"]] for c in rep.per_case], [f"{RWG_NOTE}. {rule}"], "rwg(J)"))
     return tables
 
 
@@ -144,6 +160,25 @@ def findings_table(findings) -> ReportTable:
                        [f"{len(findings)} finding(s)."], "Check")
 
 
+def duration_text(minutes: float) -> str:
+    """'88 minutes', '1 minute', or '45 seconds' when it took under a minute (rounded half up)."""
+    if minutes < 1:
+        seconds = fmt(minutes * 60, 0)
+        return f"{seconds} second{'' if seconds == '1' else 's'}"
+    whole = fmt(minutes, 0)
+    return f"{whole} minute{'' if whole == '1' else 's'}"
+
+
+def level_sentence(t: Table2) -> str:
+    """' The highest average was ... (highest: A and C).' naming every tied statement and case."""
+    levels = [row for row in t.level_comparison() if row["average"] is not None]
+    if not levels:
+        return ""
+    best = [row for row in levels if t.average_value(row["item"]) == max(t.average_value(x["item"]) for x in levels)]
+    named = " and ".join(f"{row['item']!r} ({row['formatted']}; highest: {row['highest_case']})" for row in best)
+    return f" The highest average{'s were' if len(best) > 1 else ' was'} {named}."
+
+
 def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=None) -> str:
     """A methods paragraph stating the panel figures and how the tables were computed."""
     parts = []
@@ -153,13 +188,14 @@ def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=N
         if rate is not None:
             text += f" (response rate {fmt(rate * 100, 0)}%)"
         if figures.median_minutes is not None:
-            text += f"; the median completion time was {fmt(figures.median_minutes, 0)} minutes"
+            text += f"; the median completion time was {duration_text(figures.median_minutes)}"
         parts.append(text + ".")
     if t is not None:
         parts.append(
             f"Each expert rated every statement per case on a {t.scale.text()} scale. For each case and statement we report "
-            f"the mean and the range (minimum-maximum); means were rounded {t.rounding.replace('-', ' ')} to {t.decimals} decimal"
+            f"the mean and the range (minimum-maximum); means were rounded {rounding_text(t.rounding, t.scale)} to {t.decimals} decimal"
             f"{'s' if t.decimals != 1 else ''} with exact decimal arithmetic. The average column is {AVERAGES[t.average]}."
+            + level_sentence(t)
         )
     if r is not None:
         parts.append(

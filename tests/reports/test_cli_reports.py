@@ -99,7 +99,7 @@ def test_rankings_json_shape(cli, tmp_path):
     result = cli("report", "rankings", "--determinants", DETERMINANTS, "--format", "json")
     assert result.code == 0, result
     data = json.loads(result.out)
-    assert set(data) == {"experts", "ranking", "singletons", "additional", "kendall_w"}
+    assert set(data) == {"experts", "ranking", "singletons", "additional", "kendall_w", "kendall_n", "kendall_m"}
     assert data["experts"] == 12
     assert set(data["ranking"][0]) == {"rank", "determinant", "n_experts", "percent", "borda", "mean_rank"}
     assert [r["n_experts"] for r in data["ranking"]] == [8, 7, 7, 5, 5, 3, 3, 2]

@@ -78,7 +78,7 @@ def test_reliability_report_on_reference_ratings():
     assert len(rep.per_cell) == 28 and len(rep.per_case) == 7
     cell = next(c for c in rep.per_cell if c["case"] == "A" and c["item"].startswith("Success"))
     assert cell["top_agreement_percent"] == 100.0  # all 12 ratings are 4 or 5
-    assert "Hyndman-Fan type 7" in rep.consensus_rule and "(A^2-1)/12" in rep.consensus_rule
+    assert "Hyndman-Fan type 7" in rep.consensus_rule and "(A^2 - 1)/12" in rep.consensus_rule
 
 
 def test_icc_left_out_when_experts_incomplete():
