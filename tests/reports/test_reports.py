@@ -39,3 +39,15 @@ def test_methods_paragraph_figures():
     assert text == ("Of the 20 experts invited, 12 returned the questionnaire (response rate 60%); "
                     "the median completion time was 88 minutes.")
     assert reports.methods_paragraph(None) == ""
+
+
+def test_methods_paragraph_in_seconds_and_with_tied_levels():
+    from casestudy.reports.table2 import table2
+    from casestudy.panel.results import Rating
+    from casestudy.panel.scale import PANEL_SCALE
+
+    assert "the median completion time was 45 seconds." in reports.methods_paragraph(PanelFigures(5, 4, 0.75))
+    assert "was 1 minute." in reports.methods_paragraph(PanelFigures(5, 4, 1.2))
+    t = table2([Rating("e1", c, "x", s) for c, s in (("A", 5), ("B", 3), ("C", 5))], PANEL_SCALE)
+    text = reports.methods_paragraph(None, t)
+    assert "The highest average was 'x' (4.3; highest: A and C)." in text
