@@ -36,6 +36,8 @@ class ReportTable:
     rows: list[list[Any]]
     notes: list[str] = field(default_factory=list)
     sheet: str = "Table"
+    #: A working table (unrounded statistics): its own sheet in XLSX, never in a DOCX or LaTeX manuscript.
+    working: bool = False
 
     @property
     def label(self) -> str:
@@ -72,6 +74,10 @@ def table2_tables(t: Table2, for_format: str | None = None) -> list[ReportTable]
 
 def _table2_tables(t: Table2) -> list[ReportTable]:
     columns, rows = t.grid()
+    # The Average column as rounded numbers (Decimal: a number with its decimals in a spreadsheet).
+    outcome_rows = len(rows) - len(t.items)
+    rows = rows[:outcome_rows] + [[*row[:-1], round_decimal(t.average_value(item), t.decimals, t.rounding)]
+                                  for item, row in zip(t.items, rows[outcome_rows:])]
     printed = ReportTable(table2_title(t), columns, rows, [t.note()], "Table 2")
     stats_rows = []
     for item in t.items:
@@ -79,11 +85,12 @@ def _table2_tables(t: Table2) -> list[ReportTable]:
             c = t.cell(item, case)
             stats_rows.append([item, case, c.n, *(None if v is None else float(v) for v in (c.mean,)), c.sd,
                                *(None if v is None else float(v) for v in (c.median, c.q1, c.q3)), c.min, c.max])
-    stats = ReportTable("Table 2 statistics per case and statement (unrounded)",
+    stats = ReportTable("Working table: Table 2 statistics per case and statement (unrounded, not for publication)",
                         ["item", "case", "n", "mean", "sd", "median", "q1", "q3", "min", "max"], stats_rows,
-                        [f"SD with n - 1; quartiles by the {t.quartile_method} method."], "Statistics")
+                        [f"SD with n - 1; quartiles by the {t.quartile_method} method."], "Statistics (working)", working=True)
     levels = ReportTable("Level comparison", ["Position", "Statement", "Average", "Highest case", "Lowest case"],
-                         [[r["position"], r["item"], r["formatted"], r["highest_case"], r["lowest_case"]]
+                         [[r["position"], r["item"], round_decimal(t.average_value(r["item"]), t.decimals, t.rounding),
+                           r["highest_case"], r["lowest_case"]]
                           for r in sorted(t.level_comparison(), key=lambda r: r["position"])],
                          [f"Average = {AVERAGES[t.average]}."], "Levels")
     return [printed, stats, levels]
@@ -213,14 +220,15 @@ def to_csv(table: ReportTable) -> str:
 
 
 def to_xlsx(tables: Sequence[ReportTable]) -> bytes:
-    sheets = {}
+    """One sheet per table, each with its own title row and its own notes; working tables on
+    their own sheets. Numbers stay numbers (see :func:`casestudy.tabular.xlsx_bytes`)."""
+    sheets: dict[str, tabular.Sheet] = {}
     for table in tables:
-        name = table.sheet
+        name = table.sheet[:31]
         while name in sheets:
-            name += "_"
-        sheets[name] = (table.columns, table.rows)
-    notes = [n for t in tables for n in t.notes]
-    return tabular.xlsx_bytes(sheets, title=tables[0].title if tables else None, notes=notes)
+            name = name[:30] + "_"
+        sheets[name] = tabular.Sheet(table.columns, table.rows, table.title, table.notes)
+    return tabular.xlsx_bytes(sheets)
 
 
 MD_ESCAPE = re.compile(r"([\\|*_`\[\]<>#])")
@@ -327,12 +335,27 @@ def to_docx(tables: Sequence[ReportTable], paragraphs: Sequence[str] = ()) -> by
     return buffer.getvalue()
 
 
+def publishable(tables: Sequence[ReportTable], manuscript: bool = False) -> list[ReportTable]:
+    """The tables worth exporting: empty ones are left out and named in a note under the first
+    table that stays ('Not shown, no entries: Determinants named by one expert.'); for a
+    manuscript (DOCX, LaTeX) the working tables are left out too."""
+    kept = [t for t in tables if t.rows and not (manuscript and t.working)]
+    empty = [t.caption or t.title for t in tables if not t.rows]
+    if kept and empty:
+        first = kept[0]
+        kept[0] = ReportTable(first.title, first.columns, first.rows, [*first.notes, f"Not shown, no entries: {'; '.join(empty)}."],
+                              first.sheet, first.working)
+    return kept or list(tables[:1])
+
+
 def render(tables: Sequence[ReportTable], fmt: str, csv_table: ReportTable | None = None, paragraphs: Sequence[str] = ()) -> str | bytes:
-    """Render tables as csv (the first table, or ``csv_table``), md, tex, xlsx or docx."""
+    """Render tables as csv (the first table, or ``csv_table``), md, tex, xlsx or docx; empty
+    tables are left out with a note (:func:`publishable`), working tables stay out of docx/tex."""
     if not tables:
         raise UserError("nothing to export")
     if fmt == "csv":
         return to_csv(csv_table or tables[0])
+    tables = publishable(tables, manuscript=fmt in ("docx", "tex"))
     if fmt == "md":
         return "\n\n".join([*paragraphs, to_markdown(tables)]) if paragraphs else to_markdown(tables)
     if fmt == "tex":
