@@ -2,7 +2,8 @@
 
 A :class:`ReportTable` (title, columns, rows, notes) renders as CSV and XLSX (through
 :mod:`casestudy.tabular`), DOCX in APA style (bold table number, italic title, horizontal rules
-only, "Note." below), LaTeX (booktabs, every special character escaped) and Markdown.
+only, "Note." below), LaTeX (booktabs, tabularx, threeparttable notes, every special character
+escaped) and Markdown.
 ``render(tables, fmt)`` returns text for csv/md/tex and bytes for xlsx/docx.
 """
 
@@ -14,6 +15,7 @@ import statistics
 from fractions import Fraction
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from casestudy import tabular
@@ -258,22 +260,78 @@ LATEX_SPECIALS = {
 }
 
 
+RANGE_DASH = re.compile(r"(?<=\d)-(?=\d)")
+MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
+#: What the LaTeX output needs in the preamble.
+LATEX_PACKAGES = ("booktabs", "tabularx", "threeparttable")
+#: A text column whose longest cell is longer than this becomes a wrapping tabularx ``X`` column.
+LATEX_WRAP_AT = 30
+
+
 def latex_escape(value: Any) -> str:
+    """Text for LaTeX: every special character escaped, a range '4-5' with an en dash (4--5), a
+    minus sign before a number as math minus ($-$3), '–' as --."""
     text = _text(value)
-    return "".join(LATEX_SPECIALS.get(ch, ch) for ch in text).replace("–", "--")
+    text = RANGE_DASH.sub("\u2013", text)
+    text = MINUS_SIGN.sub("\u2212", text)
+    escaped = "".join(LATEX_SPECIALS.get(ch, ch) for ch in text)
+    return escaped.replace("\u2013", "--").replace("\u2212", "$-$")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def latex_columns(table: ReportTable) -> tuple[str, bool]:
+    """The column specification and whether it needs tabularx: numbers right-aligned (r), long
+    text as a wrapping X column (the statement column), other text left-aligned (l)."""
+    spec = []
+    for index, _ in enumerate(table.columns):
+        cells = [row[index] for row in table.rows if index < len(row) and row[index] not in (None, "")]
+        if cells and all(_is_number(c) for c in cells):
+            spec.append("r")
+        elif cells and max(len(_text(c)) for c in cells) > LATEX_WRAP_AT:
+            spec.append("X")
+        else:
+            spec.append("l")
+    return "@{}" + "".join(spec) + "@{}", "X" in spec
+
+
+def latex_label(table: ReportTable, used: set[str]) -> str:
+    """'tab:table-2' from 'Table 2. ...', else from the caption's words; unique within ``used``."""
+    base = re.sub(r"[^a-z0-9]+", "-", (table.label or table.caption or table.title).lower()).strip("-")[:40] or "table"
+    label, number = f"tab:{base}", 2
+    while label in used:
+        label, number = f"tab:{base}-{number}", number + 1
+    used.add(label)
+    return label
 
 
 def to_latex(tables: Sequence[ReportTable]) -> str:
-    out = ["% requires \\usepackage{booktabs}"]
+    """Each table as a float: \\caption and \\label, booktabs rules, a tabularx whose long text
+    column (the statements) wraps to the line width, the notes as a threeparttable ``tablenotes``
+    block ('Note.' in italics). Needs ``\\usepackage{booktabs,tabularx,threeparttable}``."""
+    out = [f"% requires \\usepackage{{{','.join(LATEX_PACKAGES)}}}"]
+    used: set[str] = set()
     for table in tables:
-        out += ["\\begin{table}[htbp]", "\\centering", f"\\caption{{{latex_escape(table.caption)}}}",
-                f"\\begin{{tabular}}{{l{'l' * (len(table.columns) - 1)}}}", "\\toprule",
+        spec, wraps = latex_columns(table)
+        environment = "tabularx" if wraps else "tabular"
+        width = "{\\linewidth}" if wraps else ""
+        out += ["\\begin{table}[htbp]", "\\centering", "\\begin{threeparttable}",
+                f"\\caption{{{latex_escape(table.caption)}}}", f"\\label{{{latex_label(table, used)}}}",
+                f"\\begin{{{environment}}}{width}{{{spec}}}", "\\toprule",
                 " & ".join(latex_escape(c) for c in table.columns) + " \\\\", "\\midrule"]
         out += [" & ".join(latex_escape(v) for v in row) + " \\\\" for row in table.rows]
-        out += ["\\bottomrule", "\\end{tabular}"]
-        for note in table.notes:
-            out.append(f"\\par\\smallskip{{\\footnotesize {latex_escape(note)}}}")
-        out += ["\\end{table}", ""]
+        out += ["\\bottomrule", f"\\end{{{environment}}}"]
+        if table.notes:
+            out += ["\\begin{tablenotes}[flushleft]", "\\footnotesize"]
+            for note in table.notes:
+                if note.startswith("Note."):
+                    out.append(f"\\item[] \\textit{{Note.}}{latex_escape(note[5:])}")
+                else:
+                    out.append(f"\\item[] {latex_escape(note)}")
+            out.append("\\end{tablenotes}")
+        out += ["\\end{threeparttable}", "\\end{table}", ""]
     return "\n".join(out)
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+
+import pytest
 
 from casestudy.reports import render as reports
 from casestudy.reports.table2 import round_decimal
@@ -103,3 +107,47 @@ def test_empty_tables_are_left_out_with_a_note_and_working_tables_stay_out_of_ma
     tex = reports.render(reports.table2_tables(_reference_table2()), "tex")
     assert "unrounded" not in tex and "Level comparison" in tex
     assert "Working table" in reports.render(reports.table2_tables(_reference_table2()), "md")
+
+
+def _negative_table2():
+    from casestudy.panel.results import Rating
+    from casestudy.panel.scale import Scale
+    from casestudy.reports.table2 import table2
+
+    ratings = [Rating("e1", "A", "A statement long enough to need wrapping in print", -3), Rating("e2", "A", "A statement long enough to need wrapping in print", -2),
+               Rating("e1", "B", "A statement long enough to need wrapping in print", 1), Rating("e2", "B", "A statement long enough to need wrapping in print", 2)]
+    return table2(ratings, Scale(-3, 3))
+
+
+def test_latex_is_publication_ready():
+    tex = reports.render(reports.table2_tables(_reference_table2()), "tex")
+    assert tex.startswith("% requires \\usepackage{booktabs,tabularx,threeparttable}")
+    assert "\\caption{Expert ratings per case on a 0--5 scale: mean (range)}\n\\label{tab:table-2}" in tex
+    assert "\\begin{tabularx}{\\linewidth}{@{}Xlllllllr@{}}" in tex  # statements wrap; the average is a number column
+    assert " & 4.8 (4--5) & " in tex  # en dash in ranges
+    assert tex.count("\\toprule") == tex.count("\\midrule") == tex.count("\\bottomrule") == 2
+    assert "\\begin{tablenotes}[flushleft]\n\\footnotesize\n\\item[] \\textit{Note.} Cells show the mean" in tex
+    assert "\\label{tab:level-comparison}" in tex
+    for environment in ("table", "threeparttable", "tablenotes"):
+        assert tex.count(f"\\begin{{{environment}}}") == tex.count(f"\\end{{{environment}}}") == 2
+    for line in tex.splitlines():  # every row has one cell per column
+        if line.endswith("\\\\"):
+            assert line.count(" & ") in (8, 4), line  # 9 columns in Table 2, 5 in the level comparison
+    negative = reports.to_latex(reports.table2_tables(_negative_table2()))
+    assert "$-$2.5 ($-$3 to $-$2)" in negative and "1.5 (1--2)" in negative
+
+
+def _pdflatex_document(tex: str) -> str:
+    return ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+            "\\usepackage{booktabs,tabularx,threeparttable}\n\\begin{document}\n" + tex + "\n\\end{document}\n")
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not found: no TeX installation on this machine")
+def test_latex_compiles_with_pdflatex(tmp_path):
+    tables = reports.table2_tables(_reference_table2()) + reports.table2_tables(_negative_table2())
+    tables.append(reports.ReportTable("Table 9. 50% & more_{x}", ["a|b", "c"], [["$5 #1 ~^\\ <>", 2]], ["Note. 100%"]))
+    (tmp_path / "t.tex").write_text(_pdflatex_document(reports.render(tables, "tex")), encoding="utf-8")
+    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "t.pdf").stat().st_size > 0 and "Overfull \\hbox" not in result.stdout
