@@ -29,6 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from casestudy.errors import UserError
+from casestudy.reports.constants import round_decimal
 
 UNITS = ("character", "sentence")
 
@@ -191,3 +192,23 @@ def compute(documents: Iterable[Document], coders: Sequence[str], unit: str = "c
     overall_matrix = np.concatenate(pooled, axis=1) if pooled else np.zeros((len(coders), 0), dtype=np.int8)
     overall = _statistics("(all codes)", overall_matrix, coders)
     return AgreementReport(unit, coders, per_code, overall, disagreements)
+
+
+#: Decimals of the agreement table: percent agreement, Cohen's kappa, Krippendorff's alpha.
+TABLE_DECIMALS = {"percent": 1, "kappa": 3, "alpha": 3}
+
+
+def agreement_table(report: AgreementReport, rounding: str = "half-up") -> tuple[list[str], list[list]]:
+    """The agreement as a printable table, one row per code and the pooled '(all codes)' row:
+    percent agreement in % and the coefficients rounded by the stated Decimal rule (the reports'
+    :func:`~casestudy.reports.constants.round_decimal`), one number of decimals per column
+    (:data:`TABLE_DECIMALS`); an undefined kappa or alpha stays empty."""
+    columns = ["Code", "Units", "Agreement (%)", "Cohen's kappa", "Krippendorff's alpha", *(f"Coded by {c}" for c in report.coders)]
+    rows = []
+    for a in [*report.per_code, report.overall]:
+        # exact: the agreeing units are a whole number (the float ratio is recovered exactly)
+        percent = None if a.percent_agreement is None else Fraction(100 * round(a.percent_agreement * a.units), a.units)
+        rows.append([a.code, a.units, round_decimal(percent, TABLE_DECIMALS["percent"], rounding),
+                     round_decimal(a.kappa, TABLE_DECIMALS["kappa"], rounding), round_decimal(a.alpha, TABLE_DECIMALS["alpha"], rounding),
+                     *(a.coded_units.get(c, 0) for c in report.coders)])
+    return columns, rows

@@ -30,7 +30,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from casestudy.errors import UserError
-from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS  # noqa: F401  (re-exported)
+from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS, round_decimal  # noqa: F401  (re-exported)
 from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.panel.results import Rating
 
@@ -59,30 +59,6 @@ def quantile(values: Sequence, p, method: str = "linear", presorted: bool = Fals
 
 def iqr(values: Sequence, method: str = "linear") -> Fraction:
     return quantile(values, Fraction(3, 4), method) - quantile(values, Fraction(1, 4), method)
-
-
-def round_decimal(value, places: int = 1, rounding: str = "half-up") -> Decimal | None:
-    """Round an exact value (Fraction, int, Decimal or float via its exact binary value) to
-    ``places`` decimals by the named rule; the one rounding of every report table.
-
-    ``half-up`` rounds a tie away from zero, symmetrically for negative values (2.25 -> 2.3,
-    -2.25 -> -2.3; -2.5 -> -3 at whole numbers); ``half-even`` to the even digit (-2.5 -> -2).
-    A result of zero is always unsigned (-0.04 -> 0.0, never -0.0). None stays None.
-    """
-    if value is None:
-        return None
-    if rounding not in ROUNDINGS:
-        raise UserError(f"unknown rounding {rounding!r}; use half-up or half-even")
-    if not isinstance(value, Fraction):
-        value = Fraction(value)
-    quantum = Decimal(1).scaleb(-places)
-    with localcontext() as ctx:
-        ctx.prec = 60
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        # 60 significant digits: any fraction of ratings whose decimal tail matters is exact enough;
-        # an exact tie (…5 followed by zeros) is exactly representable for denominators 2^a 5^b.
-        result = exact.quantize(quantum, rounding=ROUNDINGS[rounding])
-    return result.copy_abs() if result.is_zero() else result
 
 
 def rounding_text(rounding: str, scale: Scale | None = None) -> str:

@@ -107,3 +107,21 @@ def test_kappa_undefined_only_when_chance_agreement_is_exactly_one():
     # both coders code every character: p_e = 1 exactly, kappa is undefined
     report = compute([Document("d", 7, [], [Span("A", "x", 0, 7), Span("B", "x", 0, 7)])], ["A", "B"])
     assert report.per_code[0].kappa is None
+
+
+def test_agreement_table_rounds_half_up_with_one_precision_per_column():
+    from decimal import Decimal
+
+    from casestudy.coding.agreement import agreement_table
+
+    # 16 units, 5 agreeing (both code 0-5), 11 coded by A alone: 5/16 = 31.25 % prints 31.3 (round() gives 31.2)
+    spans = [Span("A", "x", 0, 16), Span("B", "x", 0, 5)]
+    report = compute([Document("d", 16, [], spans)], ["A", "B"])
+    columns, rows = agreement_table(report)
+    assert columns[:5] == ["Code", "Units", "Agreement (%)", "Cohen's kappa", "Krippendorff's alpha"]
+    assert rows[0][:3] == ["x", 16, Decimal("31.3")]
+    # kappa: p_o = 5/16, p_e = (16 x 5 + 0 x 11)/256 = 5/16 -> kappa 0 (never printed as -0.000)
+    assert rows[0][3] == Decimal("0.000") and str(rows[0][3]) == "0.000"
+    assert rows[-1][0] == "(all codes)" and rows[0][5:] == [16, 5]
+    everything = compute([Document("d", 5, [], [Span("A", "x", 0, 5), Span("B", "x", 0, 5)])], ["A", "B"])
+    assert agreement_table(everything)[1][0][2:5] == [Decimal("100.0"), None, None]
