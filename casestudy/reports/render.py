@@ -111,6 +111,9 @@ def rankings_tables(r) -> list[ReportTable]:
         + ". Percentages, Borda scores and mean ranks are rounded half up.",
     ]
     tables = [ReportTable("Table 3. Determinants named by the experts", columns, rows, notes, "Ranking")]
+    working = rankings_long_table(r)
+    tables.append(ReportTable("Working table: determinants with unrounded Borda scores and mean ranks (not for publication)",
+                              working.columns, working.rows, [], "Determinants (working)", working=True))
     tables.append(ReportTable("Determinants named by one expert", ["Determinant"], [[s] for s in r.singletons], [], "Singletons"))
     tables.append(ReportTable("Additional determinants", ["Determinant", "Experts (n)"],
                               [[a["determinant"], a["n_experts"]] for a in r.additional], [], "Additional"))
@@ -195,7 +198,7 @@ def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=N
         rate = figures.response_rate
         text = f"Of the {figures.invited} experts invited, {figures.returned} returned the questionnaire"
         if rate is not None:
-            text += f" (response rate {fmt(rate * 100, 0)}%)"
+            text += f" (response rate {fmt(Fraction(100 * figures.returned, figures.invited), 0)}%)"  # exact: 1 of 40 is 2.5 -> 3
         if figures.median_minutes is not None:
             text += f"; the median completion time was {duration_text(figures.median_minutes)}"
         parts.append(text + ".")
@@ -211,7 +214,8 @@ def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=N
             f"Determinants were ranked by the number of experts naming them (threshold {r.threshold}); tied counts share a rank. "
             "Importance orders were summarised by a modified Borda count and the mean rank, and agreement on the orders by "
             "Kendall's W with a correction for ties, unranked determinants sharing the mean of the remaining ranks"
-            + (f" (W = {r.kendall_w:.2f})." if r.kendall_w is not None else ".")
+            + (f" (W = {round_decimal(r.kendall_w, 2)}; N = {r.kendall_objects} determinants, m = {r.kendall_raters} experts)."
+               if r.kendall_w is not None else ".")
         )
     return " ".join(parts)
 

@@ -101,7 +101,8 @@ def test_empty_tables_are_left_out_with_a_note_and_working_tables_stay_out_of_ma
     r = rank_determinants([M(e, "recurring", 1, "a") for e in ("e1", "e2")], experts=2)
     assert not r.singletons and not r.additional
     workbook = openpyxl.load_workbook(io.BytesIO(reports.render(reports.rankings_tables(r), "xlsx")))
-    assert workbook.sheetnames == ["Ranking"]
+    assert workbook.sheetnames == ["Ranking", "Determinants (working)"]  # unrounded values on their own sheet
+    assert "Working table" not in reports.render(reports.rankings_tables(r), "tex")
     texts = [c.value for row in workbook["Ranking"].iter_rows() for c in row if isinstance(c.value, str)]
     assert "Not shown, no entries: Determinants named by one expert; Additional determinants." in texts
     tex = reports.render(reports.table2_tables(_reference_table2()), "tex")
@@ -151,3 +152,8 @@ def test_latex_compiles_with_pdflatex(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "t.pdf").stat().st_size > 0 and "Overfull \\hbox" not in result.stdout
+
+
+def test_methods_response_rate_is_rounded_exactly():
+    # 23 of 40 = 57.5 % exactly; the float 23/40*100 is 57.49999999999999 and used to print 57%
+    assert "(response rate 58%)" in reports.methods_paragraph(PanelFigures(40, 23, None))
