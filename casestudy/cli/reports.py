@@ -185,7 +185,7 @@ def cmd_check(ctx: Context):
     texts = {Path(p).name: files.read_text(p, "text") for p in a.text or []}
     if table2 is None and table1 is None and not texts:
         raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --text FILE or --ratings FILE.csv")
-    findings = consistency.check_tables(table2, table1, scale, n, texts)
+    findings = consistency.check_tables(table2, table1, scale, n, texts, a.rounding)
     if fmt == "json":
         _write(ctx, _json([f.__dict__ for f in findings]), fmt)
     else:

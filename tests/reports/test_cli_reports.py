@@ -152,3 +152,14 @@ def test_plot_html_and_svg(cli, tmp_path):
     assert html.code == 0 and "plotly" in html.out.lower()
     result = cli("report", "plot", "ranking", "--determinants", DETERMINANTS, "--format", "svg")
     assert result.code == 2 and "--output" in result.err
+
+
+def test_check_uses_the_stated_rounding(cli, tmp_path):
+    # n = 4: A 4.5 can only be 18/4, B 3.8 only 15/4 = 3.75; their mean 33/8 = 4.125 prints 4.13 half up, 4.12 half even
+    path = tmp_path / "t2.csv"
+    def check(average: str, rounding: str) -> list[str]:
+        path.write_text(f"statement,A,B,average\nx,4.5 (4-5),3.8 (3-4),{average}\n", encoding="utf-8")
+        result = cli("report", "check", "--table2", str(path), "--n", "4", "--rounding", rounding, "--format", "json")
+        return [f["check"] for f in json.loads(result.out) if f["check"] == "average"]
+    assert check("4.13", "half-up") == [] and check("4.12", "half-up") == ["average"]
+    assert check("4.12", "half-even") == [] and check("4.13", "half-even") == ["average"]

@@ -82,9 +82,12 @@ def test_average_flagged_only_when_no_exact_case_means_give_it():
 
 
 def test_average_uses_the_stated_rounding_rule():
-    # exact means 17/4 = 4.25 and 4: 4.125 -> 4.1 half up and half even; a cell 4.2 is 4.25 only half even
-    grid = cc.parse_table2("statement,A,B,average\nx,4.2 (4-5),4.0 (4-4),4.1\n")
-    assert [f for f in cc.check_tables(grid, scale=PANEL_SCALE, n=4, rounding="half-even") if f.check == "average"] == []
+    # n = 4: A 4.5 is 18/4, B 3.8 is 15/4 = 3.75; the mean of case means 33/8 = 4.125 prints 4.13 half up, 4.12 half even
+    def flagged(average: str, rounding: str) -> bool:
+        grid = cc.parse_table2(f"statement,A,B,average\nx,4.5 (4-5),3.8 (3-4),{average}\n")
+        return any(f.check == "average" for f in cc.check_tables(grid, scale=PANEL_SCALE, n=4, rounding=rounding))
+    assert not flagged("4.13", "half-up") and flagged("4.12", "half-up")
+    assert not flagged("4.12", "half-even") and flagged("4.13", "half-even")
 
 
 def test_own_empty_mark_and_negative_ranges_are_read():
