@@ -157,6 +157,11 @@ def reliability_tables(rep, rounding: str = "half-up") -> list[ReportTable]:
 
     tables.append(ReportTable("r_wg(J) per case", ["Case", "r_wg(J)", "Statements"],
                               [[c["case"], r(c["rwg_j"]), c["statements"]] for c in rep.per_case], [f"{RWG_NOTE}. {rule}"], "rwg(J)"))
+    unrounded = lambda v: None if v is None else float(v)  # noqa: E731
+    tables.append(ReportTable("Working table: agreement per case and statement (unrounded, not for publication)",
+                              ["case", "item", "n", "top_agreement_percent", "rwg", "iqr", "consensus"],
+                              [[c["case"], c["item"], c["n"], unrounded(c["top_agreement_percent"]), c["rwg"], unrounded(c["iqr"]), c["consensus"]]
+                               for c in rep.per_cell], [], "Agreement (working)", working=True))
     return tables
 
 

@@ -129,6 +129,8 @@ def test_reliability_tables_round_half_up_and_state_rwg_rule():
         for column in range(len(table.columns)):
             places = {-v.as_tuple().exponent for r in table.rows if isinstance(v := r[column], Decimal)}
             assert len(places) <= 1, (table.title, table.columns[column], places)
+    working = tables["Agreement (working)"]
+    assert working.working and working.rows[0][3] == 31.25  # the unrounded value, on its own sheet
     note = tables["rwg(J)"].notes[0]
     assert "(A^2 - 1)/12" in note and "n - 1" in note and "set to 0 when the observed variance exceeds" in note
     assert "half up" in note
