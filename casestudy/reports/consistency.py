@@ -228,8 +228,9 @@ def average_possible(cells: list[tuple[str, int | None, int | None]], average: s
         lows, highs = [], []
         for text, low, high in cells:
             mean, places = _value(text), _decimals(text)
+            # a range puts at least one rating at each end (all of them when low == high)
             sums = [s for s in _possible_sums(mean, places, n, scale.min, scale.max)
-                    if low is None or low == high or low * (n - 1) + high <= s <= high * (n - 1) + low]
+                    if low is None or low * (n - 1) + high <= s <= high * (n - 1) + low]
             sums = [s for s in sums if _rounds_to(Fraction(s, n), text, rounding)]
             if not sums:  # the cell itself is impossible (reported there): judge the average without n
                 return average_possible(cells, average, None, scale, rounding)

@@ -193,12 +193,13 @@ class Table2:
         for item in self.items:
             means = {c: self.cell(item, c).mean for c in self.cases if self.cell(item, c).n}
             value = self.average_value(item)
+            high, low = max(means.values(), default=None), min(means.values(), default=None)
             rows.append({
                 "item": item,
                 "average": None if value is None else float(value),
                 "formatted": fmt(value, self.decimals, self.rounding),
-                "highest_case": _joined([c for c, m in means.items() if m == max(means.values())]),
-                "lowest_case": _joined([c for c, m in means.items() if m == min(means.values())]),
+                "highest_case": _joined([c for c, m in means.items() if m == high]),
+                "lowest_case": _joined([c for c, m in means.items() if m == low]),
             })
         order = sorted(rows, key=lambda r: -(r["average"] if r["average"] is not None else -math.inf))
         for position, row in enumerate(order, start=1):

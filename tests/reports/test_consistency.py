@@ -98,3 +98,11 @@ def test_own_empty_mark_and_negative_ranges_are_read():
     assert rows == [["x", "-2.5 (-3 to -2)", "–", "-2.5"], ["y", "–", "1.5 (1-2)", "1.5"]]
     assert cc.check_tables(cc.table2_as_published(t), scale=scale, n=2) == []  # no 'format' warning for '–'
     assert cc.CELL.match("-2.5 (-3 to -2)").group("low", "high") == ("-3", "-2")
+
+
+def test_a_range_of_one_point_fixes_the_case_mean():
+    # n = 20: '4.0 (4-4)' means all twenty rated 4 (S = 80, not 79 = 3.95); A '4.3' is 85/20 or 86/20,
+    # so the mean of case means is 4.125 or 4.15 and an average printed 4.10 is impossible (4.1 is fine)
+    grid = "statement,A,B,average\nx,4.3 (4-5),4.0 (4-4),{}\n"
+    assert [f.check for f in cc.check_tables(cc.parse_table2(grid.format("4.10")), scale=PANEL_SCALE, n=20)] == ["average"]
+    assert cc.check_tables(cc.parse_table2(grid.format("4.1")), scale=PANEL_SCALE, n=20) == []
