@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 import re
 import statistics
-from fractions import Fraction
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from casestudy import tabular
@@ -122,7 +122,7 @@ def rankings_tables(r) -> list[ReportTable]:
 
 def rankings_long_table(r) -> ReportTable:
     """All three lists in one table (CSV): list, rank, determinant, n_experts, percent, borda, mean_rank."""
-    percent = lambda count: round_decimal(Fraction(100 * count, r.experts), 1)  # noqa: E731
+    percent = lambda count: round_decimal(Fraction(100 * count, r.experts), 1)
     rows = [["ranking", x.rank, x.determinant, x.n_experts, percent(x.n_experts), float(x.borda),
              None if x.mean_rank is None else float(x.mean_rank)] for x in r.ranking]
     counts = r.counts or {}
@@ -136,18 +136,24 @@ def _p_value(p: float) -> Any:
     return "< .001" if p < 0.001 else round_decimal(p, 3)
 
 
+def _degrees_of_freedom(v, all_results, r) -> list:
+    """df1 and df2: whole numbers as integers; two decimals for both columns if any df is fractional."""
+    whole = all(float(x.df1).is_integer() and float(x.df2).is_integer() for x in all_results)
+    return [int(v.df1), int(v.df2)] if whole else [r(v.df1, 2), r(v.df2, 2)]
+
+
 def reliability_tables(rep, rounding: str = "half-up") -> list[ReportTable]:
     """Alpha, ICC, agreement per cell and r_wg(J) per case; every number rounded by the stated
     Decimal rule with one number of decimals per column (3 for coefficients, 2 for F, df and IQR,
     1 for percentages)."""
-    r = lambda value, places=3: round_decimal(value, places, rounding)  # noqa: E731
+    r = lambda value, places=3: round_decimal(value, places, rounding)
     rule = f"Values are rounded {rounding_text(rounding)}."
     alpha_rows = [[a.metric, r(a.alpha), r(a.ci_low), r(a.ci_high), a.units, a.replicates, a.seed] for a in rep.alphas]
     tables = [ReportTable("Krippendorff's alpha", ["Metric", "Alpha", "CI low", "CI high", "Units", "Bootstrap", "Seed"], alpha_rows,
                           [f"95% percentile bootstrap over units (case x statement). {rule}"], "Alpha")]
     if rep.icc:
         tables.append(ReportTable("Intraclass correlations (Shrout & Fleiss 1979)", ["Form", "Model", "ICC", "F", "df1", "df2", "p", "CI low", "CI high"],
-                                  [[v.form, v.label, r(v.value), r(v.f, 2), r(v.df1, 2), r(v.df2, 2), _p_value(v.p), r(v.ci_low), r(v.ci_high)]
+                                  [[v.form, v.label, r(v.value), r(v.f, 2), *_degrees_of_freedom(v, rep.icc.values(), r), _p_value(v.p), r(v.ci_low), r(v.ci_high)]
                                    for v in rep.icc.values()], [f"{rep.icc_note}. {rule}"], "ICC"))
     tables.append(ReportTable("Agreement per case and statement", ["Case", "Statement", "n", "Top agreement (%)", "r_wg", "IQR", "Consensus"],
                               [[c["case"], c["item"], c["n"], r(c["top_agreement_percent"], 1), r(c["rwg"]), r(c["iqr"], 2),
@@ -157,7 +163,7 @@ def reliability_tables(rep, rounding: str = "half-up") -> list[ReportTable]:
 
     tables.append(ReportTable("r_wg(J) per case", ["Case", "r_wg(J)", "Statements"],
                               [[c["case"], r(c["rwg_j"]), c["statements"]] for c in rep.per_case], [f"{RWG_NOTE}. {rule}"], "rwg(J)"))
-    unrounded = lambda v: None if v is None else float(v)  # noqa: E731
+    unrounded = lambda v: None if v is None else float(v)
     tables.append(ReportTable("Working table: agreement per case and statement (unrounded, not for publication)",
                               ["case", "item", "n", "top_agreement_percent", "rwg", "iqr", "consensus"],
                               [[c["case"], c["item"], c["n"], unrounded(c["top_agreement_percent"]), c["rwg"], unrounded(c["iqr"]), c["consensus"]]

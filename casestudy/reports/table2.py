@@ -30,7 +30,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from casestudy.errors import UserError
-from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS, round_decimal  # noqa: F401  (re-exported)
+from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS, round_decimal  # also re-exported
 from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.panel.results import Rating
 

@@ -134,3 +134,18 @@ def test_reliability_tables_round_half_up_and_state_rwg_rule():
     note = tables["rwg(J)"].notes[0]
     assert "(A^2 - 1)/12" in note and "n - 1" in note and "set to 0 when the observed variance exceeds" in note
     assert "half up" in note
+
+
+def test_icc_table_prints_shrout_fleiss_half_up_with_whole_degrees_of_freedom():
+    from decimal import Decimal
+
+    from casestudy.reports import render
+
+    ratings = [Rating(f"j{j}", "A", f"t{t}", score) for t, row in enumerate(SHROUT_FLEISS) for j, score in enumerate(row)]
+    rep = rel.reliability(ratings, Scale(1, 10), replicates=0)
+    icc = next(t for t in render.reliability_tables(rep) if t.sheet == "ICC")
+    by_form = {row[0]: row for row in icc.rows}
+    # Shrout & Fleiss (1979) Table 4: .17, .29, .71, .44, .62, .91
+    assert [by_form[f][2] for f in ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")] == [
+        Decimal("0.166"), Decimal("0.290"), Decimal("0.715"), Decimal("0.443"), Decimal("0.620"), Decimal("0.909")]
+    assert by_form["ICC(1,1)"][4:6] == [5, 18] and by_form["ICC(3,1)"][4:6] == [5, 15]
