@@ -219,7 +219,7 @@ def cmd_check(ctx: Context):
     if table2 is None and table1 is None and table4 is None and not texts:
         raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --table4 FILE.csv, --text FILE or --ratings FILE.csv")
     table4_scale = _instrument(a.instrument).scale if table4 is not None else None
-    findings = consistency.check_tables(table2, table1, scale, n, texts, table4, table4_scale)
+    findings = consistency.check_tables(table2, table1, scale, n, texts, a.rounding, table4, table4_scale)
     if fmt == "json":
         _write(ctx, _json([f.__dict__ for f in findings]), fmt)
     else:

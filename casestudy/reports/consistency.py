@@ -23,8 +23,14 @@ Checks (each finding names the table, row and column):
 ``range``           a mean outside its range, or one impossible given that range with n ratings
                     (at least one rating at each end).
 ``decimal-comma``   a decimal comma (``4,5``).
-``average``         an average that does not equal the mean of the printed case means at its own
-                    precision (a pooled mean or a mistyped value).
+``average``         an average that no set of exact case means consistent with the printed cells
+                    gives under the stated rounding rule (a pooled mean or a mistyped value).
+                    Each printed mean m with d decimals stands for an exact mean in the interval
+                    that rounds to m (half up: [m - h, m + h), h = 5 x 10^-(d+1)); with n known,
+                    for a sum S of n integer ratings (S/n in that interval, within the cell's
+                    range). The average is flagged only when no mean of such exact values rounds
+                    to it: A = 4,4,4,5 and B = 4,4,4,4 print 4.3 and 4.0 with average 4.1
+                    (4.125), which is not flagged although (4.3 + 4.0)/2 = 4.15.
 ``decimals``        a value printed with a different number of decimals than the rest of its column.
 ``table4-cell``     a Table 4 cell that is not a score of the scale or a split of two adjacent points.
 ``table4-mean``     a stated period mean that no split rule (midpoint, lower, upper) with either
@@ -45,6 +51,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from casestudy.errors import UserError
@@ -58,7 +65,9 @@ OUTCOME_SYNONYMS = {
     "negative": "negative", "failure": "negative", "failed": "negative", "fail": "negative",
     "mixed": "mixed",
 }
-CELL = re.compile(r"^\s*(?P<mean>-?\d+(?:[.,]\d+)?)\s*(?:\(\s*(?P<low>-?\d+)\s*[-–]\s*(?P<high>-?\d+)\s*\))?\s*$")
+CELL = re.compile(r"^\s*(?P<mean>-?\d+(?:[.,]\d+)?)\s*(?:\(\s*(?P<low>-?\d+)\s*(?:[-–]|to)\s*(?P<high>-?\d+)\s*\))?\s*$")
+#: How a table marks a cell without ratings (Table 2 prints an en dash): not a malformed cell.
+EMPTY_MARKS = frozenset({"", "–", "—", "-", "n/a", "na"})
 NUMBER = re.compile(r"^\s*-?\d+(?:[.,]\d+)?\s*$")
 
 
@@ -207,13 +216,59 @@ def _possible_sums(mean: Fraction, places: int, n: int, low: int, high: int) -> 
     return [s for s in range(max(lo, low * n), min(hi, high * n) + 1)]
 
 
-def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Finding]:
+def _rounds_to(value: Fraction, printed: str, rounding: str) -> bool:
+    return round_decimal(value, _decimals(printed), rounding) == Decimal(printed.strip().replace(",", "."))
+
+
+def _exact_interval(printed: str) -> tuple[Fraction, Fraction]:
+    """The closed hull [m - h, m + h] of the exact values that round to the printed ``m``."""
+    mean, half = _value(printed), Fraction(1, 2 * 10 ** _decimals(printed))
+    return mean - half, mean + half
+
+
+def average_possible(cells: list[tuple[str, int | None, int | None]], average: str, n: int | None,
+                     scale: Scale, rounding: str = "half-up") -> tuple[bool, Fraction, Fraction]:
+    """Whether some exact case means consistent with the printed ``cells`` (mean text, range low,
+    high) have a mean that rounds to the printed ``average`` by ``rounding``; with the lowest and
+    highest such mean of case means.
+
+    With ``n``: each case mean is S/n for an integer sum S whose mean rounds to the printed cell
+    and which fits the printed range; the achievable totals of the S form one integer interval,
+    so every candidate average T/(n k) is tried. Without ``n`` the case means vary continuously
+    within their rounding intervals, so the averages fill [mean of lows, mean of highs]; the
+    average is possible when its own rounding interval overlaps that one (a shared end point is
+    a tie that the rule sends one way, so it does not count)."""
+    k = len(cells)
+    if n:
+        lows, highs = [], []
+        for text, low, high in cells:
+            mean, places = _value(text), _decimals(text)
+            # a range puts at least one rating at each end (all of them when low == high)
+            sums = [s for s in _possible_sums(mean, places, n, scale.min, scale.max)
+                    if low is None or low * (n - 1) + high <= s <= high * (n - 1) + low]
+            sums = [s for s in sums if _rounds_to(Fraction(s, n), text, rounding)]
+            if not sums:  # the cell itself is impossible (reported there): judge the average without n
+                return average_possible(cells, average, None, scale, rounding)
+            lows.append(sums[0])
+            highs.append(sums[-1])
+        total_low, total_high = sum(lows), sum(highs)
+        possible = any(_rounds_to(Fraction(total, n * k), average, rounding) for total in range(total_low, total_high + 1))
+        return possible, Fraction(total_low, n * k), Fraction(total_high, n * k)
+    bounds = [_exact_interval(text) for text, _, _ in cells]
+    low = sum(b[0] for b in bounds) / k
+    high = sum(b[1] for b in bounds) / k
+    a_low, a_high = _exact_interval(average)
+    return a_low < high and low < a_high, low, high
+
+
+def check_cells(table2: PublishedTable2, scale: Scale, n: int | None, rounding: str = "half-up") -> list[Finding]:
     findings = []
     for statement, cells, average in table2.rows:
         means = []
+        printed_cells = []
         for case, cell in zip(table2.cases, cells):
             where = f"Table 2, {statement!r}, case {case}"
-            if not cell:
+            if cell.strip().lower() in EMPTY_MARKS:
                 continue
             if re.search(r"\d,\d", cell):
                 findings.append(Finding("decimal-comma", where, f"{cell!r} uses a decimal comma; write {cell.replace(',', '.')!r}"))
@@ -223,6 +278,8 @@ def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Fi
                 continue
             mean = _value(m.group("mean"))
             means.append((mean, _decimals(m.group("mean"))))
+            printed_cells.append((m.group("mean").replace(",", "."), None if m.group("low") is None else int(m.group("low")),
+                                  None if m.group("high") is None else int(m.group("high"))))
             places = _decimals(m.group("mean"))
             if not scale.min <= mean <= scale.max:
                 findings.append(Finding("range", where, f"mean {m.group('mean')} lies outside the scale {scale.text()}"))
@@ -244,15 +301,17 @@ def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Fi
             where = f"Table 2, {statement!r}, average"
             if re.search(r"\d,\d", average):
                 findings.append(Finding("decimal-comma", where, f"{average!r} uses a decimal comma"))
-            if NUMBER.match(average) and means:
-                shown = _value(average)
+            if NUMBER.match(average) and printed_cells:
                 places = _decimals(average)
                 printed_mean = sum(m for m, _ in means) / len(means)
-                half = Fraction(1, 2 * 10 ** places)
-                if abs(printed_mean - shown) >= half:
+                possible, low, high = average_possible(printed_cells, average.replace(",", "."), n, scale, rounding)
+                if not possible:
+                    shown = max(places, 2)
                     findings.append(Finding("average", where,
                                             f"average {average} is not the mean of the printed case means "
-                                            f"({float(printed_mean):.{max(places, 2)}f}); state whether it is a pooled mean or correct it", "warning"))
+                                            f"({round_decimal(printed_mean, shown, rounding)}): exact case means that round to the printed "
+                                            f"cells give {round_decimal(low, shown + 1, rounding)} to {round_decimal(high, shown + 1, rounding)}; "
+                                            "state whether it is a pooled mean or correct it", "warning"))
     averages = [(statement, average) for statement, _, average in table2.rows if NUMBER.match(average or "")]
     findings += _decimal_consistency("Table 2, average column", averages)
     for index, case in enumerate(table2.cases):
@@ -394,19 +453,20 @@ def check_tables(
     scale: Scale | None = None,
     n: int | None = None,
     texts: dict[str, str] | None = None,
+    rounding: str = "half-up",
     table4: PublishedTable4 | None = None,
     table4_scale: Scale | None = None,
 ) -> list[Finding]:
-    """Run every check that the given pieces allow; findings in table order.
-
-    ``table4_scale`` is the scale of Table 4's instrument (required with ``table4``)."""
+    """Run every check that the given pieces allow; findings in table order. ``rounding`` is the
+    rule the tables state (half-up or half-even); ``table4_scale`` is the scale of Table 4's
+    instrument (required with ``table4``)."""
     scale = scale or Scale(0, 5)
     findings: list[Finding] = []
     if table2 is not None:
         if table1:
             findings += check_outcomes(table2, table1)
         findings += check_scale(table2, scale)
-        findings += check_cells(table2, scale, n)
+        findings += check_cells(table2, scale, n, rounding)
     if table1:
         for row in table1:
             findings += check_percentages(" ".join([row.programme, row.outcome, row.determinants]), f"Table 1, case {row.case}")

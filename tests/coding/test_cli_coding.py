@@ -30,6 +30,8 @@ def test_codings_cli_round_trip(cli, store, setup, tmp_path):  # noqa: F811
     assert cli("--db", db, "codings", "export", "--format", "xlsx", "--output", tmp_path / "s.xlsx").code == 0
     agreement = json.loads(cli("--db", db, "agreement", "--coders", "coder1", "coder2", "--unit", "character", "--format", "json").out)
     assert agreement["unit"] == "character" and agreement["overall"]["percent_agreement"] == 1.0
+    printed = cli("--db", db, "agreement", "--coders", "coder1", "coder2", "--format", "table").out
+    assert "Agreement (%)" in printed and "100.0" in printed and "1.0\n" not in printed  # the printed table, rounded
     matrix = json.loads(cli("--db", db, "matrix", "--format", "json").out)
     assert matrix == {"rows": ["Case A"], "columns": ["Leadership"], "matrix": [[2]]}
     retrieved = json.loads(cli("--db", db, "retrieve", "--code", "Leadership", "--coder", "coder2", "--format", "json").out)

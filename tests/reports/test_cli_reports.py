@@ -99,7 +99,7 @@ def test_rankings_json_shape(cli, tmp_path):
     result = cli("report", "rankings", "--determinants", DETERMINANTS, "--format", "json")
     assert result.code == 0, result
     data = json.loads(result.out)
-    assert set(data) == {"experts", "ranking", "singletons", "additional", "kendall_w"}
+    assert set(data) == {"experts", "ranking", "singletons", "additional", "kendall_w", "kendall_n", "kendall_m"}
     assert data["experts"] == 12
     assert set(data["ranking"][0]) == {"rank", "determinant", "n_experts", "percent", "borda", "mean_rank"}
     assert [r["n_experts"] for r in data["ranking"]] == [8, 7, 7, 5, 5, 3, 3, 2]
@@ -152,3 +152,14 @@ def test_plot_html_and_svg(cli, tmp_path):
     assert html.code == 0 and "plotly" in html.out.lower()
     result = cli("report", "plot", "ranking", "--determinants", DETERMINANTS, "--format", "svg")
     assert result.code == 2 and "--output" in result.err
+
+
+def test_check_uses_the_stated_rounding(cli, tmp_path):
+    # n = 4: A 4.5 can only be 18/4, B 3.8 only 15/4 = 3.75; their mean 33/8 = 4.125 prints 4.13 half up, 4.12 half even
+    path = tmp_path / "t2.csv"
+    def check(average: str, rounding: str) -> list[str]:
+        path.write_text(f"statement,A,B,average\nx,4.5 (4-5),3.8 (3-4),{average}\n", encoding="utf-8")
+        result = cli("report", "check", "--table2", str(path), "--n", "4", "--rounding", rounding, "--format", "json")
+        return [f["check"] for f in json.loads(result.out) if f["check"] == "average"]
+    assert check("4.13", "half-up") == [] and check("4.12", "half-up") == ["average"]
+    assert check("4.12", "half-even") == [] and check("4.13", "half-even") == ["average"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +96,39 @@ def test_suggestions_by_similarity():
                              ["support within the organization", "leadership", "budget"])
     assert out[0]["suggestions"][0]["canonical"] == "support within the organization"
     assert out[2]["suggestions"][0] == {"canonical": "budget", "score": 100.0}
+
+
+def _mean_rank_2625_mentions() -> list:
+    """'x' at positions 1, 2, 3 and 4.5 (sharing 4-5 with an unranked entry): mean rank 10.5 / 4 = 2.625."""
+    mentions = [M("e1", "recurring", 1, "x"),
+                M("e2", "recurring", 1, "y"), M("e2", "recurring", 2, "x"),
+                M("e3", "recurring", 1, "y"), M("e3", "recurring", 2, "z"), M("e3", "recurring", 3, "x"),
+                M("e4", "recurring", 1, "y"), M("e4", "recurring", 2, "z"), M("e4", "recurring", 3, "w"),
+                M("e4", "recurring", None, "x"), M("e4", "recurring", None, "v")]
+    return mentions
+
+
+def test_ranking_table_rounds_half_up_with_decimals():
+    from decimal import Decimal
+
+    r = rk.rank_determinants(_mean_rank_2625_mentions(), experts=16)
+    x = next(d for d in r.ranking if d.determinant == "x")
+    assert x.mean_rank == Fraction(21, 8) and x.percent == Fraction(25)  # exact: 10.5/4 and 4/16 x 100
+    columns, rows = rk.ranking_table(r)
+    row = next(row for row in rows if row[1] == "x")
+    # Borda 1 + 1 + 1 + 1.5 (position 4.5 of 5); binary round() printed the mean rank 2.62
+    assert row[3:] == [Decimal("25.0"), Decimal("4.5"), Decimal("2.63")]
+    # 5 of 16 experts = 31.25 % prints 31.3 (round(31.25, 1) gives 31.2)
+    five = [M(f"e{i}", "recurring", None, "q") for i in range(5)]
+    assert rk.ranking_table(rk.rank_determinants(five, experts=16))[1][0][3] == Decimal("31.3")
+    half_even = next(row for row in rk.ranking_table(r, rounding="half-even")[1] if row[1] == "x")
+    assert half_even[5] == Decimal("2.62")  # the stated other rule: the tie goes to the even digit
+
+
+def test_kendall_note_states_n_and_m():
+    from casestudy.reports import render
+
+    r = rk.rank_determinants(_mean_rank_2625_mentions(), experts=4)
+    note = render.rankings_tables(r)[0].notes[0]
+    assert r.kendall_objects == 5 and r.kendall_raters == 4  # x, y, z, w, v ranked by e1..e4
+    assert "N = 5 determinants ranked by m = 4 experts" in note

@@ -104,7 +104,7 @@ def test_note_lists_every_scale_label_and_n():
 def test_level_comparison_orders_statements_by_average():
     levels = reference_table().level_comparison()
     best = min(levels, key=lambda r: r["position"])
-    assert best["item"].startswith("Success depends") and best["highest_case"] in ("A", "C")
+    assert best["item"].startswith("Success depends") and best["highest_case"] == "A and C"  # an exact tie names both
     worst = max(levels, key=lambda r: r["position"])
     assert worst["item"] == "Therapist factors contributed" and worst["lowest_case"] == "A"
 
@@ -122,3 +122,39 @@ def test_bad_arguments_are_user_errors():
         ag.table2([Rating("e", "A", "x", 1)], rounding="up")
     with pytest.raises(UserError, match="outside the scale"):
         ag.table2([Rating("e", "A", "x", 9)], PANEL_SCALE)
+
+
+def test_no_negative_zero_and_half_up_on_negative_values():
+    assert ag.fmt(Fraction(-1, 25)) == "0.0" and ag.fmt(-0.0, 2) == "0.00"  # never '-0.0'
+    assert ag.fmt(Fraction(-9, 4)) == "-2.3" and ag.fmt(Fraction(-5, 2), 0) == "-3"  # away from zero, as 2.25 -> 2.3
+    assert ag.fmt(Fraction(-5, 2), 0, "half-even") == "-2"
+    # ratings -1, 1, 0 ... on -3..3: the mean -1/30 prints 0.0
+    scores = [-1] * 16 + [1] * 15
+    t = ag.table2([Rating(f"e{i}", "A", "x", s) for i, s in enumerate(scores)], Scale(-3, 3))
+    assert t.grid()[1][0][1] == "0.0 (-1 to 1)" and t.grid()[1][0][2] == "0.0"
+    note = t.note()
+    assert "half up (ties away from zero, symmetrically for negative values: -2.5 -> -3" in note
+    assert "-2.5" not in ag.table2([Rating("e", "A", "x", 1)], PANEL_SCALE).note()  # only stated where negatives occur
+
+
+def test_average_note_says_empty_cells_are_left_out():
+    t = ag.table2([Rating("e1", "A", "x", 4), Rating("e1", "B", "y", 3)], PANEL_SCALE)
+    assert t.grid()[1][0] == ["x", "4.0 (4-4)", "–", "4.0"]
+    assert "cells without ratings (–) are left out of it" in t.note()
+
+
+def test_pooled_versus_case_means_warning_shows_differing_digits():
+    # A: 0, 0, 1 (mean 1/3); B: five 1s and nine 0s (5/14): mean of case means 0.3452 -> 0.3,
+    # pooled 6/17 = 0.3529 -> 0.4; at two decimals both print 0.35
+    ratings = [Rating(f"e{i}", "A", "x", s) for i, s in enumerate([0, 0, 1])]
+    ratings += [Rating(f"e{i}", "B", "x", 1 if i < 5 else 0) for i in range(14)]
+    warning = next(w for w in ag.table2(ratings, PANEL_SCALE).warnings if "pooled" in w)
+    assert "mean of case means 0.345 differs from the pooled mean 0.353" in warning
+
+
+def test_levels_name_every_tied_case():
+    ratings = [Rating("e1", c, "x", s) for c, s in (("A", 5), ("B", 3), ("C", 5), ("D", 3))]
+    row = ag.table2(ratings, PANEL_SCALE).level_comparison()[0]
+    assert row["highest_case"] == "A and C" and row["lowest_case"] == "B and D"
+    three = [Rating("e1", c, "x", 4) for c in "ABC"]
+    assert ag.table2(three, PANEL_SCALE).level_comparison()[0]["highest_case"] == "A, B and C"
