@@ -32,8 +32,27 @@ def hash_password(password: str) -> str:
 
 
 def check_password_strength(password: str) -> None:
+    """Refuse a weak password, in the spirit of OWASP ASVS V2.1 (one rule for library, CLI and UI).
+
+    At least ``MIN_PASSWORD_LENGTH`` characters; not only whitespace; not one character repeated;
+    not one of the common passwords in ``common_passwords.txt`` (compared ignoring case and
+    surrounding whitespace). Spaces and any Unicode characters are allowed, so pass phrases work.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if not password.strip():
+        raise UserError("the password cannot be only spaces")
+    if len(set(password)) == 1:
+        raise UserError("the password cannot be one character repeated")
+    if password.strip().lower() in common_passwords():
+        raise UserError("this password is on a list of common passwords; choose another one")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (package data), lower-cased."""
+    text = (config.PACKAGE_DIR / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
