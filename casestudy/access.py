@@ -153,8 +153,9 @@ def _recent_failures(session: Session, throttle: LoginThrottle, now: dt.datetime
 
 
 def _seconds_text(wait: dt.timedelta) -> str:
-    seconds = max(1, int(-(-wait.total_seconds() // 1)))
-    return f"{seconds} seconds" if seconds < 120 else f"{-(-seconds // 60)} minutes"
+    seconds = max(1, int(-(-wait.total_seconds() // 1)))  # rounded up
+    count, unit = (seconds, "second") if seconds < 120 else (-(-seconds // 60), "minute")
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def login(
