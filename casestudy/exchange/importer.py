@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from casestudy import access
 from casestudy import audit
+from casestudy import security
 from casestudy.codebook import tree as cb
 from casestudy.codebook import exchange as cio
 from casestudy import study as studies
@@ -46,7 +47,7 @@ from casestudy.models import (
 )
 from casestudy.interviews import segment
 from casestudy.interviews import store
-from casestudy.exchange.schema import IMPORTED_CASE, IMPORT_USER, MAX_ARCHIVE_BYTES, SOURCE_VARIABLES, CASE_KEYS, child_of, children_of, local_name, xml_parser, qname, norm_guid, validate_project
+from casestudy.exchange.schema import IMPORTED_CASE, IMPORT_USER, MAX_ARCHIVE_BYTES, SOURCE_VARIABLES, CASE_KEYS, child_of, children_of, local_name, qname, norm_guid, validate_project
 from casestudy.exchange.offsets import OFFSET_MODES, Offsets, choose_mode, same_text
 
 
@@ -78,7 +79,7 @@ def read_archive(data: bytes) -> tuple[etree._Element, zipfile.ZipFile]:
                         else f"the archive holds several projects ({', '.join(candidates)}); expected one project.qde")
     xml = _read_member(archive, candidates[0])
     try:
-        root = etree.fromstring(xml, xml_parser())
+        root = security.parse_xml(xml, "project.qde")
     except etree.XMLSyntaxError as exc:
         raise UserError(f"project.qde is not well-formed XML: {exc}")
     errors = validate_project(root)
