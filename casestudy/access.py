@@ -238,16 +238,29 @@ def current_researcher(session: Session, user_id: int) -> Principal | None:
 
 
 # --- tokens ---------------------------------------------------------------------------
+MAX_LINK_DAYS = 365  # a link lives at most a year; a new one is issued when needed
+
+
+def check_link_days(days) -> int:
+    """The link lifetime in whole days, refused unless 1..``MAX_LINK_DAYS`` (every link expires)."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_LINK_DAYS:
+        raise UserError(f"a link must expire after 1 to {MAX_LINK_DAYS} days, not {days!r}")
+    return days
+
+
 def issue_token(
     session: Session,
     study_id: int,
     purpose: str,
     subject_type: str,
     subject_id: int,
-    expires_in_days: int | None = 90,
+    expires_in_days: int = 90,
     label: str = "",
 ) -> tuple[AccessToken, str]:
-    """Create a link token; the secret is returned once and only its hash is stored."""
+    """Create a link token; the secret is returned once and only its hash is stored.
+
+    It expires after ``expires_in_days`` (1..``MAX_LINK_DAYS``, else UserError)."""
+    expires_in_days = check_link_days(expires_in_days)
     if purpose not in TOKEN_PURPOSES:
         raise UserError(f"unknown token purpose {purpose!r}; choose one of: {', '.join(TOKEN_PURPOSES)}")
     secret = security.new_token_secret()
@@ -258,11 +271,29 @@ def issue_token(
         subject_type=subject_type,
         subject_id=subject_id,
         label=label,
-        expires_at=utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=utcnow() + dt.timedelta(days=expires_in_days),
     )
     session.add(token)
     session.flush()
     return token, secret
+
+
+def issue_respondent_link(session: Session, respondent: Respondent, expires_in_days: int = 90,
+                          label: str = "") -> tuple[AccessToken, str, list[int]]:
+    """A new link for a respondent; their links still working are revoked (ids returned).
+
+    A respondent has one working link at a time, so a link sent earlier (or leaked) stops
+    working as soon as a new one is issued.
+    """
+    check_link_days(expires_in_days)
+    revoked = []
+    for token in tokens_for(session, "respondent", respondent.id):
+        if token.purpose == RESPONDENT and token.revoked_at is None:
+            revoke_token(session, token.id)
+            revoked.append(token.id)
+    token, secret = issue_token(session, respondent.case.study_id, RESPONDENT, "respondent", respondent.id,
+                                expires_in_days, label)
+    return token, secret, revoked
 
 
 def revoke_token(session: Session, token_id: int) -> AccessToken:
