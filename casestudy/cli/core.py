@@ -71,7 +71,11 @@ def cmd_db_current(ctx: Context):
 
 
 def cmd_demo_load(ctx: Context):
+    from casestudy import config
 
+    if not config.demo_mode():
+        print("note: the demo accounts sign in only on a server in demo mode (CASESTUDY_DEMO=1, as `make run` sets)",
+              file=sys.stderr)
     if ctx.args.if_empty:
         loaded = demo.load_demo_if_empty(ctx.store)
         print("demo study loaded" if loaded else "the database already holds a study; demo not loaded")
