@@ -184,10 +184,18 @@ def parse_xml(data: bytes, what: str, *, max_nodes: int | None = None):
                                  load_dtd=False, remove_blank_text=False)
     nodes = 0
     chunk = 1 << 20
-    for start in range(0, len(data), chunk):
-        parser.feed(data[start:start + chunk])
-        for _ in parser.read_events():
-            nodes += 1
-            if nodes > max_nodes:
-                raise UserError(f"{what} has more than {max_nodes:,} XML elements; refused")
-    return parser.close()
+    try:
+        for start in range(0, len(data), chunk):
+            parser.feed(data[start:start + chunk])
+            for _ in parser.read_events():
+                nodes += 1
+                if nodes > max_nodes:
+                    raise UserError(f"{what} has more than {max_nodes:,} XML elements; refused")
+        root = parser.close()
+    except etree.XMLSyntaxError:
+        # The feed parser reports only "no element found"; a plain parse names the problem.
+        etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False))
+        raise
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        raise UserError(f"{what} uses XML entities (&name; declared in a DTD); they are not allowed here")
+    return root

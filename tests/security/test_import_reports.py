@@ -71,3 +71,23 @@ def test_a_malformed_vtt_cue_is_reported():
         "a cue without a valid timing line was left out (expected 00:00:01.000 --> 00:00:04.000): "
         "'2 00:00:05 -> 00:00:07.000 <v Bob>This cue has a broken timing line.'"
     ]
+
+
+def test_a_qdpx_source_with_a_utf16_mark_that_is_not_utf16_is_refused(store):
+    import pytest
+
+    from casestudy.errors import UserError
+    from tests.exchange.test_refi_qda import C2, S1, archive, do_import, project, selection
+
+    def source(content: bytes) -> bytes:
+        xml = project(f'<TextSource guid="{S1}" name="Talk" plainTextPath="internal://talk.txt">'
+                      + selection("BBBBBBBB-0000-0000-0000-000000000001", 0, 3, C2) + "</TextSource>")
+        return archive(xml, {"sources/talk.txt": content})
+
+    with pytest.raises(UserError, match="starts with a UTF-16 byte-order mark but is not UTF-16 text"):
+        do_import(store, source(b"\xff\xfeabcdef"))  # would read as three CJK signs
+    with pytest.raises(UserError, match="not UTF-16 text"):
+        do_import(store, source(b"\xff\xfeabc"))  # odd length: not UTF-16 at all
+    report = do_import(store, source("\ufeffCosts rose.".encode("utf-16-le")))
+    with store.read() as session:
+        assert session.scalar(select(Interview.text).where(Interview.study_id == report["study_id"])).startswith("Costs rose.")
