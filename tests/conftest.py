@@ -70,7 +70,7 @@ def _reset_postgres(url: str) -> None:
 def db_url(tmp_path) -> str:
     if POSTGRES_URL:
         _reset_postgres(POSTGRES_URL)
-        dbmod._stores.pop(POSTGRES_URL, None)
+        migrate._stores.pop(POSTGRES_URL, None)
         return POSTGRES_URL
     return f"sqlite:///{tmp_path / 'study.sqlite'}"
 
