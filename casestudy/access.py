@@ -291,6 +291,7 @@ def issue_respondent_link(session: Session, respondent: Respondent, expires_in_d
         if token.purpose == RESPONDENT and token.revoked_at is None:
             revoke_token(session, token.id)
             revoked.append(token.id)
+    session.flush()  # the audit log shows the revocations before the new link
     token, secret = issue_token(session, respondent.case.study_id, RESPONDENT, "respondent", respondent.id,
                                 expires_in_days, label)
     return token, secret, revoked
