@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from casestudy.errors import UserError
+
 
 def collapse_spaces(text: str | None) -> str:
     """``text`` with surrounding whitespace removed and every inner run of whitespace made one space."""
@@ -10,8 +12,6 @@ def collapse_spaces(text: str | None) -> str:
 
 def decode_utf8(name: str, data: bytes) -> str:
     """Uploaded bytes as UTF-8 text (a byte-order mark removed); anything else is one UserError."""
-    from casestudy.errors import UserError
-
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
