@@ -21,14 +21,15 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
+# Demo mode (CASESTUDY_DEMO=1): the demo accounts may sign in; a production server never sets it.
 run: $(VENV)/.runtime-installed
 	$(PY) -m casestudy db upgrade
-	$(PY) -m casestudy demo load --if-empty
+	CASESTUDY_DEMO=1 $(PY) -m casestudy demo load --if-empty
 	@echo ""
 	@echo "  Casestudy runs at http://127.0.0.1:$(PORT)"
 	@echo "  Demo login: user 'admin', password 'demo-admin-2026' (coders: coder1 / coder2, password 'demo-coder-2026')"
 	@echo ""
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
+	CASESTUDY_DEMO=1 $(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.dev-installed
 	@scripts/ensure-chromium

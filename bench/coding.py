@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT))
 
 import os  # noqa: E402
 
-os.environ["CASESTUDY_AUTOLOAD_DEMO"] = "0"
 
 from sqlalchemy import insert, select  # noqa: E402
 

@@ -43,7 +43,6 @@ from casestudy import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
 
 from sqlalchemy import select  # noqa: E402
 

@@ -63,7 +63,6 @@ TARGET_RATIO = 1.5
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
     # Byte-compiled modules, as an installed package has them (pip compiles on install): with
     # PYTHONDONTWRITEBYTECODE set, every run would compile casestudy's sources again (~0.1 s).
     env.pop("PYTHONDONTWRITEBYTECODE", None)

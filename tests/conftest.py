@@ -23,7 +23,9 @@ from casestudy import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("CASESTUDY_AUTOLOAD_DEMO", "0")
+# The suite signs in with the demo accounts, which work only in demo mode; tests of the
+# production behaviour (tests/security/) turn it off with monkeypatch or a clean environment.
+os.environ.setdefault("CASESTUDY_DEMO", "1")
 os.environ.setdefault("CASESTUDY_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "casestudy-test-data"))
 
 from casestudy import db as dbmod
@@ -217,7 +219,7 @@ def browser_server(tmp_path_factory):
     migrate.upgrade(store)
     demo.load_demo(store)
     store.dispose()
-    env = {"CASESTUDY_DATABASE_URL": url, "CASESTUDY_AUTOLOAD_DEMO": "0"}
+    env = {"CASESTUDY_DATABASE_URL": url, "CASESTUDY_DEMO": "1"}
     with streamlit_server(ROOT / "app.py", env, folder / "streamlit.log") as base:
         yield {"base": base, "url": url}
 

@@ -45,8 +45,8 @@ def cmd_import(ctx: Context):
     path = Path(ctx.args.file)
     data = files.read_bytes(path, "codings")
     with ctx.store.write("cli") as session:
-        count = spans.import_codings_csv(session, ctx.study(session), data, path.name)
-    print(f"imported {count} codings from {path.name}")
+        report = spans.import_codings_csv(session, ctx.study(session), data, path.name)
+    print(report.summary(path.name))
 
 
 def cmd_export(ctx: Context):

@@ -231,7 +231,7 @@ def _command(subparsers, name, help_text, handler, formats=False):
 
 def _link_options(p):
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help="address of the app the experts open")
-    p.add_argument("--days", type=int, default=60, help="days until the link expires")
+    p.add_argument("--days", type=int, default=60, help="days until the link expires (1-365)")
     p.add_argument("--mailto", action="store_true", help="add a mailto: draft per expert")
 
 

@@ -250,10 +250,46 @@ def memos(session: Session, study: Study, target_type: str | None = None, author
 IMPORT_COLUMNS = ("interview", "coder", "code", "start", "end")
 
 
-def import_codings_csv(session: Session, study: Study, data: bytes | str, source: str = "codings.csv") -> int:
+@dataclass(frozen=True)
+class CodingImport:
+    """What a codings import stored, row for row.
+
+    ``rows`` = ``stored`` + ``merged_in_file`` + ``already_stored``: a row that repeats an earlier
+    row of the file exactly (interview, code, coder, start, end) is merged into it, a row equal to
+    a coding already in the study adds nothing; in both cases a different memo is kept (appended
+    to the coding's memo, counted in ``memos_added``).
+    """
+
+    rows: int
+    stored: int
+    merged_in_file: int
+    already_stored: int
+    memos_added: int
+
+    def summary(self, source: str) -> str:
+        parts = [f"read {self.rows} row(s) from {source}: stored {self.stored} new coding(s)"]
+        if self.merged_in_file:
+            parts.append(f"{self.merged_in_file} row(s) repeated an earlier row exactly and were merged into it")
+        if self.already_stored:
+            parts.append(f"{self.already_stored} row(s) matched a coding already stored and added no coding")
+        if self.memos_added:
+            parts.append(f"{self.memos_added} memo(s) of merged rows appended to the coding's memo")
+        return "; ".join(parts)
+
+
+def _with_memo(memo: str, extra: str) -> tuple[str, bool]:
+    """``memo`` with ``extra`` appended (on a new paragraph) unless empty or already there."""
+    extra = extra.strip()
+    if not extra or extra in memo:
+        return memo, False
+    return (f"{memo}\n\n{extra}" if memo else extra), True
+
+
+def import_codings_csv(session: Session, study: Study, data: bytes | str, source: str = "codings.csv") -> CodingImport:
     """Codings from CSV (``interview,coder,code,start,end[,memo]``), all or nothing.
 
     ``interview`` is an id or a file name; ``code`` a code path. Every bad row is reported.
+    Exact duplicates are merged, keeping their memos; the result says exactly what was stored.
     """
     if isinstance(data, bytes):
         try:
@@ -294,10 +330,35 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
     if errors:
         shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise UserError(f"nothing imported: {shown}")
+    # One entry per distinct coding, in file order; later exact duplicates only add their memo.
+    distinct: dict[tuple, list] = {}
+    merged = memos_added = 0
     for interview, code, coder, start, end, memo in pending:
-        apply_codes(session, interview, [code], coder, start, end, memo, origin="import")
-    audit.record(session, "coding", "import", study_id=study.id, source=source, rows=len(pending))
-    return len(pending)
+        key = (interview.id, code.id, coder.id, start, end)
+        if key in distinct:
+            merged += 1
+            distinct[key][5], added = _with_memo(distinct[key][5], memo)
+            memos_added += added
+        else:
+            distinct[key] = [interview, code, coder, start, end, memo.strip()]
+    stored = already = 0
+    for interview, code, coder, start, end, memo in distinct.values():
+        existing = session.scalar(select(Coding).where(
+            Coding.interview_id == interview.id, Coding.code_id == code.id, Coding.coder_id == coder.id,
+            Coding.start == start, Coding.end == end,
+        ))
+        if existing is None:
+            apply_codes(session, interview, [code], coder, start, end, memo, origin="import")
+            stored += 1
+            continue
+        already += 1
+        existing.memo, added = _with_memo(existing.memo or "", memo)
+        memos_added += added
+    report = CodingImport(len(pending), stored, merged, already, memos_added)
+    session.flush()
+    audit.record(session, "coding", "import", study_id=study.id, source=source, rows=report.rows, stored=stored,
+                 merged_in_file=merged, already_stored=already, memos_added=memos_added)
+    return report
 
 
 # --- codebook integration -------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_schema_check_without_alembic(tmp_path):
 
 def test_console_entry_closes_the_database_and_keeps_exit_codes(tmp_path):
     url = f"sqlite:///{tmp_path / 'entry.sqlite'}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), CASESTUDY_AUTOLOAD_DEMO="0")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
 
     def casestudy(*argv):
         return subprocess.run([sys.executable, "-m", "casestudy", "--db", url, *argv], cwd=tmp_path, env=env,

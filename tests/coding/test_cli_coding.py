@@ -19,7 +19,7 @@ def test_codings_cli_round_trip(cli, store, setup, tmp_path):  # noqa: F811
     path = tmp_path / "in.csv"
     path.write_text(f"interview,coder,code,start,end\nmanager.txt,coder2,Leadership,{start},{start + 21}\n", encoding="utf-8")
     result = cli("--db", db, "codings", "import", path)
-    assert result.code == 0 and "imported 1 codings" in result.out
+    assert result.code == 0 and "stored 1 new coding(s)" in result.out
     listed = json.loads(cli("--db", db, "codings", "list", str(setup["manager"]), "--format", "json").out)
     assert [(c["coder"], c["text"]) for c in listed] == [("coder1", "Leadership was strong"), ("coder2", "Leadership was strong")]
     blind = json.loads(cli("--db", db, "codings", "list", str(setup["manager"]), "--blind-as", "coder2", "--format", "json").out)

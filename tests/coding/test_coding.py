@@ -192,7 +192,7 @@ def test_import_csv_all_or_nothing(store, setup):
         start = interview.text.index("Leadership")
     good = f"interview,coder,code,start,end,memo\nmanager.txt,coder1,Leadership,{start},{start + 10},m\n{setup['therapist']},coder2,Support/Budget,4,10,\n"
     with store.write() as session:
-        assert spans.import_codings_csv(session, studies.get_study(session), good) == 2
+        assert spans.import_codings_csv(session, studies.get_study(session), good).stored == 2
     bad = (
         "interview,coder,code,start,end\n"
         f"manager.txt,coder1,Leadership,{start},{start + 10}\n"

@@ -15,6 +15,7 @@ import streamlit as st
 from casestudy.masking import engine as masking
 from casestudy.masking import workflow as wf
 from casestudy import study as studies
+from casestudy import text as text_module
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
 
@@ -107,7 +108,7 @@ def _register(principal, entries: list[dict]) -> None:
     upload = st.file_uploader("Import register CSV", type=["csv"], key="reg_upload")
     if upload is not None and st.button("Import", key="reg_import"):
         with user_errors("register import"), store().write(principal.actor) as session:
-            counts = wf.import_register_csv(session, studies.get_study(session), upload.getvalue().decode("utf-8", errors="strict"), upload.name)
+            counts = wf.import_register_csv(session, studies.get_study(session), text_module.decode_utf8(upload.name, upload.getvalue()), upload.name)
             st.success(f"Imported: {counts['added']} added, {counts['updated']} updated.")
     with user_errors("register export"), store().read() as session:
         st.download_button("Export register CSV", wf.export_register_csv(session, studies.get_study(session)), "register.csv", "text/csv", key="reg_export")
@@ -131,7 +132,7 @@ def _generate(principal, cases: list[str]) -> None:
     source_ref = st.text_input("Source reference", value="pasted", key="gen_ref")
     if st.button("Generate masked version", key="gen_button"):
         with user_errors("generate"), store().write(principal.actor) as session:
-            body = upload.getvalue().decode("utf-8") if upload is not None else text
+            body = text_module.decode_utf8(upload.name, upload.getvalue()) if upload is not None else text
             case = studies.get_case(session, studies.get_study(session), case_label)
             row = wf.generate_masked(session, case, body, source_ref)
             st.session_state["mask_review_id"] = row.id

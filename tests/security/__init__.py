@@ -1,0 +1,1 @@
+"""Security hardening (issue 21): demo mode, bounded inputs, login throttle, audited refusals, link lifetimes."""
