@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy import seams
-from casestudy import audit
+from casestudy import bulk, seams
 from casestudy.codebook import tree as codebook
 from casestudy import db
 from casestudy.errors import UserError
@@ -253,7 +252,10 @@ IMPORT_COLUMNS = ("interview", "coder", "code", "start", "end")
 def import_codings_csv(session: Session, study: Study, data: bytes | str, source: str = "codings.csv") -> int:
     """Codings from CSV (``interview,coder,code,start,end[,memo]``), all or nothing.
 
-    ``interview`` is an id or a file name; ``code`` a code path. Every bad row is reported.
+    ``interview`` is an id or a file name; ``code`` a code path. Every bad row is reported and
+    nothing is stored. The rows go in with one bulk insert and one summary audit event; a coding
+    that is already stored (same interview, code, coder and span) or repeated in the file is
+    stored once. Returns the number of codings stored.
     """
     if isinstance(data, bytes):
         try:
@@ -266,6 +268,7 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
         raise UserError(f"{source} lacks the column(s) {', '.join(missing)}; expected interview,coder,code,start,end[,memo]")
     by_name = {i.file_name.lower(): i for i in session.scalars(select(Interview).where(Interview.study_id == study.id))}
     coders: dict[str, User] = {}
+    codes: dict[str, Code] = {}
     errors, pending = [], []
     for number, row in enumerate(reader, start=2):
         where = f"{source} row {number}"
@@ -280,7 +283,10 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
             name = (row["coder"] or "").strip()
             if name.lower() not in coders:
                 coders[name.lower()] = get_coder(session, name)
-            code = codebook.get_code(session, study, (row["code"] or "").strip())
+            code_ref = (row["code"] or "").strip()
+            if code_ref not in codes:
+                codes[code_ref] = codebook.get_code(session, study, code_ref)
+            code = codes[code_ref]
             try:
                 start, end = int(row["start"]), int(row["end"])
             except (TypeError, ValueError):
@@ -294,10 +300,31 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
     if errors:
         shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise UserError(f"nothing imported: {shown}")
+    for interview in {id(i): i for i, *_ in pending}.values():
+        try:
+            store.require_analysable(interview)
+        except UserError as exc:
+            raise UserError(f"nothing imported: {interview.file_name}: {exc.message}")
+    # One bulk insert: a coding already stored (same interview, code, coder and span) or listed
+    # twice in the file is stored once, as apply_codes does one at a time.
+    interview_ids = sorted({i.id for i, *_ in pending})
+    seen = set(session.execute(
+        select(Coding.interview_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end).where(Coding.interview_id.in_(interview_ids))
+    ).all()) if interview_ids else set()
+    lines = {}
+    rows = []
     for interview, code, coder, start, end, memo in pending:
-        apply_codes(session, interview, [code], coder, start, end, memo, origin="import")
-    audit.record(session, "coding", "import", study_id=study.id, source=source, rows=len(pending))
-    return len(pending)
+        key = (interview.id, code.id, coder.id, start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        index = lines.get(interview.id) or lines.setdefault(interview.id, segment.line_index(interview.text))
+        rows.append({
+            "study_id": study.id, "interview_id": interview.id, "code_id": code.id, "coder_id": coder.id, "start": start, "end": end,
+            "start_line": index.line_of(start), "end_line": index.line_of(max(start, end - 1)), "memo": memo, "origin": "import",
+        })
+    stored = bulk.bulk_insert(session, Coding, rows, study_id=study.id, source=source, rows_in_file=len(pending))
+    return stored
 
 
 # --- codebook integration -------------------------------------------------------------------
