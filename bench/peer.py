@@ -1,0 +1,302 @@
+"""Side by side with Taguette 1.5.2: import, coding, export and retrieval on the same corpus.
+
+    /work/main/.venv/bin/python bench/peer.py [--n 50] [--words 3700] [--highlights 1000]
+                                              [--taguette-venv /tmp/taguette-venv]
+
+What it does, in one run on this machine:
+
+1. Generates ``--n`` WebVTT transcripts of about ``--words`` words (two speakers, cues of 8-40
+   words; a fixed seed, so every run uses the same corpus) and the same texts as ``.txt``.
+2. **Taguette**: installs 1.5.2 into a scratch virtualenv (``--taguette-venv``; reused when it
+   is there), starts it single-user on a loopback port with its own SQLite file, signs in with
+   its token, creates a project and ten tags, then over its JSON API (what its web page does):
+   uploads every VTT file (``POST /api/project/P/document/new``), adds ``--highlights``
+   highlights with two tags each (``POST .../highlight/new``, one request per highlight), exports
+   all highlights as CSV (``GET /project/P/export/highlights/.csv``) and retrieves one tag's
+   highlights (``GET /api/project/P/highlights/TAG``).
+3. **Casestudy**: the same through the CLI as a user runs it, each a fresh process with its
+   start-up (``interviews import-manifest``, ``codings import`` of a CSV with the same spans x 2
+   codes, ``codings export --format csv --output``, ``retrieve --code``, ``matrix``); the study, its
+   cases, respondents and codebook are set up first through the library (not timed, as Taguette's
+   project and tags are not).
+
+Units: wall-clock seconds (``time.perf_counter``) per workload, words per second for imports,
+milliseconds per coding. Ratio = Taguette's time / ours (above 1: we are faster). Taguette does
+no sentence segmentation; our import does (spaCy blank pipeline). Our coding figure is a bulk
+import (one CLI call, one transaction); Taguette has no bulk highlight import, so its figure is
+one HTTP request per highlight, as its page sends them. Both run on the same loopback machine;
+other load on the machine slows both. This script prints; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.cookiejar
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TAGUETTE_VERSION = "1.5.2"
+WORDS = (
+    "the team programme patients group therapy manager we they it was were had not very much more about because "
+    "then so and but that this with for on in of to a an is are be mentalizing training supervision budget "
+    "drop-out crisis ward director nurses therapists week month year felt thought said really quite difficult "
+    "good bad money time staff turnover referral waiting list"
+).split()
+TAGS = [f"Determinant {n}" for n in range(1, 11)]
+
+
+# --- corpus -----------------------------------------------------------------------------------
+def _timestamp(seconds: float) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{int(hours):02d}:{int(minutes):02d}:{secs:06.3f}"
+
+
+def make_corpus(folder: Path, n: int, words: int, seed: int = 20261201) -> list[dict]:
+    """``n`` VTT transcripts (and the same as .txt) of about ``words`` words; returns their rows."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(n):
+        cues, spoken, clock = [], 0, 0.0
+        turn = 0
+        while spoken < words:
+            length = rng.randint(8, 40)
+            sentence = " ".join(rng.choice(WORDS) for _ in range(length)).capitalize() + "."
+            speaker = "Interviewer" if turn % 2 == 0 else "Respondent"
+            cues.append((clock, clock + length * 0.4, speaker, sentence))
+            clock += length * 0.4 + 0.5
+            spoken += length
+            turn += 1
+        vtt = ["WEBVTT", ""]
+        txt = []
+        for start, end, speaker, sentence in cues:
+            vtt += [f"{_timestamp(start)} --> {_timestamp(end)}", f"<v {speaker}>{sentence}", ""]
+            txt.append(f"{speaker}: {sentence}")
+        name = f"interview-{index + 1:04d}"
+        (folder / f"{name}.vtt").write_text("\n".join(vtt), encoding="utf-8")
+        (folder / f"{name}.txt").write_text("\n".join(txt) + "\n", encoding="utf-8")
+        rows.append({"name": name, "words": spoken, "case": f"Case {index // 2 + 1}",
+                     "respondent": f"Respondent {index + 1}", "role": "manager" if index % 2 == 0 else "therapist"})
+    return rows
+
+
+def highlight_spans(n: int, text_length: int, documents: int, seed: int = 7) -> list[tuple[int, int, int, list[int]]]:
+    """(document index, start, end, [two tag indexes]) for ``n`` highlights, the same for both tools."""
+    rng = random.Random(seed)
+    spans = []
+    for _ in range(n):
+        start = rng.randrange(0, text_length - 400)
+        spans.append((rng.randrange(documents), start, start + rng.randint(40, 300), rng.sample(range(len(TAGS)), 2)))
+    return spans
+
+
+# --- Taguette -----------------------------------------------------------------------------------
+def ensure_taguette(venv: Path) -> Path:
+    exe = venv / "bin" / "taguette"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"taguette=={TAGUETTE_VERSION}"], check=True)
+    return exe
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Taguette:
+    """A single-user Taguette on loopback, driven over its JSON API with its XSRF cookie."""
+
+    def __init__(self, exe: Path, folder: Path):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(folder / "taguette.log", "w")
+        self.process = subprocess.Popen(
+            [str(exe), "--no-browser", "-p", str(self.port), "-b", "127.0.0.1", "--database", str(folder / "taguette.sqlite3")],
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "HOME": str(folder)})
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        token = self._token()
+        self.opener.open(f"{self.base}/?token={token}").read()
+        self.opener.open(f"{self.base}/project/new").read()  # sets the _xsrf cookie
+
+    def _token(self) -> str:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            found = re.search(r"token=([0-9a-f]+)", line or "")
+            if found:
+                return found.group(1)
+        raise RuntimeError("Taguette printed no sign-in token")
+
+    @property
+    def xsrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "_xsrf")
+
+    def request(self, path: str, data: bytes | None = None, content_type: str | None = None) -> bytes:
+        headers = {"X-XSRFToken": self.xsrf}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return self.opener.open(urllib.request.Request(self.base + path, data=data, headers=headers)).read()
+
+    def post_json(self, path: str, body: dict) -> dict:
+        return json.loads(self.request(path, json.dumps(body).encode(), "application/json"))
+
+    def new_project(self, name: str) -> int:
+        form = urllib.parse.urlencode({"name": name, "description": "", "_xsrf": self.xsrf}).encode()
+        response = self.opener.open(urllib.request.Request(f"{self.base}/project/new", data=form))
+        return int(re.search(r"/project/(\d+)", response.geturl()).group(1))
+
+    def upload(self, project: int, path: Path) -> int:
+        boundary = uuid.uuid4().hex
+        parts = []
+        for key, value in (("name", path.stem), ("description", ""), ("_xsrf", self.xsrf)):
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode())
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+                     f'Content-Type: text/vtt\r\n\r\n'.encode() + path.read_bytes() + b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        body = b"".join(parts)
+        return json.loads(self.request(f"/api/project/{project}/document/new", body, f"multipart/form-data; boundary={boundary}"))["created"]
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+def run_taguette(exe: Path, folder: Path, corpus: list[dict], spans) -> dict:
+    tg = Taguette(exe, folder)
+    try:
+        project = tg.new_project("bench")
+        tags = [tg.post_json(f"/api/project/{project}/tag/new", {"path": t, "description": ""})["id"] for t in TAGS]
+        started = time.perf_counter()
+        documents = [tg.upload(project, folder / "corpus" / f"{row['name']}.vtt") for row in corpus]
+        imported = time.perf_counter() - started
+        started = time.perf_counter()
+        for doc, start, end, tag_indexes in spans:
+            tg.post_json(f"/api/project/{project}/document/{documents[doc]}/highlight/new",
+                         {"start_offset": start, "end_offset": end, "tags": [tags[i] for i in tag_indexes]})
+        coding = time.perf_counter() - started
+        started = time.perf_counter()
+        exported = tg.request(f"/project/{project}/export/highlights/.csv")
+        export = time.perf_counter() - started
+        started = time.perf_counter()
+        one = json.loads(tg.request(f"/api/project/{project}/highlights/{urllib.parse.quote(TAGS[0])}"))
+        retrieval = time.perf_counter() - started
+        return {"import": imported, "coding": coding, "export": export, "export_rows": exported.count(b"\n") - 1,
+                "retrieval": retrieval, "retrieved": len(one.get("highlights", []))}
+    finally:
+        tg.close()
+
+
+# --- Casestudy ------------------------------------------------------------------------------------
+def _cli(url: str, *args: str) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "casestudy", "--db", url, *args], check=True, cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def run_casestudy(folder: Path, corpus: list[dict], spans, extension: str) -> dict:
+    from casestudy import db, migrate, study as studies, users
+    from casestudy.codebook import tree
+    from casestudy.models import Interview
+
+    url = f"sqlite:///{folder / f'casestudy-{extension}.sqlite'}"
+    store = db.Store(url)
+    migrate.upgrade(store)
+    with store.write("bench") as session:
+        study = studies.create_study(session, "bench")
+        users.add_user(session, "coder1", "bench-coder-password-2026", "coder")
+        for case_label in dict.fromkeys(row["case"] for row in corpus):
+            case = studies.add_case(session, study, case_label.replace("Case", "Unit"), case_label, f"Organisation of {case_label}")
+            for row in (r for r in corpus if r["case"] == case_label):
+                studies.add_respondent(session, case, row["respondent"], row["role"])
+        for tag in TAGS:
+            tree.add_code(session, study, tag, level=study.levels[0])
+    manifest = folder / "corpus" / f"manifest-{extension}.csv"
+    with open(manifest, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["file", "case", "respondent", "role", "language", "date"])
+        for row in corpus:
+            writer.writerow([f"{row['name']}.{extension}", row["case"], row["respondent"], row["role"], "en", "2024-01-15"])
+    result = {"import": _cli(url, "interviews", "import-manifest", str(manifest))}
+    if extension != "vtt":
+        return result
+    with store.read() as session:
+        interviews = [i.id for i in session.query(Interview).order_by(Interview.id)]
+    codings = folder / "codings.csv"
+    with open(codings, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["interview", "coder", "code", "start", "end"])
+        for doc, start, end, tag_indexes in spans:
+            for i in tag_indexes:
+                writer.writerow([interviews[doc], "coder1", TAGS[i], start, end])
+    result["coding"] = _cli(url, "codings", "import", str(codings))
+    result["export"] = _cli(url, "codings", "export", "--format", "csv", "--output", str(folder / "segments.csv"))
+    result["export_rows"] = sum(1 for _ in csv.reader(open(folder / "segments.csv", encoding="utf-8"))) - 1
+    result["retrieval"] = _cli(url, "retrieve", "--code", TAGS[0], "--format", "json")
+    result["matrix"] = _cli(url, "matrix", "--format", "csv")
+    result["startup"] = _cli(url, "cases", "list")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50, help="transcripts (default 50; 1000 for the large run)")
+    parser.add_argument("--words", type=int, default=3700)
+    parser.add_argument("--highlights", type=int, default=1000)
+    parser.add_argument("--taguette-venv", type=Path, default=Path(tempfile.gettempdir()) / "taguette-venv")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="peer-bench-"))
+    (folder / "corpus").mkdir()
+    corpus = make_corpus(folder / "corpus", args.n, args.words)
+    words = sum(r["words"] for r in corpus)
+    shortest = min(len((folder / "corpus" / f"{r['name']}.txt").read_text(encoding="utf-8")) for r in corpus)
+    spans = highlight_spans(args.highlights, shortest, len(corpus))
+    exe = ensure_taguette(args.taguette_venv)
+    theirs = run_taguette(exe, folder, corpus, spans)
+    ours = run_casestudy(folder, corpus, spans, "vtt")
+    ours_txt = run_casestudy(folder, corpus, spans, "txt")
+    codings = 2 * len(spans)
+
+    def line(name, t, o, unit=""):
+        print(f"  {name:<40} {t:>14} {o:>14} {unit}")
+
+    print(f"corpus: {args.n} transcripts, {words:,} words; {len(spans)} highlights x 2 codes = {codings} codings; folder {folder}")
+    print(f"  {'workload':<40} {'Taguette ' + TAGUETTE_VERSION:>14} {'Casestudy CLI':>14}   ratio (Taguette / ours)")
+    line("import VTT, s (words/s)", f"{theirs['import']:.2f} ({words / theirs['import']:,.0f})", f"{ours['import']:.2f} ({words / ours['import']:,.0f})",
+         f"  {theirs['import'] / ours['import']:.2f}x")
+    line("import TXT, s (words/s)", "-", f"{ours_txt['import']:.2f} ({words / ours_txt['import']:,.0f})")
+    line(f"{len(spans)} highlights / {codings} codings, s", f"{theirs['coding']:.2f}", f"{ours['coding']:.2f}",
+         f"  {theirs['coding'] / ours['coding']:.1f}x")
+    line("  per highlight (2 codes), ms", f"{1000 * theirs['coding'] / len(spans):.2f}", f"{1000 * ours['coding'] / len(spans):.2f}",
+         f"  {theirs['coding'] / ours['coding']:.1f}x")
+    line(f"export CSV ({theirs['export_rows']} / {ours['export_rows']} rows), s", f"{theirs['export']:.2f}", f"{ours['export']:.2f}",
+         f"  {theirs['export'] / ours['export']:.2f}x")
+    line(f"retrieve one code ({theirs['retrieved']} highlights), s", f"{theirs['retrieval']:.3f}", f"{ours['retrieval']:.3f}",
+         f"  {theirs['retrieval'] / ours['retrieval']:.2f}x")
+    line("case x code matrix, s", "n/a", f"{ours['matrix']:.2f}")
+    line("our CLI start-up (cases list), s", "", f"{ours['startup']:.2f}")
+    print("every Casestudy figure is a whole CLI call, start-up included; Taguette's are HTTP requests to a running server.")
+
+
+if __name__ == "__main__":
+    main()
