@@ -628,17 +628,124 @@ def resolve_overlaps(spans: Iterable[Replacement]) -> list[Replacement]:
 
 
 def apply(text: str, replacements: Sequence[Replacement | dict]) -> str:
-    """The masked text: each span replaced, everything else unchanged."""
-    pieces, position = [], 0
-    for r in sorted(replacements, key=lambda r: _get(r, "start")):
+    """The masked text: each span replaced and the result made to read as prose (see :func:`render`)."""
+    return render(text, replacements)[0]
+
+
+# Articles that must not be doubled when a replacement starting with one follows the same word.
+ARTICLES = ("the", "a", "an", "de", "het", "een")
+# Words ending in a full stop that do not end a sentence.
+ABBREVIATIONS = {"e.g", "i.e", "eg", "ie", "vs", "cf", "bijv", "o.a", "d.w.z", "m.b.t", "t.a.v", "i.v.m", "ca", "nr", "no"} | {
+    t.rstrip(".") for t in TITLES
+}
+_OPENERS = "\"'\u201c\u2018\u00ab([{*_ \t"
+_TRAILING_WORD_RE = re.compile(r"([^\W\d_][\w'\u2019-]*)([ \t]+)$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of a masked text: ``masked[masked_start:masked_end]`` stands for
+    ``source[source_start:source_end]``; ``index`` is the replacement's number, None for kept text."""
+
+    masked_start: int
+    masked_end: int
+    source_start: int
+    source_end: int
+    index: int | None
+
+
+def _replacement_words(replacement: str) -> tuple[str, list[str]]:
+    """The replacement's leading article (folded, or "") and its other words (folded), brackets ignored."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_][\w'-]*", replacement)]
+    if words and words[0] in ARTICLES:
+        return words[0], words[1:]
+    return "", words
+
+
+def at_sentence_start(before: str) -> bool:
+    """Whether text following ``before`` starts a sentence (start of text, after . ! ? or a blank line)."""
+    stripped = before.rstrip(_OPENERS)
+    if not stripped.strip():
+        return True
+    gap = before[len(stripped.rstrip()) :]
+    if re.search(r"\n[ \t]*\n", gap) or re.search(r"(?:^|\n)[ \t]*(?:#+|[-*+]|\d+[.)])[ \t]*$", before):
+        return True  # a new paragraph, a heading or a list item
+    stripped = stripped.rstrip()
+    if stripped[-1:] in "!?":
+        return True
+    if stripped[-1:] == ".":
+        word = re.search(r"([\w.]*)\.$", stripped).group(1)
+        return fold(word) not in ABBREVIATIONS and not re.fullmatch(r"[^\W\d_]", word)  # "dr." "J." do not end one
+    return False
+
+
+def _capitalise(replacement: str) -> str:
+    for i, ch in enumerate(replacement):
+        if ch.isalpha():
+            return replacement[:i] + ch.upper() + replacement[i + 1 :]
+        if ch.isdigit():
+            break
+    return replacement
+
+
+def _drop_article(replacement: str, article: str) -> str:
+    """The replacement without its leading article (kept inside a leading bracket: "[the x]" -> "[x]")."""
+    match = re.match(r"([\[(\"']*)" + re.escape(article) + r"\s+", replacement, re.IGNORECASE)
+    return replacement if match is None else match.group(1) + replacement[match.end() :]
+
+
+def render(text: str, replacements: Sequence[Replacement | dict]) -> tuple[str, list[Segment]]:
+    """The masked text and its segments, each replacement adjusted to read as written prose.
+
+    Three rules, applied to each replacement in its context:
+
+    * a role word (or words) right before a replacement that ends with the same words is
+      dropped: "psychiatrist Jansen" -> "[psychiatrist]", not "psychiatrist [psychiatrist]";
+    * a replacement that starts with the article the text has right before it loses its own:
+      "the Lindenhof team" with "the institution" -> "the institution team", likewise de / het /
+      een / a / an;
+    * a replacement at the start of a sentence gets a capital (inside its bracket): "[manager]
+      said" at a sentence start -> "[Manager] said", "the institution" -> "The institution".
+
+    The stored replacements keep what the researcher wrote; only the rendering adapts.
+    """
+    pieces: list[str] = []
+    segments: list[Segment] = []
+    length = position = 0
+    order = sorted(range(len(replacements)), key=lambda i: _get(replacements[i], "start"))
+    for i in order:
+        r = replacements[i]
         start, end = _get(r, "start"), _get(r, "end")
         if start < position:
             raise ValueError("overlapping replacements")
-        pieces.append(text[position:start])
-        pieces.append(_get(r, "replacement"))
+        kept = text[position:start]
+        value = _get(r, "replacement")
+        article, words = _replacement_words(value)
+        # A role before its own replacement: drop the role words from the kept text.
+        if words:
+            for k in range(len(words), 0, -1):
+                match = re.search(r"(?<![\w'-])" + r"[ \t]+".join([r"([^\W\d_][\w'-]*)"] * k) + r"[ \t]+$", kept)
+                if match and [fold(g) for g in match.groups()] == words[-k:]:
+                    kept, start = kept[: match.start()], start - (len(kept) - match.start())
+                    break
+        before = "".join(pieces) + kept
+        trailing = _TRAILING_WORD_RE.search(kept)
+        if article and trailing and fold(trailing.group(1)) == article:
+            value = _drop_article(value, article)
+        elif value and at_sentence_start(before):
+            value = _capitalise(value)
+        if kept:
+            segments.append(Segment(length, length + len(kept), position, start, None))
+            pieces.append(kept)
+            length += len(kept)
+        segments.append(Segment(length, length + len(value), start, end, i))
+        pieces.append(value)
+        length += len(value)
         position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
+    if position < len(text) or not segments:
+        segments.append(Segment(length, length + len(text) - position, position, len(text), None))
+        pieces.append(text[position:])
+    return "".join(pieces), segments
 
 
 def _get(item, name):
