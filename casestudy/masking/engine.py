@@ -17,6 +17,11 @@ Overlaps are resolved deterministically: the longest span wins, then the earlies
 register order. Near misses (one edit away from a term of six letters or more) and capitalised
 words that are neither in the register nor common vocabulary are reported as
 :class:`Candidate` s for review and never changed.
+
+The masked text is rendered as prose (:func:`render`: a capital at a sentence start, no doubled
+article, a role word before its own replacement collapses). :func:`linkage_scan` finds what one
+case's text gives away about other cases (their labels, their register terms, proper names the
+texts share).
 """
 
 from __future__ import annotations

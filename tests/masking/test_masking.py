@@ -425,6 +425,36 @@ def test_masking_page_generate_review_release(demo_store, app_env):
     assert any("Released" in s.value for s in at.success), ([e.value for e in at.error], [s.value for s in at.success], [i.value for i in at.info])
 
 
+def test_masking_page_settles_linkage_findings(demo_store, app_env):
+    """The review tab lists the linkage findings, refuses to release, and accepts one with a reason."""
+    from sqlalchemy import delete
+    from streamlit.testing.v1 import AppTest
+
+    from casestudy.models import MaskedText
+
+    app_env(demo_store)
+    with demo_store.write("tester") as session:
+        session.execute(delete(MaskedText))
+        case = studies.get_case(session, studies.get_study(session), "Case B")
+        row = wf.generate_masked(session, case, "The team worked as Case C did.", "pasted")
+        wf.accept_all(session, row.id)
+        masked_id = row.id
+    at = AppTest.from_function(_page_script, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("1 linkage finding(s) must be masked or accepted" in w.value for w in at.warning)
+    assert at.button(key="release_button").disabled
+    at.radio(key="link_action").set_value("accept")
+    at.text_input(key="link_reason").input("Case C is named in the comparison chapter anyway")
+    [b for b in at.button if b.label == "Decide"][0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.button(key="release_button").disabled
+    with demo_store.read() as session:
+        (record,) = [c for c in wf.get_masked(session, masked_id).candidates if c["reason"] == "linkage"]
+        assert record["note"] == "Case C is named in the comparison chapter anyway" and record["accepted_by"] == "admin"
+
+
 def test_page_refuses_non_researchers():
     with pytest.raises(access.AccessDenied):
         access.require_researcher(access.Principal(access.EXPERT, 1, "e"))
@@ -485,6 +515,7 @@ def test_demo_releases_masked_agreed_reconstructions(demo_store, cli):
             if agreed is not None:
                 assert released[case.public_label].source_ref == f"reconstruction_version:{agreed.id}"
                 assert wf.leak_scan(session, released[case.public_label]) == []
+                assert wf.open_findings(session, released[case.public_label]) == []
     result = cli("--db", demo_store.url, "masking", "generate", "--case", "Case G", "--from-agreed")
     assert result.code == 2 and "error:" in result.err  # Case G still waits for a respondent
     result = cli("--db", demo_store.url, "masking", "generate", "--case", "Case A", "--from-agreed", "--format", "json")
