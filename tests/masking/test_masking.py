@@ -446,7 +446,7 @@ def test_masking_page_settles_linkage_findings(demo_store, app_env):
     assert at.button(key="release_button").disabled
     at.radio(key="link_action").set_value("accept")
     at.text_input(key="link_reason").input("Case C is named in the comparison chapter anyway")
-    [b for b in at.button if b.label == "Decide"][0].click()
+    next(b for b in at.button if b.label == "Decide").click()
     at.run()
     assert not at.exception, at.exception
     assert not at.button(key="release_button").disabled
