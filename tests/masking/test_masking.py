@@ -24,9 +24,9 @@ def masked(register, text):
 # --- matching rules -------------------------------------------------------------------
 def test_case_and_diacritics_insensitive():
     r = reg(("Zoë Dijkhuis", "[team leader]", "person"))
-    assert masked(r, "Zoe Dijkhuis and ZOË DIJKHUIS and zoë dijkhuis.") == "[team leader] and [team leader] and [team leader]."
+    assert masked(r, "Zoe Dijkhuis and ZOË DIJKHUIS and zoë dijkhuis.") == "[Team leader] and [team leader] and [team leader]."
     r = reg(("Zoe Jansen", "[x]", "person"))
-    assert masked(r, "Zoë Jansen") == "[x]"
+    assert masked(r, "Zoë Jansen") == "[X]"
 
 
 def test_whole_words_only():
@@ -38,7 +38,7 @@ def test_whole_words_only():
 def test_possessive_and_genitive_forms():
     r = reg(("Verhoef", "[m]", "other"), ("Dijkhuis", "[t]", "other"))
     text = "Verhoef's plan, Verhoef’s team, Verhoefs aanpak, Dijkhuis' idea"
-    assert masked(r, text) == "[m] plan, [m] team, [m] aanpak, [t] idea"
+    assert masked(r, text) == "[M] plan, [m] team, [m] aanpak, [t] idea"
 
 
 def test_quotes_around_names_are_kept():
@@ -57,7 +57,7 @@ def test_hyphenated_compounds():
 def test_dutch_and_english_adjective_and_demonym_endings():
     r = reg(("Amsterdam", "[city]", "place"), ("Utrecht", "[city]", "place"), ("Groningen", "[city]", "place"), ("Europe", "[c]", "place"))
     text = "Amsterdamse zorg, Utrechter, Utrechtse, Amsterdammers, Groninger, Gronings, European"
-    assert masked(r, text) == "[city] zorg, [city], [city], [city], [city], [city], [c]"
+    assert masked(r, text) == "[City] zorg, [city], [city], [city], [city], [city], [c]"
     assert masked(reg(make_entry("Utrecht", "[city]", "place", options={"endings": False})), "Utrechtse") == "Utrechtse"
     assert masked(reg(("Utrecht", "[p]", "person")), "Utrechtse") == "Utrechtse"  # endings are for places and organisations
 
@@ -77,7 +77,7 @@ def test_person_name_forms_particles_and_titles():
         "Dr. Verhoef; M. Verhoef; meneer Verhoef; prof. Marleen Verhoef; Marleen; Verhoef."
     )
     assert masked(r, text) == (
-        "[therapist]; [therapist]; [therapist]; [therapist]; [therapist]; "
+        "[Therapist]; [therapist]; [therapist]; [therapist]; [therapist]; "
         "[manager]; [manager]; [manager]; [manager]; [manager]; [manager]."
     )
     # The particle-less core 'Laan' is also a common word: only a capitalised Laan is masked.
@@ -87,7 +87,7 @@ def test_person_name_forms_particles_and_titles():
 def test_several_given_names():
     r = reg(("Anna Maria de Vries", "[a]", "person"), ("Jan Peter Jansen", "[j]", "person"))
     text = "Anna Maria de Vries, A.M. de Vries, A. de Vries, Anna de Vries, De Vries, Vries; J.P. Jansen, Jan Jansen, Jansen, Jan."
-    assert masked(r, text) == "[a], [a], [a], [a], [a], [a]; [j], [j], [j], [j]."
+    assert masked(r, text) == "[A], [a], [a], [a], [a], [a]; [j], [j], [j], [j]."
 
 
 def test_shared_word_surname_needs_a_capital():
@@ -102,9 +102,9 @@ def test_titles_stay_when_entry_is_not_a_person():
 
 def test_case_sensitive_option():
     r = reg(make_entry("Baken", "[org]", "organisation", options={"case_insensitive": False}))
-    assert masked(r, "Baken and baken") == "[org] and baken"
+    assert masked(r, "Baken and baken") == "[Org] and baken"
     r = reg(make_entry("Zoë", "[z]", "other", options={"diacritics_insensitive": False}))
-    assert masked(r, "Zoë and Zoe") == "[z] and Zoe"
+    assert masked(r, "Zoë and Zoe") == "[Z] and Zoe"
 
 
 def test_variants():
@@ -132,7 +132,7 @@ def test_offsets_map_to_original_text_with_non_ascii():
 
 def test_longest_match_wins_and_is_deterministic():
     r = reg(("GGZ Rivierenland-Noord", "the institution", "organisation"), ("Rivierenland", "[region]", "place"))
-    assert masked(r, "GGZ Rivierenland-Noord in Rivierenland") == "the institution in [region]"
+    assert masked(r, "GGZ Rivierenland-Noord in Rivierenland") == "The institution in [region]"
     assert [x.as_dict() for x in r.find("GGZ Rivierenland-Noord")] == [x.as_dict() for x in r.find("GGZ Rivierenland-Noord")]
 
 
@@ -149,8 +149,8 @@ def test_candidates_reported_not_changed():
 
 def test_same_replacement_across_cases():
     r = reg(("Marleen Verhoef", "[manager]", "person"))
-    assert masked(r, "Verhoef (case one)") == "[manager] (case one)"
-    assert masked(r, "Marleen Verhoef (case two)") == "[manager] (case two)"
+    assert masked(r, "Verhoef (case one)") == "[Manager] (case one)"
+    assert masked(r, "Marleen Verhoef (case two)") == "[Manager] (case two)"
 
 
 def test_leak_scan_line_and_column():
@@ -192,7 +192,7 @@ def test_cli_mask_single_to_stdout(cli, tmp_path, register_file):
     source.write_text("Marleen Verhoef of Veldhoven-Oost moved to Amsterdam.\n", encoding="utf-8")
     result = cli("mask", "--register", register_file, source)
     assert result.code == 0, result
-    assert result.out == "[manager] of the institution moved to [city].\n"
+    assert result.out == "[Manager] of the institution moved to [city].\n"
 
 
 def test_cli_mask_several_to_output_dir(cli, tmp_path, register_file):
@@ -270,7 +270,7 @@ def test_generate_masks_register_and_guards(demo_store):
     masked_id = _draft(demo_store)
     with demo_store.read() as session:
         row = wf.get_masked(session, masked_id)
-        assert row.masked_text == "[manager] of the institution worked with Case E and [principal therapist]. Later Hendriksen joined.\n"
+        assert row.masked_text == "[Manager] of the institution worked with Case E and [principal therapist]. Later Hendriksen joined.\n"
         assert [c["text"] for c in row.candidates] == ["Hendriksen"]
         assert all(row.source_text[r["start"] : r["end"]] == r["text"] for r in row.replacements)
 
@@ -309,8 +309,8 @@ def test_released_texts_for_privacy(demo_store):
     with demo_store.read() as session:
         texts = wf.released_texts_for(session, expert)
         # The demo panel releases a sketch per case too; the draft about Case G never shows.
-        ours = [t for t in texts if t["text"] == "[manager] spoke.\n"]
-        assert ours == [{"case": "Case A", "text": "[manager] spoke.\n", "hash": ours[0]["hash"], "released_at": ours[0]["released_at"]}]
+        ours = [t for t in texts if t["text"] == "[Manager] spoke.\n"]
+        assert ours == [{"case": "Case A", "text": "[Manager] spoke.\n", "hash": ours[0]["hash"], "released_at": ours[0]["released_at"]}]
         assert not any("Draft text" in t["text"] for t in texts)
         assert set(texts[0]) == {"case", "text", "hash", "released_at"}
         other_study = access.Principal(access.EXPERT, 1, "expert 1", study_id=study.id + 99)
@@ -413,7 +413,7 @@ def test_masking_page_generate_review_release(demo_store, app_env):
     body = at.get("html")[0].proto.body
     assert "&lt;b&gt;in&lt;/b&gt;" in body and "<b>in</b>" not in body  # escaped
     assert body.count('class="mask-rep"') == 3 and body.count('class="mask-cand"') == 1
-    assert any("[manager] met [manager] <b>in</b> [town]" in t.value for t in at.text)
+    assert any("[Manager] met [manager] <b>in</b> [town]" in t.value for t in at.text)
     at.selectbox(key="cand_index").set_value(0)
     at.radio(key="cand_action").set_value("keep")
     [b for b in at.button if b.label == "Decide"][0].click()
@@ -423,6 +423,36 @@ def test_masking_page_generate_review_release(demo_store, app_env):
     at.run()
     assert not at.exception, at.exception
     assert any("Released" in s.value for s in at.success), ([e.value for e in at.error], [s.value for s in at.success], [i.value for i in at.info])
+
+
+def test_masking_page_settles_linkage_findings(demo_store, app_env):
+    """The review tab lists the linkage findings, refuses to release, and accepts one with a reason."""
+    from sqlalchemy import delete
+    from streamlit.testing.v1 import AppTest
+
+    from casestudy.models import MaskedText
+
+    app_env(demo_store)
+    with demo_store.write("tester") as session:
+        session.execute(delete(MaskedText))
+        case = studies.get_case(session, studies.get_study(session), "Case B")
+        row = wf.generate_masked(session, case, "The team worked as Case C did.", "pasted")
+        wf.accept_all(session, row.id)
+        masked_id = row.id
+    at = AppTest.from_function(_page_script, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("1 linkage finding(s) must be masked or accepted" in w.value for w in at.warning)
+    assert at.button(key="release_button").disabled
+    at.radio(key="link_action").set_value("accept")
+    at.text_input(key="link_reason").input("Case C is named in the comparison chapter anyway")
+    next(b for b in at.button if b.label == "Decide").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.button(key="release_button").disabled
+    with demo_store.read() as session:
+        (record,) = [c for c in wf.get_masked(session, masked_id).candidates if c["reason"] == "linkage"]
+        assert record["note"] == "Case C is named in the comparison chapter anyway" and record["accepted_by"] == "admin"
 
 
 def test_page_refuses_non_researchers():
@@ -485,6 +515,7 @@ def test_demo_releases_masked_agreed_reconstructions(demo_store, cli):
             if agreed is not None:
                 assert released[case.public_label].source_ref == f"reconstruction_version:{agreed.id}"
                 assert wf.leak_scan(session, released[case.public_label]) == []
+                assert wf.open_findings(session, released[case.public_label]) == []
     result = cli("--db", demo_store.url, "masking", "generate", "--case", "Case G", "--from-agreed")
     assert result.code == 2 and "error:" in result.err  # Case G still waits for a respondent
     result = cli("--db", demo_store.url, "masking", "generate", "--case", "Case A", "--from-agreed", "--format", "json")
