@@ -15,7 +15,6 @@ throughput. No think time by default: a stress test far above a real panel's pac
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile

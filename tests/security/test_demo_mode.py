@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from casestudy import access
 from casestudy import config
-from casestudy import migrate
 from casestudy.db import Store
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Study, User
