@@ -1,6 +1,6 @@
 """Rating instruments as data: a checklist or audit scale with items grouped by level.
 
-An :class:`Instrument` has a name, a title, a version, its levels in order (e.g. organisation,
+An :class:`Instrument` has a name, a title, a version, its levels in order (e.g. organization,
 team, therapist) with the items of each, and one :class:`~casestudy.panel.scale.Scale` on which
 every point is labelled. An item has a key (unique in the instrument), a text, an optional
 secondary level (another level of the instrument it also concerns) and optional lettered
@@ -15,7 +15,7 @@ YAML is the native format (lossless; :func:`instrument_yaml` / :func:`read_instr
     version: "1"
     scale: {min: 1, max: 5, labels: {1: very poor, 2: poor, 3: adequate, 4: good, 5: very good}}
     levels:
-      - level: organisation
+      - level: organization
         items:
           - key: "1"
             text: ...

@@ -40,7 +40,7 @@ def test_shipped_instruments_hold_the_reference_facts():
     assert set(catalogue) == {"mbt-adherence-audit", "mbt-focus-group-checklist"}
     audit = ins.load_shipped("mbt-adherence-audit")
     assert len(audit.items) == 20 and [i.key for i in audit.items] == [str(n) for n in range(1, 21)]
-    assert audit.level_names == ["organisation", "team", "therapist"]
+    assert audit.level_names == ["organization", "team", "therapist"]
     assert [i.key for i in audit.items if i.secondary_level == "team"] == ["7", "8", "9", "10"]
     assert (audit.scale.min, audit.scale.max, audit.scale.labels[1], audit.scale.labels[5]) == (1, 5, "very poor", "very good")
     assert all(i.sub_criteria for i in audit.items)
@@ -49,7 +49,7 @@ def test_shipped_instruments_hold_the_reference_facts():
     assert "four weeks" in audit.find_item("4").sub_criteria[0].threshold  # first contact within four weeks
     assert "18 months" in audit.find_item("6").sub_criteria[3].threshold
     checklist = ins.load_shipped("mbt-focus-group-checklist")
-    assert {lv.name: len(lv.items) for lv in checklist.levels} == {"organisation": 7, "team": 11, "therapist": 3}
+    assert {lv.name: len(lv.items) for lv in checklist.levels} == {"organization": 7, "team": 11, "therapist": 3}
     assert checklist.scale.label_text() == ("1 = very poor; 2 = poor; 3 = acceptable; 4 = adequate; 5 = good; "
                                             "6 = very good; 7 = excellent")
     assert catalogue["mbt-focus-group-checklist"]["items"] == 21
@@ -134,7 +134,7 @@ def test_cli_lists_and_exports(cli, tmp_path):
     result = cli("panel", "instruments", "--format", "json")
     assert result.code == 0, result
     listed = {r["name"]: r for r in json.loads(result.out)}
-    assert listed["mbt-adherence-audit"]["levels"] == {"organisation": 10, "team": 8, "therapist": 2}
+    assert listed["mbt-adherence-audit"]["levels"] == {"organization": 10, "team": 8, "therapist": 2}
     assert listed["mbt-focus-group-checklist"]["scale"].startswith("Scale 1-7: 1 = very poor;")
     exported = cli("panel", "instrument-export", "mbt-focus-group-checklist", "--format", "yaml")
     assert exported.code == 0, exported

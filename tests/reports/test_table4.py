@@ -115,7 +115,7 @@ def test_published_cells_give_6_1_but_2_5(cli):
     pre, reorg = _period(data, "PRE-REORG"), _period(data, "REORG")
     assert pre["mean"] == pytest.approx(129 / 21) and (pre["min"], pre["max"]) == (4, 7)
     assert reorg["mean"] == pytest.approx(51.5 / 21) and (reorg["min"], reorg["max"]) == (1, 4)
-    assert reorg["level_means"] == pytest.approx({"organisation": 19 / 7, "team": 25 / 11, "therapist": 2.5})
+    assert reorg["level_means"] == pytest.approx({"organization": 19 / 7, "team": 25 / 11, "therapist": 2.5})
     assert sum(1 for item in data["items"] if "/" in item["scores"]["REORG"]) == 9
     md = cli("report", "table4", "--scores", PUBLISHED_CELLS, "--format", "md").out
     assert "| All levels | Mean (range) | 6.1 (4-7) | 2.5 (1-4) |" in md
@@ -167,7 +167,7 @@ def test_missing_column_names_the_header_and_no_scores_names_the_file(cli, tmp_p
 
 def test_another_instrument_scale_applies(cli, tmp_path):
     path = tmp_path / "audit.csv"
-    path.write_text("item,level,period,score\n1,organisation,2024-1,6\n", encoding="utf-8")
+    path.write_text("item,level,period,score\n1,organization,2024-1,6\n", encoding="utf-8")
     result = cli("report", "table4", "--scores", path, "--instrument", "mbt-adherence-audit")
     assert result.code == 2 and "score '6' lies outside the scale 1-5" in result.err
     own = tmp_path / "own.yaml"  # an instrument of one's own, as a YAML file: 0-10

@@ -8,17 +8,19 @@ revoked token or a deactivated account loses access at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casestudy import audit
+from casestudy import config
 from casestudy import security
 from casestudy import users
 from casestudy.db import Store
 from casestudy.errors import UserError
-from casestudy.models import TOKEN_PURPOSES, AccessToken, Respondent, User, utcnow
+from casestudy.models import TOKEN_PURPOSES, AccessToken, AuditEvent, Respondent, User, utcnow
 
 RESEARCHER = "researcher"
 RESPONDENT = "respondent"
@@ -97,14 +99,136 @@ def researcher(user: User) -> Principal:
     return Principal(RESEARCHER, user.id, user.username, role=user.role)
 
 
-def login(store: Store, username: str, password: str) -> Principal:
-    """Check credentials; the attempt is logged even when it fails."""
-    with store.write(actor=username[:100] or "anonymous") as session:
-        user = users.authenticate(session, username, password)
-        principal = researcher(user) if user else None
+# --- login -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Backoff and lockout over the failed logins of one account or one client.
+
+    From ``delay_after`` recent failures on, the next attempt must wait 1 s after the last
+    failure, doubling with every further failure; from ``lockout_after`` failures on it waits
+    ``lockout``. Failures count within ``window``; for an account, only since its last login.
+    """
+
+    delay_after: int
+    lockout_after: int
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+    window: dt.timedelta = dt.timedelta(hours=1)
+
+    def wait(self, failures: int, last_failure: dt.datetime | None, now: dt.datetime) -> dt.timedelta:
+        """How long the next attempt must still wait (zero when it may go ahead)."""
+        if last_failure is None or failures < self.delay_after:
+            return dt.timedelta(0)
+        if failures >= self.lockout_after:
+            pause = self.lockout
+        else:
+            pause = dt.timedelta(seconds=2 ** (failures - self.delay_after))
+        return max(dt.timedelta(0), last_failure + pause - now)
+
+
+ACCOUNT_THROTTLE = LoginThrottle(delay_after=5, lockout_after=10)
+# A client (browser address) may try several accounts (an office behind one address).
+CLIENT_THROTTLE = LoginThrottle(delay_after=20, lockout_after=50)
+WRONG_CREDENTIALS = "wrong user name or password"
+
+
+def _recent_failures(session: Session, throttle: LoginThrottle, now: dt.datetime, *, username: str | None = None,
+                     client: str | None = None) -> tuple[int, dt.datetime | None]:
+    """(count, time of the last) of the failed logins of one account or one client in the window."""
+    since = now - throttle.window
+    account_events = (AuditEvent.entity == "user_account", AuditEvent.at > since, AuditEvent.at <= now)
+    if username is not None:
+        owner = func.lower(AuditEvent.actor) == username.lower()
+        last_login = session.scalar(select(func.max(AuditEvent.at)).where(*account_events, owner, AuditEvent.action == "login"))
+        if last_login is not None:
+            since = max(since, last_login)
+    else:
+        owner = AuditEvent.detail["client"].as_string() == client
+    count, last = session.execute(
+        select(func.count(AuditEvent.id), func.max(AuditEvent.at)).where(
+            AuditEvent.entity == "user_account", AuditEvent.action == "login_failed",
+            AuditEvent.at > since, AuditEvent.at <= now, owner,
+        )
+    ).one()
+    return count, last
+
+
+def _seconds_text(wait: dt.timedelta) -> str:
+    seconds = max(1, int(-(-wait.total_seconds() // 1)))  # rounded up
+    count, unit = (seconds, "second") if seconds < 120 else (-(-seconds // 60), "minute")
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def login(
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    client: str | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> Principal:
+    """Check credentials; every attempt, refused or not, is logged.
+
+    Refused before the password is checked: a user name with a line break or another control
+    character; an account (or a ``client``, e.g. the browser's address) with too many recent
+    failures (:data:`ACCOUNT_THROTTLE`, :data:`CLIENT_THROTTLE`; the message says how long to
+    wait); a demo account's published credentials on a server not in demo mode
+    (``config.demo_mode``). ``clock`` gives naive-UTC "now" (tests inject a fake one).
+    """
+    now = clock()
+    if users.has_control_characters(username):
+        with store.write(actor=users.printable_name(username) or "anonymous") as session:
+            audit.record(session, "user_account", "login_refused", at=now, username=users.printable_name(username),
+                         reason="control characters in the user name", client=client)
+        raise UserError("a user name cannot contain line breaks or other control characters")
+    name = username.strip()[:100]
+    with store.write(actor=name or "anonymous") as session:
+        refusal = _throttled(session, name, client, now)
+        if refusal is None and not config.demo_mode() and config.is_demo_credential(name, password):
+            audit.record(session, "user_account", "login_refused", at=now, username=name,
+                         reason="demo account outside demo mode", client=client)
+            refusal = ("the demo accounts sign in only on a server in demo mode (CASESTUDY_DEMO=1); "
+                       "an administrator creates the real accounts")
+        principal = None
+        if refusal is None:
+            user = users.authenticate(session, name, password, at=now, client=client)
+            principal = researcher(user) if user else None
+            if principal is None:
+                _record_lockout(session, name, client, now)
+    if refusal is not None:
+        raise UserError(refusal)
     if principal is None:
-        raise UserError("wrong user name or password")
+        raise UserError(WRONG_CREDENTIALS)
     return principal
+
+
+def _throttled(session: Session, username: str, client: str | None, now: dt.datetime) -> str | None:
+    """The refusal message when the account or the client must still wait (and log it), else None."""
+    checks = [("account", ACCOUNT_THROTTLE, {"username": username})]
+    if client:
+        checks.append(("client", CLIENT_THROTTLE, {"client": client}))
+    for scope, throttle, who in checks:
+        failures, last = _recent_failures(session, throttle, now, **who)
+        wait = throttle.wait(failures, last, now)
+        if wait > dt.timedelta(0):
+            locked = failures >= throttle.lockout_after
+            audit.record(session, "user_account", "login_throttled", at=now, username=username, client=client,
+                         scope=scope, failures=failures, locked=locked, retry_after_seconds=int(wait.total_seconds()) + 1)
+            what = "this account" if scope == "account" else "this computer"
+            state = "is locked" if locked else "must wait"
+            return f"too many failed logins: {what} {state}; try again in {_seconds_text(wait)}"
+    return None
+
+
+def _record_lockout(session: Session, username: str, client: str | None, now: dt.datetime) -> None:
+    """After a failure: when it is the one that starts a lockout, log the lockout."""
+    for scope, throttle, who in (("account", ACCOUNT_THROTTLE, {"username": username}),
+                                 ("client", CLIENT_THROTTLE, {"client": client})):
+        if scope == "client" and not client:
+            continue
+        failures, _ = _recent_failures(session, throttle, now, **who)
+        if failures == throttle.lockout_after:
+            audit.record(session, "user_account", "login_locked", at=now, username=username, client=client,
+                         scope=scope, failures=failures, until=(now + throttle.lockout).isoformat())
 
 
 def current_researcher(session: Session, user_id: int) -> Principal | None:
@@ -114,16 +238,29 @@ def current_researcher(session: Session, user_id: int) -> Principal | None:
 
 
 # --- tokens ---------------------------------------------------------------------------
+MAX_LINK_DAYS = 365  # a link lives at most a year; a new one is issued when needed
+
+
+def check_link_days(days) -> int:
+    """The link lifetime in whole days, refused unless 1..``MAX_LINK_DAYS`` (every link expires)."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_LINK_DAYS:
+        raise UserError(f"a link must expire after 1 to {MAX_LINK_DAYS} days, not {days!r}")
+    return days
+
+
 def issue_token(
     session: Session,
     study_id: int,
     purpose: str,
     subject_type: str,
     subject_id: int,
-    expires_in_days: int | None = 90,
+    expires_in_days: int = 90,
     label: str = "",
 ) -> tuple[AccessToken, str]:
-    """Create a link token; the secret is returned once and only its hash is stored."""
+    """Create a link token; the secret is returned once and only its hash is stored.
+
+    It expires after ``expires_in_days`` (1..``MAX_LINK_DAYS``, else UserError)."""
+    expires_in_days = check_link_days(expires_in_days)
     if purpose not in TOKEN_PURPOSES:
         raise UserError(f"unknown token purpose {purpose!r}; choose one of: {', '.join(TOKEN_PURPOSES)}")
     secret = security.new_token_secret()
@@ -134,11 +271,30 @@ def issue_token(
         subject_type=subject_type,
         subject_id=subject_id,
         label=label,
-        expires_at=utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=utcnow() + dt.timedelta(days=expires_in_days),
     )
     session.add(token)
     session.flush()
     return token, secret
+
+
+def issue_respondent_link(session: Session, respondent: Respondent, expires_in_days: int = 90,
+                          label: str = "") -> tuple[AccessToken, str, list[int]]:
+    """A new link for a respondent; their links still working are revoked (ids returned).
+
+    A respondent has one working link at a time, so a link sent earlier (or leaked) stops
+    working as soon as a new one is issued.
+    """
+    check_link_days(expires_in_days)
+    revoked = []
+    for token in tokens_for(session, "respondent", respondent.id):
+        if token.purpose == RESPONDENT and token.revoked_at is None:
+            revoke_token(session, token.id)
+            revoked.append(token.id)
+    session.flush()  # the audit log shows the revocations before the new link
+    token, secret = issue_token(session, respondent.case.study_id, RESPONDENT, "respondent", respondent.id,
+                                expires_in_days, label)
+    return token, secret, revoked
 
 
 def revoke_token(session: Session, token_id: int) -> AccessToken:

@@ -101,14 +101,20 @@ def record(
     action: str,
     entity_id: int | None = None,
     study_id: int | None = None,
+    *,
+    at: dt.datetime | None = None,
     **detail: Any,
 ) -> None:
-    """Log an action that is not a plain row change (login, export, refused access...)."""
+    """Log an action that is not a plain row change (login, export, refused access...).
+
+    ``at`` (naive UTC, default now) lets a caller with an injected clock (the login throttle)
+    keep its events on the same clock as its decisions.
+    """
     session.connection().execute(
         insert(AuditEvent.__table__),
         [
             {
-                "at": utcnow(),
+                "at": at or utcnow(),
                 "actor": session.info.get("actor", "system"),
                 "study_id": study_id,
                 "entity": entity,

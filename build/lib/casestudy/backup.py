@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import errno
 import hashlib
 import io
 import json
@@ -146,8 +147,10 @@ def backup(store: Store, path: str | Path) -> dict:
                 }
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
         os.replace(temp_name, target)
-    except BaseException:
+    except BaseException as exc:
         Path(temp_name).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise UserError("the disk is full: the backup was not written; free some space and try again") from None
         raise
     return manifest
 

@@ -43,13 +43,30 @@ MAX_UPLOAD_BYTES = int(os.environ.get("CASESTUDY_MAX_UPLOAD_MB", "25")) * 1024 *
 # A researcher's browser session ends after this many idle minutes.
 SESSION_IDLE_MINUTES = int(os.environ.get("CASESTUDY_SESSION_IDLE_MINUTES", "30"))
 
+# The demo accounts and their published passwords (README, `make run`). They sign in only on a
+# server in demo mode (:func:`demo_mode`), so a production install never accepts them.
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "demo-admin-2026"
+DEMO_CODER_USERNAMES = ("coder1", "coder2")
+DEMO_CODER_PASSWORD = "demo-coder-2026"
+
+
+def demo_mode() -> bool:
+    """Whether this server runs the demo (``CASESTUDY_DEMO=1``, which ``make run`` sets).
+
+    Read at every call, so a test or a restarted server sees the current environment.
+    """
+    return os.environ.get("CASESTUDY_DEMO", "0").strip().lower() in ("1", "true", "yes")
+
+
+def is_demo_credential(username: str, password: str) -> bool:
+    """True for a demo account's user name with its published password (any case of the name)."""
+    name = username.strip().lower()
+    if name == DEMO_ADMIN_USERNAME:
+        return password == DEMO_ADMIN_PASSWORD
+    return name in DEMO_CODER_USERNAMES and password == DEMO_CODER_PASSWORD
 
 
 def database_url(explicit: str | None = None) -> str:
     """The database URL: an explicit one, then CASESTUDY_DATABASE_URL, then the SQLite file."""
     return explicit or os.environ.get("CASESTUDY_DATABASE_URL") or DEFAULT_DATABASE_URL
-
-# The app loads the demo study into an empty database on first start (make run); tests turn it off.
-DATABASE_AUTOLOAD_DEMO = os.environ.get("CASESTUDY_AUTOLOAD_DEMO", "1") == "1"

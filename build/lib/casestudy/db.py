@@ -147,6 +147,8 @@ def translate_db_errors(url: str) -> Iterator[None]:
         message = str(exc.orig) if exc.orig is not None else str(exc)
         if "database is locked" in message or "lock timeout" in message:
             raise UserError("the database is busy; try again in a moment")
+        if "database or disk is full" in message or "No space left on device" in message:
+            raise UserError(DISK_FULL_MESSAGE)
         if "no such table" in message or "does not exist" in message and "relation" in message:
             raise UserError(
                 f"the database at {_safe_url(url)} is not set up; run 'python -m casestudy db upgrade'"
@@ -156,6 +158,7 @@ def translate_db_errors(url: str) -> Iterator[None]:
         raise
 
 
+DISK_FULL_MESSAGE = "the disk is full: nothing was saved; free some space (or ask the administrator) and try again"
 CONFLICT_MESSAGE = (
     "someone else saved this item in the meantime; reload to see the newer version "
     "and apply your change again"

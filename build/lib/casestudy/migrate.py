@@ -61,10 +61,10 @@ def upgrade(store: Store):
 
     A database already at every head returns ``None`` without loading Alembic.
     """
-    from alembic import command
-
     if schema_is_current(store):
         return None
+    from alembic import command
+
     with translate_db_errors(store.url):
         if not pending_revisions(store):
             return None

@@ -2,7 +2,8 @@
 
 Cells that a spreadsheet would run as a formula (starting with = + - @, or a tab / carriage
 return) are neutralised with a leading apostrophe, so an exported quote such as "=HYPERLINK(...)"
-or "-2+3" can never execute in Excel or LibreOffice. Numbers stay numbers.
+or "-2+3" can never execute in Excel or LibreOffice. Numbers stay numbers (a Decimal with its
+rounded decimals as the number format).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,51 +40,96 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: a header and rows, with an optional title row above and note rows below."""
+
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    title: str | None = None
+    notes: Sequence[str] = ()
+
+
+#: Column widths in characters: at least the header, at most this much (longer text wraps).
+MAX_COLUMN_WIDTH = 60
+
+
 def xlsx_bytes(
-    sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]],
+    sheets: dict[str, Sheet | tuple[Sequence[str], Iterable[Sequence[Any]]]],
     title: str | None = None,
     notes: Sequence[str] = (),
 ) -> bytes:
-    """An XLSX workbook, one sheet per entry; optional title above and notes below each table.
+    """An XLSX workbook, one sheet per entry: a bold title row and a blank row (when there is a
+    title), the bold header row, frozen so that it stays in view, the rows, a blank row and the
+    note rows. A value is a :class:`Sheet` or ``(columns, rows)``; ``title`` and ``notes`` apply to
+    sheets that have none of their own.
 
-    Strings are written as strings (never as formulas) and also neutralised.
+    Numbers are stored as numbers: a :class:`~decimal.Decimal` keeps the decimals it was rounded
+    to as its number format (Decimal('4.10') -> 4.1 shown as 4.10), ints and floats are written
+    as they are. Strings are written as strings (never as formulas) and also neutralised. Column
+    widths follow the longest value (up to :data:`MAX_COLUMN_WIDTH` characters, beyond which the
+    text wraps).
     """
     import xlsxwriter
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     bold = workbook.add_format({"bold": True})
-    for name, (columns, rows) in sheets.items():
+    header_format = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    number_formats: dict[int, Any] = {}
+
+    def number_format(places: int):
+        if places not in number_formats:
+            number_formats[places] = workbook.add_format({"num_format": "0." + "0" * places if places else "0"})
+        return number_formats[places]
+
+    for name, value in sheets.items():
+        sheet_spec = value if isinstance(value, Sheet) else Sheet(*value)
+        sheet_title = sheet_spec.title if sheet_spec.title is not None else title
+        sheet_notes = list(sheet_spec.notes) or list(notes)
         sheet = workbook.add_worksheet(_sheet_name(name))
+        widths = [len(str(header)) for header in sheet_spec.columns]
         row_index = 0
-        if title:
-            sheet.write_string(row_index, 0, title, bold)
+        if sheet_title:
+            sheet.write_string(row_index, 0, str(neutralise(sheet_title)), bold)
             row_index += 2
-        for col, header in enumerate(columns):
-            sheet.write_string(row_index, col, str(neutralise(header)), bold)
+        for col, header in enumerate(sheet_spec.columns):
+            sheet.write_string(row_index, col, str(neutralise(header)), header_format)
+        sheet.freeze_panes(row_index + 1, 0)
         row_index += 1
-        for row in rows:
-            for col, value in enumerate(row):
-                _write_cell(sheet, row_index, col, value)
+        for row in sheet_spec.rows:
+            for col, cell in enumerate(row):
+                _write_cell(sheet, row_index, col, cell, number_format, wrap)
+                if cell is not None:
+                    while col >= len(widths):
+                        widths.append(0)
+                    widths[col] = max(widths[col], len(str(cell)))
             row_index += 1
-        if notes:
+        if sheet_notes:
             row_index += 1
-            for note in notes:
+            for note in sheet_notes:
                 sheet.write_string(row_index, 0, str(neutralise(note)))
                 row_index += 1
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, min(max(width, 4) + 2, MAX_COLUMN_WIDTH))
     workbook.close()
     return buffer.getvalue()
 
 
-def _write_cell(sheet, row: int, col: int, value: Any) -> None:
+def _write_cell(sheet, row: int, col: int, value: Any, number_format=None, wrap=None) -> None:
     if value is None:
         return
     if isinstance(value, bool):
         sheet.write_boolean(row, col, value)
+    elif isinstance(value, Decimal):
+        places = -value.as_tuple().exponent if value.is_finite() else 0
+        sheet.write_number(row, col, float(value), number_format(max(places, 0)) if number_format else None)
     elif isinstance(value, (int, float)):
         sheet.write_number(row, col, value)
     else:
-        sheet.write_string(row, col, str(neutralise(str(value))))
+        text = str(neutralise(str(value)))
+        sheet.write_string(row, col, text, wrap if wrap is not None and len(text) > MAX_COLUMN_WIDTH else None)
 
 
 def _sheet_name(name: str) -> str:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from casestudy.errors import UserError
+
 
 def collapse_spaces(text: str | None) -> str:
     """``text`` with surrounding whitespace removed and every inner run of whitespace made one space."""
     return " ".join((text or "").split())
+
+
+def decode_utf8(name: str, data: bytes) -> str:
+    """Uploaded bytes as UTF-8 text (a byte-order mark removed); anything else is one UserError."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{name} is not UTF-8 text; save it as UTF-8 (in Excel: 'CSV UTF-8') and upload it again")

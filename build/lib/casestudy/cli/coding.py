@@ -12,6 +12,7 @@ from casestudy.coding import constants as coding_constants
 codebook = lazy_module("casestudy.codebook.tree")
 studies = lazy_module("casestudy.study")
 coding_suggestions = lazy_module("casestudy.coding.suggestions")
+agreement = lazy_module("casestudy.coding.agreement")
 comparison = lazy_module("casestudy.coding.comparison")
 matrices = lazy_module("casestudy.coding.matrices")
 retrieval = lazy_module("casestudy.coding.retrieval")
@@ -44,8 +45,8 @@ def cmd_import(ctx: Context):
     path = Path(ctx.args.file)
     data = files.read_bytes(path, "codings")
     with ctx.store.write("cli") as session:
-        count = spans.import_codings_csv(session, ctx.study(session), data, path.name)
-    print(f"imported {count} codings from {path.name}")
+        report = spans.import_codings_csv(session, ctx.study(session), data, path.name)
+    print(report.summary(path.name))
 
 
 def cmd_export(ctx: Context):
@@ -117,6 +118,10 @@ def cmd_agreement(ctx: Context):
         return
     print(f"unit: {report.unit}; coders: {', '.join(report.coders)}")
     print(report.formula)
+    if ctx.format == "table":  # printed: rounded half up, one number of decimals per column
+        columns, rows = agreement.agreement_table(report)
+        ctx.emit([dict(zip(columns, ("" if v is None else str(v) for v in row))) for row in rows], columns)
+        return
     ctx.emit([plain(a) for a in report.per_code + [report.overall]], ["code", "units", "percent_agreement", "kappa", "alpha"])
 
 

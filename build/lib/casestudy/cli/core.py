@@ -71,7 +71,11 @@ def cmd_db_current(ctx: Context):
 
 
 def cmd_demo_load(ctx: Context):
+    from casestudy import config
 
+    if not config.demo_mode():
+        print("note: the demo accounts sign in only on a server in demo mode (CASESTUDY_DEMO=1, as `make run` sets)",
+              file=sys.stderr)
     if ctx.args.if_empty:
         loaded = demo.load_demo_if_empty(ctx.store)
         print("demo study loaded" if loaded else "the database already holds a study; demo not loaded")
@@ -218,8 +222,9 @@ def cmd_tokens_issue(ctx: Context):
         study = ctx.study(session)
         case = studies.get_case(session, study, a.case)
         respondent = studies.get_respondent(session, case, a.respondent)
-        token, secret = access.issue_token(session, study.id, "respondent", "respondent", respondent.id, a.days, f"{case.public_label} {respondent.role}")
-        ctx.emit({"token_id": token.id, "respondent": respondent.name, "expires_at": token.expires_at, "link": f"{a.base_url.rstrip('/')}/?token={secret}"})
+        token, secret, revoked = access.issue_respondent_link(session, respondent, a.days, f"{case.public_label} {respondent.role}")
+        ctx.emit({"token_id": token.id, "respondent": respondent.name, "expires_at": token.expires_at,
+                  "revoked_token_ids": revoked, "link": f"{a.base_url.rstrip('/')}/?token={secret}"})
 
 
 def cmd_tokens_revoke(ctx: Context):
@@ -301,7 +306,7 @@ def register(subparsers) -> None:
     p = _command(t, "issue", "issue a respondent link (the secret is shown once)", cmd_tokens_issue, formats=True)
     p.add_argument("--case", required=True)
     p.add_argument("--respondent", required=True)
-    p.add_argument("--days", type=int, default=90, help="days until the link expires")
+    p.add_argument("--days", type=int, default=90, help="days until the link expires (1-365); the respondent's earlier links are revoked")
     p.add_argument("--base-url", default="http://127.0.0.1:8501")
     p = _command(t, "revoke", "revoke a link", cmd_tokens_revoke)
     p.add_argument("token_id", type=int)

@@ -2,7 +2,9 @@
 
 ``mask --register REGISTER.csv INPUT...`` masks files (stdout, or --output-dir for several);
 ``mask --register REGISTER.csv --check FILE...`` is the leak scan (exit 1 with FILE:LINE:COLUMN
-lines). ``masking ...`` is the study workflow over the database (researchers only).
+lines). ``masking ...`` is the study workflow over the database (researchers only); ``masking
+linkage`` lists what a masked text gives away about other cases, ``masking accept-finding`` and
+``masking mask-finding`` settle those findings.
 """
 
 from __future__ import annotations
@@ -165,6 +167,10 @@ def cmd_show(ctx: Context):
         for i, r in enumerate(row.replacements):
             print(f"replacement {i}: {r['start']}-{r['end']} {r['text']!r} -> {r['replacement']!r} ({r['rule']}, {r['status']})", file=sys.stderr)
         for i, c in enumerate(row.candidates):
+            if c.get("reason") == _wf().LINKAGE_REASON:
+                print(f"candidate {i}: accepted {c['kind']} {c['term']!r} of {', '.join(c['cases'])} by {c['accepted_by']} "
+                      f"at {c['accepted_at']}: {c['note']}", file=sys.stderr)
+                continue
             print(f"candidate {i}: {c['start']}-{c['end']} {c['text']!r} ({c['reason']}{', ' + c['suggestion'] if c['suggestion'] else ''}; {c['status']})", file=sys.stderr)
 
 
@@ -188,7 +194,34 @@ def cmd_scan(ctx: Context) -> int:
         findings = _wf().leak_scan(session, row)
         for f in findings:
             print(f"masked:{row.id}:{f.line}:{f.column}: {f.text} ({f.term})")
-    return EXIT_FINDINGS if findings else 0
+        linkage = _wf().open_findings(session, row)
+        for f in linkage:
+            print(f"masked:{row.id}:{f.line}:{f.column}: {f.text} ({f.kind} {f.term!r} of {', '.join(f.cases)})")
+    return EXIT_FINDINGS if findings or linkage else 0
+
+
+FINDING_COLUMNS = ["kind", "term", "text", "cases", "line", "column", "acceptable", "status", "reason", "accepted_by", "accepted_at"]
+
+
+def cmd_linkage(ctx: Context) -> int:
+    with ctx.store.read() as session:
+        records = _wf().finding_records(session, _wf().get_masked(session, ctx.args.masked_id))
+    ctx.emit(records, FINDING_COLUMNS)
+    return EXIT_FINDINGS if any(r["status"] == "open" for r in records) else 0
+
+
+def cmd_accept_finding(ctx: Context):
+    a = ctx.args
+    with ctx.store.write(a.actor or "cli") as session:
+        row = _wf().accept_finding(session, a.masked_id, a.kind, a.term, a.reason, a.actor or "cli", a.expect_version)
+        print(f"accepted the {a.kind} {a.term!r} in masked text {row.id} (version {row.version})")
+
+
+def cmd_mask_finding(ctx: Context):
+    a = ctx.args
+    with ctx.store.write("cli") as session:
+        row = _wf().mask_finding(session, a.masked_id, a.kind, a.term, a.text, a.expect_version)
+        print(f"masked the {a.kind} {a.term!r} in masked text {row.id} (version {row.version})")
 
 
 def cmd_release(ctx: Context):
@@ -244,7 +277,23 @@ def register(subparsers) -> None:
     p.add_argument("--action", choices=["keep", "mask"])
     p.add_argument("--text", help="new replacement text")
     _command(ms, "scan", "leak scan of a masked text (exit 1 on findings)", cmd_scan).add_argument("masked_id", type=int)
-    p = _command(ms, "release", "freeze a masked text for the panel (refused on leaks)", cmd_release)
+    _command(ms, "linkage", "what a masked text gives away about other cases, with decisions (exit 1 while any is open)",
+             cmd_linkage, formats=True).add_argument("masked_id", type=int)
+    for name, handler, help_text in (
+        ("accept-finding", cmd_accept_finding, "accept a linkage finding (every occurrence) with a reason"),
+        ("mask-finding", cmd_mask_finding, "mask a linkage finding (every occurrence) with a replacement"),
+    ):
+        p = _command(ms, name, help_text, handler)
+        p.add_argument("masked_id", type=int)
+        p.add_argument("--kind", required=True, choices=list(masking_constants.LINKAGE_KINDS))
+        p.add_argument("--term", required=True, help="the finding's term, as `masking linkage` lists it")
+        p.add_argument("--expect-version", type=int, help="refuse if the masked text changed since this version")
+        if name == "accept-finding":
+            p.add_argument("--reason", required=True, help="why this may stay in the released text")
+            p.add_argument("--actor", help="who accepts (default cli)")
+        else:
+            p.add_argument("--text", required=True, help="the replacement, e.g. [another case]")
+    p = _command(ms, "release", "freeze a masked text for the panel (refused on leaks and open linkage findings)", cmd_release)
     p.add_argument("masked_id", type=int)
     p.add_argument("--actor", help="who releases (default cli)")
     p.add_argument("--allow-open-candidates", action="store_true")

@@ -10,6 +10,7 @@ from casestudy.cli import Context, add_format_option, files, lazy_module
 from casestudy.panel import constants as panel_constants
 
 models = lazy_module("casestudy.models")
+panel_instruments = lazy_module("casestudy.panel.instruments")
 panel_members = lazy_module("casestudy.panel.members")
 panel_questionnaire = lazy_module("casestudy.panel.questionnaire")
 panel_responses = lazy_module("casestudy.panel.responses")
@@ -209,6 +210,16 @@ def cmd_answers_export(ctx: Context):
         sys.stdout.write(text)
 
 
+def cmd_instruments(ctx: Context):
+    records = panel_instruments.shipped_catalogue()
+    ctx.emit(records, ["name", "title", "version", "items", "levels", "scale"])
+
+
+def cmd_instrument_export(ctx: Context):
+    instrument = panel_instruments.load_shipped(ctx.args.name)
+    ctx.write(panel_instruments.export(instrument, ctx.args.format or "yaml"))
+
+
 # --- parser ---------------------------------------------------------------------------------
 def _command(subparsers, name, help_text, handler, formats=False):
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
@@ -220,12 +231,18 @@ def _command(subparsers, name, help_text, handler, formats=False):
 
 def _link_options(p):
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help="address of the app the experts open")
-    p.add_argument("--days", type=int, default=60, help="days until the link expires")
+    p.add_argument("--days", type=int, default=60, help="days until the link expires (1-365)")
     p.add_argument("--mailto", action="store_true", help="add a mailto: draft per expert")
 
 
 def register(subparsers) -> None:
     top = subparsers.add_parser("panel", help="the expert panel").add_subparsers(dest="panel_command", required=True)
+
+    _command(top, "instruments", "the rating instruments shipped with Casestudy (audit scales, checklists)", cmd_instruments, formats=True)
+    p = _command(top, "instrument-export", "a shipped rating instrument as YAML (lossless, importable) or CSV", cmd_instrument_export)
+    p.add_argument("name", help="instrument name (see 'panel instruments')")
+    p.add_argument("--format", choices=list(panel_constants.INSTRUMENT_FORMATS), default=None, help="yaml (default) or csv")
+    p.add_argument("--output", help="write to this file instead of standard output")
 
     m = top.add_parser("members", help="panel members").add_subparsers(dest="members_command", required=True)
     p = _command(m, "add", "add a panel member", cmd_members_add, formats=True)

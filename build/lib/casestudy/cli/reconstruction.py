@@ -226,7 +226,7 @@ def register(subparsers) -> None:
     p = _command(m, "send", "send the latest version for review (prints the respondent links once)", cmd_send, formats=True)
     p.add_argument("--version", type=int, help="must be the latest version")
     p.add_argument("--base-url", default=reconstruction_constants.DEFAULT_BASE_URL)
-    p.add_argument("--days", type=int, default=90, help="days until the links expire")
+    p.add_argument("--days", type=int, default=90, help="days until the links expire (1-365)")
     p = _command(m, "respond", "record an answer returned offline", cmd_respond)
     p.add_argument("--respondent", required=True)
     p.add_argument("--decision", required=True, choices=["agree", "changes_needed"])

@@ -23,8 +23,13 @@ reliability = lazy_module("casestudy.reports.reliability")
 reports = lazy_module("casestudy.reports.render")
 tabular = lazy_module("casestudy.tabular")
 inputs = lazy_module("casestudy.reports.inputs")
+instruments = lazy_module("casestudy.panel.instruments")
+table4_module = lazy_module("casestudy.reports.table4")
 panel_results = lazy_module("casestudy.panel.results")
 panel_scale = lazy_module("casestudy.panel.scale")
+
+
+DEFAULT_INSTRUMENT = "mbt-focus-group-checklist"
 
 
 def cli_principal() -> Principal:
@@ -90,6 +95,33 @@ def cmd_table2(ctx: Context):
     if fmt == "json":
         return _write(ctx, _json(t.as_json()), fmt)
     _write(ctx, reports.render(reports.table2_tables(t, for_format=fmt), fmt), fmt)
+
+
+def build_table4(ctx: Context) -> table4_module.Table4:
+    """Table 4 from ``--scores`` on ``--instrument`` (a shipped instrument's name)."""
+    a = ctx.args
+    if not a.scores:
+        raise UserError("pass --scores FILE.csv (focus-group consensus is not stored in the database yet)")
+    instrument = _instrument(a.instrument)
+    rows = table4_module.read_scores_csv(files.read_text(a.scores, "scores"), instrument.scale)
+    return table4_module.table4(rows, instrument, split_rule=a.split, rounding=a.rounding, decimals=a.decimals)
+
+
+def _instrument(name_or_file: str):
+    """A shipped instrument by name, or an instrument YAML file (``.yaml``/``.yml``, ``-`` = stdin)."""
+    if name_or_file == files.STDIN or name_or_file.lower().endswith((".yaml", ".yml")):
+        return instruments.read_instrument_yaml(files.read_bytes(name_or_file, "instrument"))
+    return instruments.load_shipped(name_or_file)
+
+
+def cmd_table4(ctx: Context):
+    fmt = _format(ctx)
+    t = build_table4(ctx)
+    for warning in t.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    if fmt == "json":
+        return _write(ctx, _json(t.as_json()), fmt)
+    _write(ctx, reports.render(reports.table4_tables(t), fmt), fmt)
 
 
 def build_rankings(ctx: Context):
@@ -183,9 +215,11 @@ def cmd_check(ctx: Context):
     else:
         table2 = None
     texts = {Path(p).name: files.read_text(p, "text") for p in a.text or []}
-    if table2 is None and table1 is None and not texts:
-        raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --text FILE or --ratings FILE.csv")
-    findings = consistency.check_tables(table2, table1, scale, n, texts)
+    table4 = consistency.parse_table4(files.read_text(a.table4, "Table 4")) if a.table4 else None
+    if table2 is None and table1 is None and table4 is None and not texts:
+        raise UserError("nothing to check: pass --table2 FILE.csv, --table1 FILE.csv, --table4 FILE.csv, --text FILE or --ratings FILE.csv")
+    table4_scale = _instrument(a.instrument).scale if table4 is not None else None
+    findings = consistency.check_tables(table2, table1, scale, n, texts, a.rounding, table4, table4_scale)
     if fmt == "json":
         _write(ctx, _json([f.__dict__ for f in findings]), fmt)
     else:
@@ -238,6 +272,11 @@ def _ratings_options(p):
     p.add_argument("--decimals", type=int, default=1)
 
 
+def _instrument_option(p):
+    p.add_argument("--instrument", default=DEFAULT_INSTRUMENT, metavar="NAME|FILE.yaml",
+                   help=f"the instrument whose scale the scores use: a shipped one (default {DEFAULT_INSTRUMENT}; see 'panel instruments') or a YAML file")
+
+
 def _determinant_options(p):
     p.add_argument("--determinants", help="determinants CSV (expert,task,rank,determinant); default: the study's panel")
     p.add_argument("--mapping", help="mapping CSV (determinant,canonical)")
@@ -253,6 +292,15 @@ def register(subparsers) -> None:
     _ratings_options(p)
     _formats(p)
     p.set_defaults(handler=cmd_table2)
+
+    p = sub.add_parser("table4", help="Table 4: focus-group consensus scores per item and period, mean (range) per period")
+    p.add_argument("--scores", help="consensus scores CSV (item,level,period,score; score 6 or a split such as 2/3)")
+    _instrument_option(p)
+    p.add_argument("--split", choices=list(report_constants.SPLIT_RULES), default="midpoint", help="how a split a/b counts in means and ranges (default midpoint)")
+    p.add_argument("--rounding", choices=list(report_constants.ROUNDINGS), default="half-up")
+    p.add_argument("--decimals", type=int, default=1)
+    _formats(p)
+    p.set_defaults(handler=cmd_table4)
 
     p = sub.add_parser("rankings", help="determinants ranked by the number of experts naming them")
     _determinant_options(p)
@@ -291,6 +339,8 @@ def register(subparsers) -> None:
     p = sub.add_parser("check", help="consistency check of the tables as printed")
     p.add_argument("--table2", help="Table 2 as printed (CSV grid: statement,<cases>,average; rows outcome/legend/scale optional)")
     p.add_argument("--table1", help="Table 1 as printed (CSV: case,programme,outcome,determinants)")
+    p.add_argument("--table4", help="Table 4 as printed (CSV grid: item,level,<periods>; rows mean/legend/scale optional)")
+    _instrument_option(p)
     p.add_argument("--text", action="append", help="text file to check percentages in, repeatable")
     p.add_argument("--n", type=int, help="ratings per cell (for the impossible-mean and range checks)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a finding is an error")

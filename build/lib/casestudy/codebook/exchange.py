@@ -30,8 +30,9 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from casestudy import audit
+from casestudy import security
 from casestudy.codebook import tree as cb
-from casestudy import tabular
+from casestudy import shipped, tabular
 from casestudy.codebook.constants import FORMATS  # noqa: F401  (re-exported)
 from casestudy.errors import UserError
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, Study
@@ -215,8 +216,9 @@ def export(session: Session, study: Study, fmt: str) -> str | bytes:
 
 # --- readers ------------------------------------------------------------------------------
 def read_yaml(text: str) -> tuple[list[dict], list[str]]:
+    """Nodes from a codebook YAML: no anchors or aliases, bounded size (``security.load_yaml``)."""
     try:
-        document = yaml.load(text, Loader=_LOADER)
+        document = security.load_yaml(text, "the YAML file")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -304,8 +306,12 @@ def read_csv(data: bytes | str) -> tuple[list[dict], list[str]]:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise UserError("the CSV file is not UTF-8 text; save it as CSV UTF-8")
+    table, cells = [], 0
     try:
-        table = list(csv.reader(io.StringIO(data, newline=""), strict=True))
+        for row in csv.reader(io.StringIO(data, newline=""), strict=True):
+            table.append(row)
+            cells += len(row)
+            security.check_table_bounds("the CSV file", len(table) - 1, cells)
     except csv.Error as exc:
         raise UserError(f"the CSV file is malformed: {exc}")
     if not table:
@@ -319,12 +325,20 @@ def read_xlsx(data: bytes) -> tuple[list[dict], list[str]]:
     import openpyxl
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            security.check_zip_unpacked_size("the XLSX file", archive, security.MAX_XLSX_UNPACKED_BYTES)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise UserError(f"the XLSX file is malformed or not an Excel workbook ({type(exc).__name__})")
-    sheet = workbook.worksheets[0]
-    table = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
+    try:
+        sheet = workbook.worksheets[0]
+        table, cells = [], 0
+        for row in sheet.iter_rows(values_only=True):
+            table.append(list(row))
+            cells += len(row)
+            security.check_table_bounds("the XLSX file", len(table) - 1, cells)
+    finally:
+        workbook.close()
     # Skip a title above the header (as written by tabular.xlsx_bytes with a title).
     while table and "path" not in [str(c or "").strip().lower() for c in table[0]]:
         table.pop(0)
@@ -434,9 +448,8 @@ def parse_codebook_element(book, levels: Sequence[str]) -> tuple[list[dict], lis
 
 
 def read_qdc(data: bytes, levels: Sequence[str]) -> tuple[list[dict], list[str]]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
+        root = security.parse_xml(data, "the REFI-QDA codebook")
     except etree.XMLSyntaxError as exc:
         raise UserError(f"the REFI-QDA codebook is not well-formed XML: {exc}")
     if _local(root) == "Project":
@@ -461,6 +474,8 @@ def read_file(path: str | Path, levels: Sequence[str]) -> tuple[list[dict], list
 
 
 def read_bytes(data: bytes, fmt: str, levels: Sequence[str]) -> tuple[list[dict], list[str]]:
+    """Nodes and warnings from a codebook file of ``fmt``; a file above ``security.MAX_STRUCTURED_BYTES`` is refused."""
+    security.check_input_size("the codebook file", len(data), security.MAX_STRUCTURED_BYTES)
     if fmt == "yaml":
         try:
             return read_yaml(data.decode("utf-8-sig"))
@@ -656,7 +671,7 @@ def import_data(session: Session, study: Study, data: bytes, fmt: str, replace: 
 
 def shipped_codebooks() -> list[Path]:
     """The codebook files shipped inside the package (``casestudy/codebook/shipped/*.yaml``)."""
-    return sorted(SHIPPED_DIR.glob("*.yaml"))
+    return shipped.shipped_files(SHIPPED_DIR)
 
 
 def shipped_catalogue() -> list[dict]:
@@ -678,8 +693,5 @@ def shipped_catalogue() -> list[dict]:
 
 def load_shipped(session: Session, study: Study, name: str = "mbt-implementation", replace: bool = False) -> dict:
     """Import the shipped codebook ``name`` into ``study`` (as :func:`import_file` does a file)."""
-    path = SHIPPED_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise UserError(f"no shipped codebook {name!r}; available: {', '.join(p.stem for p in shipped_codebooks())}")
-    return import_file(session, study, path, replace=replace)
+    return import_file(session, study, shipped.shipped_file(SHIPPED_DIR, name, "codebook"), replace=replace)
 

@@ -9,7 +9,8 @@ Units
 Statistics (per code, and overall by pooling the code x unit decisions of all codes)
 - percent agreement = units on which all coders made the same decision / all units.
 - Cohen's kappa (two coders) = (p_o - p_e) / (1 - p_e), with p_e from each coder's own marginal
-  proportions of coded units; undefined (None) when p_e = 1.
+  proportions of coded units, computed exactly from the counts; undefined (None) only when p_e is
+  exactly 1.
 - Krippendorff's alpha, nominal = 1 - D_o / D_e from the coincidence matrix. With binary decisions
   and every coder deciding every unit this is exactly
   alpha = 1 - (n - 1) * sum_u(n_u0 * n_u1) / ((m - 1) * n_0 * n_1), where m = number of coders,
@@ -23,10 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from casestudy.errors import UserError
+from casestudy.reports.constants import round_decimal
 
 UNITS = ("character", "sentence")
 
@@ -101,6 +104,17 @@ def _decisions(document: Document, unit: str, coders: Sequence[str], code: str) 
     return matrix
 
 
+def _cohen_kappa(agreeing: int, coded_a: int, coded_b: int, units: int) -> float | None:
+    """(p_o - p_e) / (1 - p_e) from integer counts, exactly: with N units, p_o = agreeing / N and
+    p_e = (a b + (N - a)(N - b)) / N^2, kappa = (agreeing N - E) / (N^2 - E), E = N^2 p_e.
+    None only when p_e is exactly 1 (both coders coded all units, or none); a p_e of
+    0.99999... (a sparse code in a long document) still has a kappa."""
+    expected = coded_a * coded_b + (units - coded_a) * (units - coded_b)
+    if expected == units * units:
+        return None
+    return float(Fraction(agreeing * units - expected, units * units - expected))
+
+
 def _statistics(code: str, matrix: np.ndarray, coders: Sequence[str]) -> Agreement:
     m, units = matrix.shape
     coded = {coder: int(matrix[i].sum()) for i, coder in enumerate(coders)}
@@ -111,10 +125,7 @@ def _statistics(code: str, matrix: np.ndarray, coders: Sequence[str]) -> Agreeme
     percent = agreeing / units
     kappa = None
     if m == 2:
-        p_o = percent
-        p1, p2 = matrix[0].mean(), matrix[1].mean()
-        p_e = p1 * p2 + (1 - p1) * (1 - p2)
-        kappa = None if np.isclose(p_e, 1.0) else float((p_o - p_e) / (1 - p_e))
+        kappa = _cohen_kappa(agreeing, coded[coders[0]], coded[coders[1]], units)
     n = units * m
     n_1 = int(column_sums.sum())
     n_0 = n - n_1
@@ -181,3 +192,23 @@ def compute(documents: Iterable[Document], coders: Sequence[str], unit: str = "c
     overall_matrix = np.concatenate(pooled, axis=1) if pooled else np.zeros((len(coders), 0), dtype=np.int8)
     overall = _statistics("(all codes)", overall_matrix, coders)
     return AgreementReport(unit, coders, per_code, overall, disagreements)
+
+
+#: Decimals of the agreement table: percent agreement, Cohen's kappa, Krippendorff's alpha.
+TABLE_DECIMALS = {"percent": 1, "kappa": 3, "alpha": 3}
+
+
+def agreement_table(report: AgreementReport, rounding: str = "half-up") -> tuple[list[str], list[list]]:
+    """The agreement as a printable table, one row per code and the pooled '(all codes)' row:
+    percent agreement in % and the coefficients rounded by the stated Decimal rule (the reports'
+    :func:`~casestudy.reports.constants.round_decimal`), one number of decimals per column
+    (:data:`TABLE_DECIMALS`); an undefined kappa or alpha stays empty."""
+    columns = ["Code", "Units", "Agreement (%)", "Cohen's kappa", "Krippendorff's alpha", *(f"Coded by {c}" for c in report.coders)]
+    rows = []
+    for a in [*report.per_code, report.overall]:
+        # exact: the agreeing units are a whole number (the float ratio is recovered exactly)
+        percent = None if a.percent_agreement is None else Fraction(100 * round(a.percent_agreement * a.units), a.units)
+        rows.append([a.code, a.units, round_decimal(percent, TABLE_DECIMALS["percent"], rounding),
+                     round_decimal(a.kappa, TABLE_DECIMALS["kappa"], rounding), round_decimal(a.alpha, TABLE_DECIMALS["alpha"], rounding),
+                     *(a.coded_units.get(c, 0) for c in report.coders)])
+    return columns, rows

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy import seams
-from casestudy import audit
+from casestudy import audit, bulk, seams
 from casestudy.codebook import tree as codebook
 from casestudy import db
 from casestudy.errors import UserError
@@ -250,10 +249,47 @@ def memos(session: Session, study: Study, target_type: str | None = None, author
 IMPORT_COLUMNS = ("interview", "coder", "code", "start", "end")
 
 
-def import_codings_csv(session: Session, study: Study, data: bytes | str, source: str = "codings.csv") -> int:
+@dataclass(frozen=True)
+class CodingImport:
+    """What a codings import stored, row for row.
+
+    ``rows`` = ``stored`` + ``merged_in_file`` + ``already_stored``: a row that repeats an earlier
+    row of the file exactly (interview, code, coder, start, end) is merged into it, a row equal to
+    a coding already in the study adds nothing; in both cases a different memo is kept (appended
+    to the coding's memo, counted in ``memos_added``).
+    """
+
+    rows: int
+    stored: int
+    merged_in_file: int
+    already_stored: int
+    memos_added: int
+
+    def summary(self, source: str) -> str:
+        parts = [f"read {self.rows} row(s) from {source}: stored {self.stored} new coding(s)"]
+        if self.merged_in_file:
+            parts.append(f"{self.merged_in_file} row(s) repeated an earlier row exactly and were merged into it")
+        if self.already_stored:
+            parts.append(f"{self.already_stored} row(s) matched a coding already stored and added no coding")
+        if self.memos_added:
+            parts.append(f"{self.memos_added} memo(s) of merged rows appended to the coding's memo")
+        return "; ".join(parts)
+
+
+def _with_memo(memo: str, extra: str) -> tuple[str, bool]:
+    """``memo`` with ``extra`` appended (on a new paragraph) unless empty or already there."""
+    extra = extra.strip()
+    if not extra or extra in memo:
+        return memo, False
+    return (f"{memo}\n\n{extra}" if memo else extra), True
+
+
+def import_codings_csv(session: Session, study: Study, data: bytes | str, source: str = "codings.csv") -> CodingImport:
     """Codings from CSV (``interview,coder,code,start,end[,memo]``), all or nothing.
 
-    ``interview`` is an id or a file name; ``code`` a code path. Every bad row is reported.
+    ``interview`` is an id or a file name; ``code`` a code path. Every bad row is reported and
+    nothing is stored. Exact duplicates are merged, keeping their memos; the result says exactly
+    what was stored. New codings go in with one bulk insert and one summary audit event.
     """
     if isinstance(data, bytes):
         try:
@@ -266,6 +302,7 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
         raise UserError(f"{source} lacks the column(s) {', '.join(missing)}; expected interview,coder,code,start,end[,memo]")
     by_name = {i.file_name.lower(): i for i in session.scalars(select(Interview).where(Interview.study_id == study.id))}
     coders: dict[str, User] = {}
+    codes: dict[str, Code] = {}
     errors, pending = [], []
     for number, row in enumerate(reader, start=2):
         where = f"{source} row {number}"
@@ -280,7 +317,10 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
             name = (row["coder"] or "").strip()
             if name.lower() not in coders:
                 coders[name.lower()] = get_coder(session, name)
-            code = codebook.get_code(session, study, (row["code"] or "").strip())
+            code_ref = (row["code"] or "").strip()
+            if code_ref not in codes:
+                codes[code_ref] = codebook.get_code(session, study, code_ref)
+            code = codes[code_ref]
             try:
                 start, end = int(row["start"]), int(row["end"])
             except (TypeError, ValueError):
@@ -294,10 +334,53 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
     if errors:
         shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise UserError(f"nothing imported: {shown}")
+    for interview in {i.id: i for i, *_ in pending}.values():
+        try:
+            store.require_analysable(interview)
+        except UserError as exc:
+            raise UserError(f"nothing imported: {interview.file_name}: {exc.message}")
+    # One entry per distinct coding, in file order; later exact duplicates only add their memo.
+    distinct: dict[tuple, list] = {}
+    merged = memos_added = 0
     for interview, code, coder, start, end, memo in pending:
-        apply_codes(session, interview, [code], coder, start, end, memo, origin="import")
-    audit.record(session, "coding", "import", study_id=study.id, source=source, rows=len(pending))
-    return len(pending)
+        key = (interview.id, code.id, coder.id, start, end)
+        if key in distinct:
+            merged += 1
+            distinct[key][5], added = _with_memo(distinct[key][5], memo)
+            memos_added += added
+        else:
+            distinct[key] = [interview, code, coder, start, end, memo.strip()]
+    # The codings already stored for these interviews, read once (not one query per row).
+    interview_ids = sorted({key[0] for key in distinct})
+    existing: dict[tuple, int] = {}
+    for chunk in range(0, len(interview_ids), 900):
+        existing.update(
+            ((r.interview_id, r.code_id, r.coder_id, r.start, r.end), r.id)
+            for r in session.execute(select(Coding.id, Coding.interview_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
+                                     .where(Coding.interview_id.in_(interview_ids[chunk : chunk + 900])))
+        )
+    line_indexes: dict[int, segment.LineIndex] = {}
+    new_rows = []
+    already = 0
+    for key, (interview, code, coder, start, end, memo) in distinct.items():
+        if key in existing:
+            already += 1
+            if memo:
+                coding = session.get(Coding, existing[key])
+                coding.memo, added = _with_memo(coding.memo or "", memo)
+                memos_added += added
+            continue
+        index = line_indexes.get(interview.id) or line_indexes.setdefault(interview.id, segment.line_index(interview.text))
+        new_rows.append({
+            "study_id": study.id, "interview_id": interview.id, "code_id": code.id, "coder_id": coder.id, "start": start, "end": end,
+            "start_line": index.line_of(start), "end_line": index.line_of(max(start, end - 1)), "memo": memo, "origin": "import",
+        })
+    stored = bulk.bulk_insert(session, Coding, new_rows, audit_event=False)
+    report = CodingImport(len(pending), stored, merged, already, memos_added)
+    session.flush()
+    audit.record(session, "coding", "import", study_id=study.id, source=source, rows=report.rows, stored=stored,
+                 merged_in_file=merged, already_stored=already, memos_added=memos_added)
+    return report
 
 
 # --- codebook integration -------------------------------------------------------------------

@@ -13,8 +13,8 @@ from casestudy.study import ComponentSpec
 
 DEMO_TITLE = "MBT implementation in seven programmes (demo)"
 
-DEMO_CODERS = [("coder1", "Noor Coder"), ("coder2", "Jesse Coder")]
-DEMO_CODER_PASSWORD = "demo-coder-2026"
+DEMO_CODERS = list(zip(config.DEMO_CODER_USERNAMES, ("Noor Coder", "Jesse Coder")))
+DEMO_CODER_PASSWORD = config.DEMO_CODER_PASSWORD
 
 
 @dataclass(frozen=True)

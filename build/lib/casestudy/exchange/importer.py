@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from casestudy import access
 from casestudy import audit
+from casestudy import security
 from casestudy.codebook import tree as cb
 from casestudy.codebook import exchange as cio
 from casestudy import study as studies
@@ -46,7 +47,7 @@ from casestudy.models import (
 )
 from casestudy.interviews import segment
 from casestudy.interviews import store
-from casestudy.exchange.schema import IMPORTED_CASE, IMPORT_USER, MAX_ARCHIVE_BYTES, SOURCE_VARIABLES, CASE_KEYS, child_of, children_of, local_name, xml_parser, qname, norm_guid, validate_project
+from casestudy.exchange.schema import IMPORTED_CASE, IMPORT_USER, MAX_ARCHIVE_BYTES, SOURCE_VARIABLES, CASE_KEYS, child_of, children_of, local_name, qname, norm_guid, validate_project
 from casestudy.exchange.offsets import OFFSET_MODES, Offsets, choose_mode, same_text
 
 
@@ -78,7 +79,7 @@ def read_archive(data: bytes) -> tuple[etree._Element, zipfile.ZipFile]:
                         else f"the archive holds several projects ({', '.join(candidates)}); expected one project.qde")
     xml = _read_member(archive, candidates[0])
     try:
-        root = etree.fromstring(xml, xml_parser())
+        root = security.parse_xml(xml, "project.qde")
     except etree.XMLSyntaxError as exc:
         raise UserError(f"project.qde is not well-formed XML: {exc}")
     errors = validate_project(root)
@@ -115,13 +116,36 @@ def _member(archive: zipfile.ZipFile, path: str) -> str | None:
 
 
 def _decode(name: str, data: bytes) -> str:
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding)
+    """A text source's text: UTF-8 (BOM optional), or UTF-16 with its byte-order mark.
+
+    A UTF-16 byte-order mark followed by bytes that are not UTF-16 (an odd length, broken
+    surrogates, or UTF-8 text without a single zero byte, which would read as CJK signs)
+    is refused instead of being read as text that was never there.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode(name, data[3:])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        rest = data[2:]
+        looks_like_utf8 = b"\x00" not in rest and _is_utf8(rest) and any(b < 0x80 for b in rest)
+        try:
+            if looks_like_utf8:
+                raise UnicodeDecodeError("utf-16", rest, 0, len(rest), "UTF-8 bytes after a UTF-16 mark")
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UserError(f"source {name!r} starts with a UTF-16 byte-order mark but is not UTF-16 text; "
+                            "save it again as UTF-8 or UTF-16")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UserError(f"source {name!r} is not UTF-8 text (undecodable byte at {exc.start}); REFI-QDA text sources are UTF-8")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -196,8 +196,18 @@ _TAG = re.compile(r"</?[^>\s][^>]*>")
 _LABEL_IN_CUE = re.compile(r"^(?:-\s*)?([A-Z][\w.'-]*(?: [\w.'-]+){0,3}):\s+")
 
 
+def _is_metadata_block(lines: list[str]) -> bool:
+    """A block that holds no cue text: the WEBVTT header, NOTE, STYLE, REGION, or a stray number."""
+    first = lines[0].strip()
+    return first.startswith(("WEBVTT", "NOTE", "STYLE", "REGION")) or all(line.strip().isdigit() for line in lines if line.strip())
+
+
 def parse_subtitles(file_name: str, text: str, fmt: str) -> tuple[list[Cue], list[str]]:
-    """Cues of a .vtt/.srt file, consecutive cues of one speaker merged into one turn."""
+    """Cues of a .vtt/.srt file, consecutive cues of one speaker merged into one turn.
+
+    A block with text but no valid timing line (a malformed cue) is left out with a warning
+    that quotes its start, never silently.
+    """
     blocks = re.split(r"\n\s*\n", text.strip())
     cues: list[Cue] = []
     warnings: list[str] = []
@@ -207,7 +217,10 @@ def parse_subtitles(file_name: str, text: str, fmt: str) -> tuple[list[Cue], lis
         lines = block.split("\n")
         index = next((i for i, line in enumerate(lines) if _CUE_TIME.match(line)), None)
         if index is None:
-            continue  # WEBVTT header, NOTE, STYLE, REGION blocks, or a stray number
+            if not _is_metadata_block(lines):
+                snippet = " ".join(block.split())[:80]
+                warnings.append(f"a cue without a valid timing line was left out (expected 00:00:01.000 --> 00:00:04.000): {snippet!r}")
+            continue
         match = _CUE_TIME.match(lines[index])
         body = " ".join(line.strip() for line in lines[index + 1 :] if line.strip())
         voice = _VOICE.search(body)

@@ -18,3 +18,9 @@ OPTION_DEFAULTS: dict[str, bool] = {
     "titles": True,  # persons: dr. / mevrouw / meneer / mr. ... before a name form
     "near_miss": True,  # report one-edit-away spellings as candidates
 }
+
+# Kinds of linkage findings (a text of one case that points at another case), and the ones a
+# researcher may accept with a reason. Another case's internal label and its register terms are
+# identities: they can only be masked.
+LINKAGE_KINDS = ("public label", "internal label", "register term", "shared name")
+ACCEPTABLE_LINKAGE_KINDS = ("public label", "shared name")

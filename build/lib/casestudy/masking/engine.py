@@ -17,6 +17,11 @@ Overlaps are resolved deterministically: the longest span wins, then the earlies
 register order. Near misses (one edit away from a term of six letters or more) and capitalised
 words that are neither in the register nor common vocabulary are reported as
 :class:`Candidate` s for review and never changed.
+
+The masked text is rendered as prose (:func:`render`: a capital at a sentence start, no doubled
+article, a role word before its own replacement collapses). :func:`linkage_scan` finds what one
+case's text gives away about other cases (their labels, their register terms, proper names the
+texts share).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from casestudy.errors import UserError
-from casestudy.masking.constants import KINDS, OPTION_DEFAULTS  # noqa: F401  (re-exported)
+from casestudy.masking.constants import ACCEPTABLE_LINKAGE_KINDS, KINDS, LINKAGE_KINDS, OPTION_DEFAULTS  # noqa: F401  (re-exported)
 
 CONTACT_REPLACEMENTS = {"email": "[email]", "phone": "[phone]", "url": "[url]"}
 
@@ -252,8 +257,8 @@ def _name_forms(term: str, entry: Entry) -> list[tuple[list[str], list[str] | No
     "Anna Maria de Vries"), otherwise it is the last word ("Anna Maria Jansen").
     """
     words = _words(term)
-    if len(words) < 2:
-        return []
+    if len(words) < 2 or words[0].lower() in PARTICLES:
+        return []  # one word, or a surname with its particles ("De Groot"): no given name to derive forms from
     at = next((i for i in range(1, len(words) - 1) if words[i].lower() in PARTICLES), len(words) - 1)
     given, last = words[:at], words[at:]
     i = 0
@@ -628,17 +633,124 @@ def resolve_overlaps(spans: Iterable[Replacement]) -> list[Replacement]:
 
 
 def apply(text: str, replacements: Sequence[Replacement | dict]) -> str:
-    """The masked text: each span replaced, everything else unchanged."""
-    pieces, position = [], 0
-    for r in sorted(replacements, key=lambda r: _get(r, "start")):
+    """The masked text: each span replaced and the result made to read as prose (see :func:`render`)."""
+    return render(text, replacements)[0]
+
+
+# Articles that must not be doubled when a replacement starting with one follows the same word.
+ARTICLES = ("the", "a", "an", "de", "het", "een")
+# Words ending in a full stop that do not end a sentence.
+ABBREVIATIONS = {"e.g", "i.e", "eg", "ie", "vs", "cf", "bijv", "o.a", "d.w.z", "m.b.t", "t.a.v", "i.v.m", "ca", "nr", "no"} | {
+    t.rstrip(".") for t in TITLES
+}
+_OPENERS = "\"'\u201c\u2018\u00ab([{*_ \t"
+_TRAILING_WORD_RE = re.compile(r"([^\W\d_][\w'\u2019-]*)([ \t]+)$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of a masked text: ``masked[masked_start:masked_end]`` stands for
+    ``source[source_start:source_end]``; ``index`` is the replacement's number, None for kept text."""
+
+    masked_start: int
+    masked_end: int
+    source_start: int
+    source_end: int
+    index: int | None
+
+
+def _replacement_words(replacement: str) -> tuple[str, list[str]]:
+    """The replacement's leading article (folded, or "") and its other words (folded), brackets ignored."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_][\w'-]*", replacement)]
+    if words and words[0] in ARTICLES:
+        return words[0], words[1:]
+    return "", words
+
+
+def at_sentence_start(before: str) -> bool:
+    """Whether text following ``before`` starts a sentence (start of text, after . ! ? or a blank line)."""
+    stripped = before.rstrip(_OPENERS)
+    if not stripped.strip():
+        return True
+    gap = before[len(stripped.rstrip()) :]
+    if re.search(r"\n[ \t]*\n", gap) or re.search(r"(?:^|\n)[ \t]*(?:#+|[-*+]|\d+[.)])[ \t]*$", before):
+        return True  # a new paragraph, a heading or a list item
+    stripped = stripped.rstrip()
+    if stripped[-1:] in "!?":
+        return True
+    if stripped[-1:] == ".":
+        word = re.search(r"([\w.]*)\.$", stripped).group(1)
+        return fold(word) not in ABBREVIATIONS and not re.fullmatch(r"[^\W\d_]", word)  # "dr." "J." do not end one
+    return False
+
+
+def _capitalise(replacement: str) -> str:
+    for i, ch in enumerate(replacement):
+        if ch.isalpha():
+            return replacement[:i] + ch.upper() + replacement[i + 1 :]
+        if ch.isdigit():
+            break
+    return replacement
+
+
+def _drop_article(replacement: str, article: str) -> str:
+    """The replacement without its leading article (kept inside a leading bracket: "[the x]" -> "[x]")."""
+    match = re.match(r"([\[(\"']*)" + re.escape(article) + r"\s+", replacement, re.IGNORECASE)
+    return replacement if match is None else match.group(1) + replacement[match.end() :]
+
+
+def render(text: str, replacements: Sequence[Replacement | dict]) -> tuple[str, list[Segment]]:
+    """The masked text and its segments, each replacement adjusted to read as written prose.
+
+    Three rules, applied to each replacement in its context:
+
+    * a role word (or words) right before a replacement that ends with the same words is
+      dropped: "psychiatrist Jansen" -> "[psychiatrist]", not "psychiatrist [psychiatrist]";
+    * a replacement that starts with the article the text has right before it loses its own:
+      "the Lindenhof team" with "the institution" -> "the institution team", likewise de / het /
+      een / a / an;
+    * a replacement at the start of a sentence gets a capital (inside its bracket): "[manager]
+      said" at a sentence start -> "[Manager] said", "the institution" -> "The institution".
+
+    The stored replacements keep what the researcher wrote; only the rendering adapts.
+    """
+    pieces: list[str] = []
+    segments: list[Segment] = []
+    length = position = 0
+    order = sorted(range(len(replacements)), key=lambda i: _get(replacements[i], "start"))
+    for i in order:
+        r = replacements[i]
         start, end = _get(r, "start"), _get(r, "end")
         if start < position:
             raise ValueError("overlapping replacements")
-        pieces.append(text[position:start])
-        pieces.append(_get(r, "replacement"))
+        kept = text[position:start]
+        value = _get(r, "replacement")
+        article, words = _replacement_words(value)
+        # A role before its own replacement: drop the role words from the kept text.
+        if words:
+            for k in range(len(words), 0, -1):
+                match = re.search(r"(?<![\w'-])" + r"[ \t]+".join([r"([^\W\d_][\w'-]*)"] * k) + r"[ \t]+$", kept)
+                if match and [fold(g) for g in match.groups()] == words[-k:]:
+                    kept, start = kept[: match.start()], start - (len(kept) - match.start())
+                    break
+        before = "".join(pieces) + kept
+        trailing = _TRAILING_WORD_RE.search(kept)
+        if article and trailing and fold(trailing.group(1)) == article:
+            value = _drop_article(value, article)
+        elif value and at_sentence_start(before):
+            value = _capitalise(value)
+        if kept:
+            segments.append(Segment(length, length + len(kept), position, start, None))
+            pieces.append(kept)
+            length += len(kept)
+        segments.append(Segment(length, length + len(value), start, end, i))
+        pieces.append(value)
+        length += len(value)
         position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
+    if position < len(text) or not segments:
+        segments.append(Segment(length, length + len(text) - position, position, len(text), None))
+        pieces.append(text[position:])
+    return "".join(pieces), segments
 
 
 def _get(item, name):
@@ -650,6 +762,120 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
+
+
+# --- linkage ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseMarks:
+    """What identifies one case of a study, for the linkage scan of the other cases' texts.
+
+    ``entries`` are the register entries that belong to the case; ``texts`` its masked texts.
+    """
+
+    public_label: str
+    internal_label: str
+    entries: tuple[Entry, ...] = ()
+    texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkageFinding:
+    """Something in the text of one case that points at other case(s): ``kind`` is one of
+    :data:`LINKAGE_KINDS`, ``term`` what it is (the label, the register term, the name),
+    ``cases`` the public labels of the other cases, ``start``/``end``/``line``/``column``
+    where it occurs in the scanned text."""
+
+    kind: str
+    term: str
+    text: str
+    cases: tuple[str, ...]
+    start: int
+    end: int
+    line: int
+    column: int
+
+    @property
+    def acceptable(self) -> bool:
+        return self.kind in ACCEPTABLE_LINKAGE_KINDS
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What an acceptance is for: the kind and the folded term (every occurrence of it)."""
+        return self.kind, fold(self.term)
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind, "term": self.term, "text": self.text, "cases": list(self.cases),
+            "start": self.start, "end": self.end, "line": self.line, "column": self.column,
+        }
+
+
+_CAPITALISED_RE = re.compile(r"(?<![\w'\u2019-])[^\W\d_][\w'\u2019-]*")
+
+
+def capitalised_words(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Folded word -> the spans of its capitalised occurrences (words written lower case too are dropped)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    lower: set[str] = set()
+    for m in _CAPITALISED_RE.finditer(text):
+        word = m.group().rstrip("'\u2019-")
+        if word[:1].isupper():
+            out.setdefault(fold(word), []).append((m.start(), m.start() + len(word)))
+        else:
+            lower.add(fold(word))
+    return {w: spans for w, spans in out.items() if w not in lower}
+
+
+def proper_names(register: Register, text: str, language: str = "en") -> set[str]:
+    """The folded candidate proper names of a text: the candidate finder's unregistered capitalised words."""
+    return {fold(c.text) for c in register.candidates(text, (), language) if c.reason == "capitalised"}
+
+
+def linkage_scan(
+    text: str, others: Sequence[CaseMarks], register: Register | None = None, language: str = "en"
+) -> list[LinkageFinding]:
+    """Everything in ``text`` (one case's masked text) that points at the ``others`` cases.
+
+    * another case's public label (case-sensitive: "Case C", not "in case c") or internal label;
+    * a register term, variant or derived form of an entry that belongs to another case;
+    * a proper name (a capitalised word the candidate finder proposes, in this text or another
+      case's) that occurs capitalised both in this text and in another case's texts: a shared
+      institution, place or person links the two cases.
+
+    One finding per span (labels before register terms before names), naming every other case
+    it points at; in text order.
+    """
+    by_span: dict[tuple[int, int], LinkageFinding] = {}
+
+    def add(kind: str, term: str, start: int, end: int, case: str) -> None:
+        found = by_span.get((start, end))
+        if found is None:
+            if any(s < end and start < e for s, e in by_span):
+                return  # part of a longer finding already
+            by_span[(start, end)] = LinkageFinding(kind, term, text[start:end], (case,), start, end, *line_col(text, start))
+        elif found.kind == kind and case not in found.cases:
+            by_span[(start, end)] = LinkageFinding(kind, found.term, found.text, (*found.cases, case), start, end, found.line, found.column)
+
+    labels = [(o, "public label", o.public_label, False) for o in others] + [(o, "internal label", o.internal_label, True) for o in others]
+    for other, kind, label, insensitive in labels:
+        if not label.strip():
+            continue
+        entry = make_entry(label, "", "unit", options={"endings": False, "case_insensitive": insensitive, "name_forms": False})
+        for r in compile_register((entry,), contacts=False).register_matches(text):
+            add(kind, label, r.start, r.end, other.public_label)
+    for other in others:
+        if other.entries:
+            for r in compile_register(tuple(other.entries), contacts=False).register_matches(text):
+                add("register term", r.term, r.start, r.end, other.public_label)
+    if register is not None:
+        here = capitalised_words(text)
+        names = proper_names(register, text, language)
+        elsewhere = [(o, capitalised_words(t), proper_names(register, t, language)) for o in others for t in o.texts]
+        for other, words, other_names in elsewhere:
+            for name in (names | other_names) & set(here) & set(words):
+                for start, end in here[name]:
+                    add("shared name", text[start:end], start, end, other.public_label)
+    return [by_span[k] for k in sorted(by_span)]
 
 
 # --- register CSV ---------------------------------------------------------------------
@@ -738,7 +964,7 @@ def check_register(entries: Sequence[Entry]) -> None:
             raise UserError(f"the replacement {entry.replacement!r} of {entry.term!r} contains the register term {hits[0].term!r}")
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=64)
 def compile_register(entries: tuple[Entry, ...], contacts: bool = True) -> Register:
     return Register(entries, contacts)
 

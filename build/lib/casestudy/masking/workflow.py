@@ -5,6 +5,13 @@ through :func:`released_texts_for`, which returns released (frozen, hashed) vers
 own study and nothing else. Besides the register, every case's internal label ("Unit 3") and
 every organisation name of the study are guarded: they are masked (to the public label and "the
 institution") and a release is refused while any of them, or any register term, is in the text.
+
+Masking also protects linkage between cases (:func:`linkage_scan`): the text of one case must not
+name another case's labels or register terms, nor a proper name that the texts of another case
+also carry. Register entries carry no case; the cases an entry belongs to are derived from what
+the study knows of each case (:func:`entry_cases`). A release is refused while a linkage finding
+is neither masked nor accepted with a reason (:func:`accept_finding`); acceptances are kept in the
+masked text's candidate list (``reason`` "linkage") with who, when and why, and audited.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from casestudy.access import AccessDenied, Principal
 from casestudy.db import check_version
 from casestudy.errors import UserError
 from casestudy.models import Case, MaskedText, Organisation, RegisterEntry, Respondent, Study, utcnow
+from casestudy.masking.constants import ACCEPTABLE_LINKAGE_KINDS, LINKAGE_KINDS
 from casestudy.reconstruction import membercheck
 
 GUARD_ORGANISATION_REPLACEMENT = "the institution"
@@ -239,6 +247,8 @@ def decide_candidate(
         raise UserError(f"masked text {masked_id} has no candidate {index}")
     action = action.strip().lower()
     candidate = candidates[index]
+    if candidate.get("reason") == LINKAGE_REASON:
+        raise UserError(f"candidate {index} is an accepted linkage finding; mask it as a finding (mask-finding) instead")
     replacements = [dict(r) for r in row.replacements]
     if action == "mask":
         if not replacement.strip():
@@ -266,13 +276,22 @@ def leak_scan(session: Session, masked: MaskedText) -> list[masking.Finding]:
 
 
 def release(session: Session, masked_id: int, actor: str, allow_open_candidates: bool = False) -> MaskedText:
-    """Freeze the masked text with its hash; refused while the leak scan finds anything."""
+    """Freeze the masked text with its hash; refused while the leak scan finds anything, while a
+    linkage finding is neither masked nor accepted, and (unless allowed) while candidates are open."""
     row = _editable(session, masked_id, None)
     findings = leak_scan(session, row)
     if findings:
         shown = "; ".join(f"line {f.line}, column {f.column}: {f.text!r} ({f.term})" for f in findings[:5])
         more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
         raise UserError(f"release refused: the leak scan found {len(findings)} register term(s) in the masked text: {shown}{more}")
+    linkage = open_findings(session, row)
+    if linkage:
+        shown = "; ".join(describe_finding(f) for f in linkage[:5])
+        more = f" and {len(linkage) - 5} more" if len(linkage) > 5 else ""
+        raise UserError(
+            f"release refused: the leak scan found {len(linkage)} linkage finding(s) that are neither masked nor accepted "
+            f"with a reason: {shown}{more}"
+        )
     open_candidates = [c for c in row.candidates if c.get("status") == "open"]
     if open_candidates and not allow_open_candidates:
         raise UserError(
@@ -285,6 +304,190 @@ def release(session: Session, masked_id: int, actor: str, allow_open_candidates:
     row.released_by = actor
     session.flush()
     audit.record(session, "masked_text", "release", entity_id=row.id, study_id=row.study_id, hash=row.released_hash)
+    return row
+
+
+# --- linkage between cases -------------------------------------------------------------
+LINKAGE_REASON = "linkage"  # the ``reason`` of a candidate record that accepts a linkage finding
+
+
+def _case_identities(session: Session, study: Study) -> dict[int, list[str]]:
+    """Per case: the names the study holds for it (internal label, organisation, respondents)."""
+    out: dict[int, list[str]] = {}
+    for case in session.scalars(select(Case).where(Case.study_id == study.id).order_by(Case.id)):
+        names = [case.internal_label]
+        if case.organisation is not None:
+            names.append(case.organisation.name)
+        names += [r.name for r in case.respondents if r.name.strip()]
+        out[case.id] = names
+    return out
+
+
+def entry_cases(session: Session, study: Study) -> list[tuple[masking.Entry, tuple[int, ...]]]:
+    """Every entry of the study's register (guards included) with the ids of the cases it belongs to.
+
+    Entries carry no case, so it is derived: an entry belongs to each case whose internal label,
+    organisation name or respondents' names it matches with any of its forms ("Veldhoven" belongs
+    to the cases of "Zorggroep Veldhoven-Oost", "Dr. Verhoef" to the case of respondent Marleen
+    Verhoef). An entry that matches no case (a study-wide term) belongs to none.
+    """
+    identities = _case_identities(session, study)
+    out = []
+    for entry in study_register(session, study).entries:
+        compiled = masking.compile_register((entry,), contacts=False)
+        owners = tuple(case_id for case_id, names in identities.items() if any(compiled.register_matches(n) for n in names))
+        out.append((entry, owners))
+    return out
+
+
+def _case_texts(session: Session, study: Study) -> dict[int, list[MaskedText]]:
+    """Per case: its released masked texts and its newest one (what the panel sees or will see)."""
+    out: dict[int, list[MaskedText]] = {}
+    for row in list_masked(session, study):
+        out.setdefault(row.case_id, []).append(row)
+    return {case_id: [r for r in rows if r.status == "released" or r is rows[-1]] for case_id, rows in out.items()}
+
+
+def linkage_scan(session: Session, masked: MaskedText) -> list[masking.LinkageFinding]:
+    """What in the masked text points at another case of the study (accepted findings included).
+
+    Another case's public or internal label, a register term that belongs to another case, and a
+    proper name (proposed by the candidate finder) that also occurs in the masked texts of another
+    case; see :func:`casestudy.masking.engine.linkage_scan`.
+    """
+    study = session.get(Study, masked.study_id)
+    entries = entry_cases(session, study)
+    texts = _case_texts(session, study)
+    others = [
+        masking.CaseMarks(
+            case.public_label,
+            case.internal_label,
+            tuple(entry for entry, owners in entries if case.id in owners),
+            tuple(t.masked_text for t in texts.get(case.id, ()) if t.id != masked.id),
+        )
+        for case in session.scalars(select(Case).where(Case.study_id == study.id, Case.id != masked.case_id).order_by(Case.id))
+    ]
+    register = study_register(session, study)
+    return masking.linkage_scan(masked.masked_text, others, register, study.language)
+
+
+def accepted_findings(masked: MaskedText) -> dict[tuple[str, str], dict]:
+    """(kind, folded term) -> the stored acceptance (who, when, reason) of a linkage finding."""
+    return {
+        (c["kind"], masking.fold(c["term"])): c
+        for c in masked.candidates
+        if c.get("reason") == LINKAGE_REASON and c.get("status") == "accepted"
+    }
+
+
+def open_findings(session: Session, masked: MaskedText) -> list[masking.LinkageFinding]:
+    """The linkage findings that still block a release (not accepted)."""
+    accepted = accepted_findings(masked)
+    return [f for f in linkage_scan(session, masked) if f.key not in accepted]
+
+
+def describe_finding(finding: masking.LinkageFinding) -> str:
+    return (
+        f"line {finding.line}, column {finding.column}: {finding.text!r} ({finding.kind} "
+        f"{finding.term!r} of {', '.join(finding.cases)})"
+    )
+
+
+def finding_records(session: Session, masked: MaskedText) -> list[dict]:
+    """Every linkage finding as a record with its decision: open, or accepted (by, at, reason)."""
+    accepted = accepted_findings(masked)
+    out = []
+    for finding in linkage_scan(session, masked):
+        decision = accepted.get(finding.key)
+        out.append({
+            **finding.as_dict(), "cases": ", ".join(finding.cases), "acceptable": finding.acceptable,
+            "status": "accepted" if decision else "open", "reason": decision["note"] if decision else "",
+            "accepted_by": decision["accepted_by"] if decision else "", "accepted_at": decision["accepted_at"] if decision else "",
+        })
+    return out
+
+
+def _matching(session: Session, row: MaskedText, kind: str, term: str) -> list[masking.LinkageFinding]:
+    kind = (kind or "").strip().lower()
+    if kind not in LINKAGE_KINDS:
+        raise UserError(f"unknown kind of finding {kind!r}; choose one of: {', '.join(LINKAGE_KINDS)}")
+    wanted = (kind, masking.fold(" ".join((term or "").split())))
+    found = [f for f in linkage_scan(session, row) if f.key == wanted]
+    if not found:
+        raise UserError(f"masked text {row.id} has no {kind} finding {term!r}; run the linkage scan to see its findings")
+    return found
+
+
+def accept_finding(
+    session: Session, masked_id: int, kind: str, term: str, reason: str, actor: str, expected_version: int | None = None
+) -> MaskedText:
+    """Accept every occurrence of a linkage finding with a reason; who, when and why are kept with
+    the candidates and audited. Another case's internal label or register term can only be masked."""
+    row = _editable(session, masked_id, expected_version)
+    found = _matching(session, row, kind, term)
+    if not reason or not reason.strip():
+        raise UserError("give the reason for accepting this finding, e.g. 'the cases share this national network openly'")
+    finding = found[0]
+    if not finding.acceptable:
+        raise UserError(
+            f"{finding.term!r} is {'a register term' if finding.kind == 'register term' else 'an internal label'} of "
+            f"{', '.join(finding.cases)}: it identifies that case and can only be masked; kinds you may accept: "
+            f"{', '.join(ACCEPTABLE_LINKAGE_KINDS)}"
+        )
+    accepted_at = utcnow().isoformat(timespec="seconds")
+    record = {
+        "text": finding.text, "reason": LINKAGE_REASON, "suggestion": "", "status": "accepted", "kind": finding.kind,
+        "term": finding.term, "cases": sorted({c for f in found for c in f.cases}),
+        "where": [f"line {f.line}, column {f.column}" for f in found],
+        "note": reason.strip(), "accepted_by": actor, "accepted_at": accepted_at,
+    }
+    candidates = [c for c in row.candidates if not (c.get("reason") == LINKAGE_REASON and (c["kind"], masking.fold(c["term"])) == finding.key)]
+    row.candidates = [*candidates, record]
+    session.flush()
+    audit.record(
+        session, "masked_text", "accept linkage finding", entity_id=row.id, study_id=row.study_id,
+        kind=finding.kind, term=finding.term, cases=record["cases"], reason=record["note"], by=actor,
+    )
+    return row
+
+
+def mask_finding(
+    session: Session, masked_id: int, kind: str, term: str, replacement: str, expected_version: int | None = None
+) -> MaskedText:
+    """Mask every occurrence of a linkage finding with ``replacement``.
+
+    An occurrence in kept text becomes a new replacement (rule "linkage"); one inside an earlier
+    replacement (e.g. another case's public label that a guard wrote) edits that replacement.
+    """
+    row = _editable(session, masked_id, expected_version)
+    found = _matching(session, row, kind, term)
+    replacement = (replacement or "").strip()
+    if not replacement:
+        raise UserError("give the replacement text for this finding, e.g. [another case] or [a partner institution]")
+    items = [dict(r) for r in row.replacements]
+    masked_text, segments = masking.render(row.source_text, items)
+    edited: dict[int, str] = {}
+    for finding in sorted(found, key=lambda f: f.start, reverse=True):
+        segment = next((g for g in segments if g.masked_start <= finding.start and finding.end <= g.masked_end), None)
+        if segment is None:
+            raise UserError(f"{describe_finding(finding)} runs into a replacement; edit that replacement instead")
+        if segment.index is None:
+            start = segment.source_start + finding.start - segment.masked_start
+            end = start + finding.end - finding.start
+            items.append({
+                "start": start, "end": end, "text": row.source_text[start:end], "replacement": replacement,
+                "term": finding.term, "kind": "other", "rule": LINKAGE_REASON, "status": "edited",
+            })
+        else:
+            value = edited.get(segment.index, masked_text[segment.masked_start : segment.masked_end])
+            offset = finding.start - segment.masked_start
+            edited[segment.index] = value[:offset] + replacement + value[offset + finding.end - finding.start :]
+    for index, value in edited.items():
+        items[index] = {**items[index], "replacement": value, "status": "edited"}
+    _rebuild(row, items)
+    if any(f.key == found[0].key for f in linkage_scan(session, row)):
+        raise UserError(f"the replacement {replacement!r} still contains {found[0].term!r}")
+    session.flush()
     return row
 
 

@@ -40,7 +40,8 @@ class MaskedText(Versioned, Base):
 
     ``source_ref`` names where the source came from, e.g. 'reconstruction_version:12' (an agreed
     member-checked version) or 'pasted'. ``replacements`` and ``candidates`` hold offsets into
-    ``source_text`` with a review status each.
+    ``source_text`` with a review status each; a candidate with reason "linkage" is instead the
+    accepted linkage finding (kind, term, cases, where, who, when, reason) of the masked text.
     """
 
     __tablename__ = "masked_text"

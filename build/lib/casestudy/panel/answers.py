@@ -330,7 +330,8 @@ def save_answer(session: Session, principal: Principal, item_key: str, value, ca
     if member.status == "opened":
         set_status(member, "in_progress")
         session.flush()
-    audit.record(session, "panel_answer", "save", entity_id=member.id, study_id=member.study_id, item=item.key, case=case_label)
+    audit.record(session, "panel_answer", "save", entity_id=member.id, study_id=member.study_id, item=item.key, case=case_label,
+                 value=value)
     return {"item": item.key, "case": case_label, "value": value}
 
 

@@ -5,3 +5,4 @@ A leaf module (no imports); ``casestudy.models`` re-exports these names with the
 
 ITEM_KINDS = ("likert_per_case", "free_list", "ordered_list", "additional_list", "open_comment")
 EXPERTISE_FIELDS = ("treating the target population", "managing programmes", "theoretical background")
+INSTRUMENT_FORMATS = ("yaml", "csv")

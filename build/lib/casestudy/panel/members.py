@@ -242,11 +242,13 @@ def case_ids(session: Session, study_id: int) -> list[int]:
     return list(session.scalars(select(Case.id).where(Case.study_id == study_id).order_by(Case.public_label)))
 
 
-def invite(session: Session, study: Study, member: PanelMember, base_url: str, days: int | None = 60) -> dict:
+def invite(session: Session, study: Study, member: PanelMember, base_url: str, days: int = 60) -> dict:
     """One link for the member (a previous link is revoked); the first invitation fixes the case order.
 
-    Positions follow the invitation order, and position i gets Williams order i.
+    Positions follow the invitation order, and position i gets Williams order i. ``days``:
+    1..``access.MAX_LINK_DAYS``, checked before anything changes.
     """
+    access.check_link_days(days)
     if member.study_id != study.id:
         raise UserError("this member belongs to another study")
     if member.status == "submitted":
@@ -284,12 +286,13 @@ def mailto(member: PanelMember, link: str, study: Study, reminder: bool = False)
     return f"mailto:{urllib.parse.quote(member.email, safe='@')}?{query}"
 
 
-def reminder_links(session: Session, study: Study, base_url: str, days: int | None = 60) -> list[dict]:
+def reminder_links(session: Session, study: Study, base_url: str, days: int = 60) -> list[dict]:
     """New links for every non-responder (invited, opened, in progress), with mailto drafts.
 
     Only the hash of a link is stored, so a reminder carries a fresh link; the old one is revoked.
-    Saved answers belong to the member and stay.
+    Saved answers belong to the member and stay. ``days`` as for :func:`invite`.
     """
+    access.check_link_days(days)
     rows = []
     for member in list_members(session, study):
         if member.status not in OPEN_STATES:

@@ -101,11 +101,14 @@ def send_to_member_check(
     actor: str,
     version_number: int | None = None,
     base_url: str = DEFAULT_BASE_URL,
-    expires_in_days: int | None = 90,
+    expires_in_days: int = 90,
 ) -> SendResult:
     """Open the next round on the latest version and issue one link per respondent.
 
-    The link secrets are in the result only: they are shown once and never stored."""
+    The link secrets are in the result only: they are shown once and never stored. Each
+    respondent's earlier links are revoked; ``expires_in_days`` is 1..``access.MAX_LINK_DAYS``.
+    """
+    access.check_link_days(expires_in_days)
     version = narrative.latest_version(session, case)
     if version is None:
         raise UserError(f"{case.public_label} has no saved version yet; save the reconstruction as a version first")
@@ -129,8 +132,8 @@ def send_to_member_check(
     session.flush()
     result = SendResult(case.public_label, round_.number, version.number, version.content_hash)
     for respondent in respondents:
-        token, secret = access.issue_token(
-            session, case.study_id, "respondent", "respondent", respondent.id, expires_in_days,
+        token, secret, _ = access.issue_respondent_link(
+            session, respondent, expires_in_days,
             label=f"{case.public_label} member check round {round_.number} ({respondent.role})",
         )
         result.links.append(SentLink(respondent.name, respondent.role, token.id, f"{base_url.rstrip('/')}/?token={secret}"))

@@ -6,7 +6,12 @@ Input is the tables as text cells, exactly as typed in the manuscript:
   ``outcome`` with each case's outcome label; one row per statement with cells like ``4.8 (4-5)``
   and the average; optional rows ``legend`` and ``scale`` (text in the second cell).
 * Table 1 (CSV): ``case,programme,outcome,determinants``.
-* Free text (e.g. the results section) for percentages.
+* Table 4 grid (CSV): header ``item,level,<period>...``; one row per item with the consensus
+  scores as printed (``6``, ``2/3``); optional rows whose first cell is ``mean`` (each period's
+  stated summary, ``6.1 (4-7)`` or ``6.1``), ``legend`` and ``scale`` (text in the second cell,
+  e.g. the scale as the methods name it: ``5-point scale``).
+* Free text (e.g. the results section) for percentages, and for the number of scale points a
+  paragraph about Table 4 or the consensus names.
 
 Checks (each finding names the table, row and column):
 
@@ -18,9 +23,23 @@ Checks (each finding names the table, row and column):
 ``range``           a mean outside its range, or one impossible given that range with n ratings
                     (at least one rating at each end).
 ``decimal-comma``   a decimal comma (``4,5``).
-``average``         an average that does not equal the mean of the printed case means at its own
-                    precision (a pooled mean or a mistyped value).
+``average``         an average that no set of exact case means consistent with the printed cells
+                    gives under the stated rounding rule (a pooled mean or a mistyped value).
+                    Each printed mean m with d decimals stands for an exact mean in the interval
+                    that rounds to m (half up: [m - h, m + h), h = 5 x 10^-(d+1)); with n known,
+                    for a sum S of n integer ratings (S/n in that interval, within the cell's
+                    range). The average is flagged only when no mean of such exact values rounds
+                    to it: A = 4,4,4,5 and B = 4,4,4,4 print 4.3 and 4.0 with average 4.1
+                    (4.125), which is not flagged although (4.3 + 4.0)/2 = 4.15.
 ``decimals``        a value printed with a different number of decimals than the rest of its column.
+``table4-cell``     a Table 4 cell that is not a score of the scale or a split of two adjacent points.
+``table4-mean``     a stated period mean that no split rule (midpoint, lower, upper) with either
+                    rounding rule (half up, half even) reproduces from the cells (an error; the
+                    message says whether rounding down would); reproduced only without the
+                    midpoint rule: a warning to state the rule.
+``table4-range``    a stated period range that no split rule gives.
+``scale-points``    a scale named "N-point" (Table 4's scale row, or a paragraph of the text about
+                    Table 4 or the consensus) beside a legend or scale with another number of points.
 ``percentages``     percentages of one paragraph or row that look like a partition (sum 95-105)
                     but do not add up to 100 (rounding: say so, or print one more decimal).
 """
@@ -32,17 +51,23 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from casestudy.errors import UserError
 from casestudy.panel.scale import Scale
+from casestudy.reports import table4 as consensus_table
+from casestudy.reports.constants import ROUNDINGS, SPLIT_RULES
+from casestudy.reports.table2 import round_decimal
 
 OUTCOME_SYNONYMS = {
     "positive": "positive", "success": "positive", "successful": "positive", "succeeded": "positive",
     "negative": "negative", "failure": "negative", "failed": "negative", "fail": "negative",
     "mixed": "mixed",
 }
-CELL = re.compile(r"^\s*(?P<mean>-?\d+(?:[.,]\d+)?)\s*(?:\(\s*(?P<low>-?\d+)\s*[-–]\s*(?P<high>-?\d+)\s*\))?\s*$")
+CELL = re.compile(r"^\s*(?P<mean>-?\d+(?:[.,]\d+)?)\s*(?:\(\s*(?P<low>-?\d+)\s*(?:[-–]|to)\s*(?P<high>-?\d+)\s*\))?\s*$")
+#: How a table marks a cell without ratings (Table 2 prints an en dash): not a malformed cell.
+EMPTY_MARKS = frozenset({"", "–", "—", "-", "n/a", "na"})
 NUMBER = re.compile(r"^\s*-?\d+(?:[.,]\d+)?\s*$")
 
 
@@ -191,13 +216,59 @@ def _possible_sums(mean: Fraction, places: int, n: int, low: int, high: int) -> 
     return [s for s in range(max(lo, low * n), min(hi, high * n) + 1)]
 
 
-def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Finding]:
+def _rounds_to(value: Fraction, printed: str, rounding: str) -> bool:
+    return round_decimal(value, _decimals(printed), rounding) == Decimal(printed.strip().replace(",", "."))
+
+
+def _exact_interval(printed: str) -> tuple[Fraction, Fraction]:
+    """The closed hull [m - h, m + h] of the exact values that round to the printed ``m``."""
+    mean, half = _value(printed), Fraction(1, 2 * 10 ** _decimals(printed))
+    return mean - half, mean + half
+
+
+def average_possible(cells: list[tuple[str, int | None, int | None]], average: str, n: int | None,
+                     scale: Scale, rounding: str = "half-up") -> tuple[bool, Fraction, Fraction]:
+    """Whether some exact case means consistent with the printed ``cells`` (mean text, range low,
+    high) have a mean that rounds to the printed ``average`` by ``rounding``; with the lowest and
+    highest such mean of case means.
+
+    With ``n``: each case mean is S/n for an integer sum S whose mean rounds to the printed cell
+    and which fits the printed range; the achievable totals of the S form one integer interval,
+    so every candidate average T/(n k) is tried. Without ``n`` the case means vary continuously
+    within their rounding intervals, so the averages fill [mean of lows, mean of highs]; the
+    average is possible when its own rounding interval overlaps that one (a shared end point is
+    a tie that the rule sends one way, so it does not count)."""
+    k = len(cells)
+    if n:
+        lows, highs = [], []
+        for text, low, high in cells:
+            mean, places = _value(text), _decimals(text)
+            # a range puts at least one rating at each end (all of them when low == high)
+            sums = [s for s in _possible_sums(mean, places, n, scale.min, scale.max)
+                    if low is None or low * (n - 1) + high <= s <= high * (n - 1) + low]
+            sums = [s for s in sums if _rounds_to(Fraction(s, n), text, rounding)]
+            if not sums:  # the cell itself is impossible (reported there): judge the average without n
+                return average_possible(cells, average, None, scale, rounding)
+            lows.append(sums[0])
+            highs.append(sums[-1])
+        total_low, total_high = sum(lows), sum(highs)
+        possible = any(_rounds_to(Fraction(total, n * k), average, rounding) for total in range(total_low, total_high + 1))
+        return possible, Fraction(total_low, n * k), Fraction(total_high, n * k)
+    bounds = [_exact_interval(text) for text, _, _ in cells]
+    low = sum(b[0] for b in bounds) / k
+    high = sum(b[1] for b in bounds) / k
+    a_low, a_high = _exact_interval(average)
+    return a_low < high and low < a_high, low, high
+
+
+def check_cells(table2: PublishedTable2, scale: Scale, n: int | None, rounding: str = "half-up") -> list[Finding]:
     findings = []
     for statement, cells, average in table2.rows:
         means = []
+        printed_cells = []
         for case, cell in zip(table2.cases, cells):
             where = f"Table 2, {statement!r}, case {case}"
-            if not cell:
+            if cell.strip().lower() in EMPTY_MARKS:
                 continue
             if re.search(r"\d,\d", cell):
                 findings.append(Finding("decimal-comma", where, f"{cell!r} uses a decimal comma; write {cell.replace(',', '.')!r}"))
@@ -207,6 +278,8 @@ def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Fi
                 continue
             mean = _value(m.group("mean"))
             means.append((mean, _decimals(m.group("mean"))))
+            printed_cells.append((m.group("mean").replace(",", "."), None if m.group("low") is None else int(m.group("low")),
+                                  None if m.group("high") is None else int(m.group("high"))))
             places = _decimals(m.group("mean"))
             if not scale.min <= mean <= scale.max:
                 findings.append(Finding("range", where, f"mean {m.group('mean')} lies outside the scale {scale.text()}"))
@@ -228,15 +301,17 @@ def check_cells(table2: PublishedTable2, scale: Scale, n: int | None) -> list[Fi
             where = f"Table 2, {statement!r}, average"
             if re.search(r"\d,\d", average):
                 findings.append(Finding("decimal-comma", where, f"{average!r} uses a decimal comma"))
-            if NUMBER.match(average) and means:
-                shown = _value(average)
+            if NUMBER.match(average) and printed_cells:
                 places = _decimals(average)
                 printed_mean = sum(m for m, _ in means) / len(means)
-                half = Fraction(1, 2 * 10 ** places)
-                if abs(printed_mean - shown) >= half:
+                possible, low, high = average_possible(printed_cells, average.replace(",", "."), n, scale, rounding)
+                if not possible:
+                    shown = max(places, 2)
                     findings.append(Finding("average", where,
                                             f"average {average} is not the mean of the printed case means "
-                                            f"({float(printed_mean):.{max(places, 2)}f}); state whether it is a pooled mean or correct it", "warning"))
+                                            f"({round_decimal(printed_mean, shown, rounding)}): exact case means that round to the printed "
+                                            f"cells give {round_decimal(low, shown + 1, rounding)} to {round_decimal(high, shown + 1, rounding)}; "
+                                            "state whether it is a pooled mean or correct it", "warning"))
     averages = [(statement, average) for statement, _, average in table2.rows if NUMBER.match(average or "")]
     findings += _decimal_consistency("Table 2, average column", averages)
     for index, case in enumerate(table2.cases):
@@ -255,6 +330,104 @@ def _decimal_consistency(where: str, values: list[tuple[str, str]]) -> list[Find
     usual = max(counts, key=lambda d: (counts[d], -d))
     return [Finding("decimals", f"{where}, {statement!r}", f"{text} has {_decimals(text)} decimals; the others have {usual}", "warning")
             for statement, text in values if _decimals(text) != usual]
+
+
+@dataclass
+class PublishedTable4:
+    periods: list[str]
+    rows: list[tuple[str, str, list[str]]] = field(default_factory=list)  # item, level, cells per period
+    means: dict[str, str] = field(default_factory=dict)  # period -> stated summary as printed
+    legend: str = ""
+    scale_text: str = ""
+
+
+def parse_table4(text: str) -> PublishedTable4:
+    """A printed Table 4 grid (see the module docstring)."""
+    rows = _csv(text)
+    if not rows:
+        raise UserError("Table 4 CSV: empty")
+    header = [c.strip() for c in rows[0]]
+    if len(header) < 3 or [h.lower() for h in header[:2]] != ["item", "level"]:
+        raise UserError("Table 4 CSV, row 1 (header): expected item,level,<period columns>")
+    table = PublishedTable4(header[2:])
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) > len(header):
+            raise UserError(f"Table 4 CSV, row {number}: more cells than header columns")
+        cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
+        first = cells[0].lower()
+        if first == "mean":
+            table.means = {p: v for p, v in zip(table.periods, cells[2:]) if v}
+        elif first == "legend":
+            table.legend = cells[1]
+        elif first == "scale":
+            table.scale_text = cells[1]
+        else:
+            table.rows.append((cells[0], cells[1], cells[2:]))
+    return table
+
+
+POINTS_NAMED = re.compile(r"\b(\d+)\s*-?\s*point\b", re.I)
+
+
+def _truncated(value: Fraction, places: int) -> Fraction:
+    return Fraction(math.floor(value * 10 ** places), 10 ** places)
+
+
+def check_table4(table4: PublishedTable4, scale: Scale, texts: dict[str, str] | None = None) -> list[Finding]:
+    """Table 4 against its own cells: cells on ``scale``, stated means and ranges reproducible by
+    some split rule and rounding rule, the named number of scale points against the legend."""
+    findings: list[Finding] = []
+    legend = legend_points(table4.legend) if table4.legend else []
+    if legend and (legend[0], legend[-1]) != (scale.min, scale.max):
+        findings.append(Finding("scale-legend", "Table 4 legend", f"the legend lists points {legend[0]}-{legend[-1]} but the instrument's scale is {scale.text()}"))
+    points = legend[-1] - legend[0] + 1 if legend else scale.points  # a legend may label only some points
+    against = f"the legend of Table 4 lists {points} points ({legend[0]}-{legend[-1]})" if legend else f"the scale is {scale.text()} ({points} points)"
+    named = [("Table 4 scale", table4.scale_text)] if table4.scale_text else []
+    for name, text in (texts or {}).items():
+        named += [(f"{name}, paragraph {n}", p) for n, p in enumerate(re.split(r"\n\s*\n", text), start=1)
+                  if re.search(r"table\s*4|consensus", p, re.I)]
+    for where, text in named:
+        for match in POINTS_NAMED.finditer(text):
+            if int(match.group(1)) != points:
+                findings.append(Finding("scale-points", where, f"a {match.group(1)}-point scale is named, but {against}"))
+    values: dict[str, list[consensus_table.ConsensusScore]] = {p: [] for p in table4.periods}
+    for item, _level, cells in table4.rows:
+        for period, cell in zip(table4.periods, cells):
+            if not cell:
+                continue
+            try:
+                values[period].append(consensus_table.parse_score(cell, scale))
+            except UserError as exc:
+                findings.append(Finding("table4-cell", f"Table 4, {item!r}, {period}", exc.message))
+    for period, stated in table4.means.items():
+        where = f"Table 4, mean, {period}"
+        scores = values.get(period) or []
+        match = CELL.match(stated)
+        if not match or not scores:
+            findings.append(Finding("table4-mean", where, f"{stated!r} is not of the form 'mean (min-max)' or has no cells to check against", "warning"))
+            continue
+        mean, places = _value(match.group("mean")), _decimals(match.group("mean"))
+        exact = {rule: sum(s.value(rule) for s in scores) / len(scores) for rule in SPLIT_RULES}
+        reproduced = [(rule, rounding) for rule in SPLIT_RULES for rounding in ROUNDINGS
+                      if Fraction(round_decimal(exact[rule], places, rounding)) == mean]
+        computed = ", ".join(f"{rule} {float(value):.{places + 2}f} -> {round_decimal(value, places)}" for rule, value in exact.items())
+        if not reproduced:
+            truncating = [rule for rule, value in exact.items() if _truncated(value, places) == mean]
+            hint = f"; rounding the {' or '.join(truncating)} mean down gives {match.group('mean')}" if truncating else ""
+            findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} is not reproduced from the {len(scores)} cells "
+                                                          f"by any split rule and rounding rule ({computed}){hint}"))
+        elif not any(rule == "midpoint" for rule, _ in reproduced):
+            rules = sorted({rule for rule, _ in reproduced})
+            findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} follows only with the {' or '.join(rules)} split rule "
+                                                          f"({computed}); state that rule in the note", "warning"))
+        if match.group("low") is not None:
+            stated_range = (int(match.group("low")), int(match.group("high")))
+            ranges = {(min(s.value(rule) for s in scores), max(s.value(rule) for s in scores)) for rule in SPLIT_RULES}
+            ranges.add((Fraction(min(s.low for s in scores)), Fraction(max(s.high for s in scores))))
+            if stated_range not in ranges:
+                shown = ", ".join(sorted(f"{float(lo):g}-{float(hi):g}" for lo, hi in ranges))
+                findings.append(Finding("table4-range", where, f"stated range {stated_range[0]}-{stated_range[1]} follows from no split rule (the cells give {shown})"))
+    return findings
 
 
 PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
@@ -280,18 +453,27 @@ def check_tables(
     scale: Scale | None = None,
     n: int | None = None,
     texts: dict[str, str] | None = None,
+    rounding: str = "half-up",
+    table4: PublishedTable4 | None = None,
+    table4_scale: Scale | None = None,
 ) -> list[Finding]:
-    """Run every check that the given pieces allow; findings in table order."""
+    """Run every check that the given pieces allow; findings in table order. ``rounding`` is the
+    rule the tables state (half-up or half-even); ``table4_scale`` is the scale of Table 4's
+    instrument (required with ``table4``)."""
     scale = scale or Scale(0, 5)
     findings: list[Finding] = []
     if table2 is not None:
         if table1:
             findings += check_outcomes(table2, table1)
         findings += check_scale(table2, scale)
-        findings += check_cells(table2, scale, n)
+        findings += check_cells(table2, scale, n, rounding)
     if table1:
         for row in table1:
             findings += check_percentages(" ".join([row.programme, row.outcome, row.determinants]), f"Table 1, case {row.case}")
+    if table4 is not None:
+        if table4_scale is None:
+            raise UserError("checking Table 4 needs the scale of its instrument")
+        findings += check_table4(table4, table4_scale, texts)
     for name, text in (texts or {}).items():
         findings += check_percentages(text, name)
     return findings

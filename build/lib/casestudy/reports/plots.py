@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 
 from casestudy.reports.table2 import Table2, fmt
 from casestudy.errors import UserError
-from casestudy.reports.constants import FIGURE_FORMATS
 
 
 

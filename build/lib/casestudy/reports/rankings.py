@@ -29,22 +29,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from casestudy.errors import UserError
 from casestudy.panel.results import DeterminantMention
 from casestudy.reports.inputs import normalise_text
+from casestudy.reports.table2 import round_decimal
 
 
 @dataclass
 class RankedDeterminant:
+    """One ranked determinant; ``percent``, ``borda`` and ``mean_rank`` are exact fractions, so a
+    table rounds them by the stated rule (mean rank 21/8 = 2.625 prints 2.63 half up)."""
+
     rank: int
     determinant: str
     n_experts: int
-    percent: float
-    borda: float
-    mean_rank: float | None
+    percent: Fraction
+    borda: Fraction
+    mean_rank: Fraction | None
 
 
 @dataclass
@@ -58,18 +63,22 @@ class Rankings:
     unmapped: list[str]
     positions: dict[str, dict[str, float]]  # expert -> {determinant: position}
     counts: dict[str, int] | None = None  # determinant -> distinct experts (recurring task)
+    kendall_objects: int = 0  # N: determinants ranked in Kendall's W
+    kendall_raters: int = 0  # m: experts with a recurring list
 
     def as_json(self) -> dict:
         return {
             "experts": self.experts,
             "ranking": [
-                {"rank": r.rank, "determinant": r.determinant, "n_experts": r.n_experts, "percent": r.percent,
-                 "borda": r.borda, "mean_rank": r.mean_rank}
+                {"rank": r.rank, "determinant": r.determinant, "n_experts": r.n_experts, "percent": float(r.percent),
+                 "borda": float(r.borda), "mean_rank": None if r.mean_rank is None else float(r.mean_rank)}
                 for r in self.ranking
             ],
             "singletons": list(self.singletons),
             "additional": list(self.additional),
             "kendall_w": self.kendall_w,
+            "kendall_n": self.kendall_objects,
+            "kendall_m": self.kendall_raters,
         }
 
 
@@ -89,8 +98,8 @@ def _labels(mentions: Iterable[DeterminantMention], mapping) -> dict[str, str]:
     return labels
 
 
-def expert_positions(mentions: Sequence[DeterminantMention], mapping=None) -> dict[str, dict[str, float]]:
-    """expert -> {canonical key: position 1..m_e} for the recurring task (see module doc, step 4)."""
+def expert_positions(mentions: Sequence[DeterminantMention], mapping=None) -> dict[str, dict[str, Fraction]]:
+    """expert -> {canonical key: exact position 1..m_e} for the recurring task (see module doc, step 4)."""
     by_expert: dict[str, dict[str, int | None]] = defaultdict(dict)
     for m in mentions:
         if m.task != "recurring":
@@ -102,24 +111,24 @@ def expert_positions(mentions: Sequence[DeterminantMention], mapping=None) -> di
             entries[key] = old if m.rank is None else (m.rank if old is None else min(old, m.rank))
         else:
             entries[key] = m.rank
-    positions: dict[str, dict[str, float]] = {}
+    positions: dict[str, dict[str, Fraction]] = {}
     for expert, entries in by_expert.items():
         ranked = sorted((r, k) for k, r in entries.items() if r is not None)
         unranked = sorted(k for k, r in entries.items() if r is None)
-        result: dict[str, float] = {}
+        result: dict[str, Fraction] = {}
         position = 1
         i = 0
         while i < len(ranked):
             j = i
             while j < len(ranked) and ranked[j][0] == ranked[i][0]:
                 j += 1
-            shared = position + (j - i - 1) / 2
+            shared = position + Fraction(j - i - 1, 2)
             for _, k in ranked[i:j]:
                 result[k] = shared
             position += j - i
             i = j
         if unranked:
-            shared = (position + len(entries)) / 2
+            shared = Fraction(position + len(entries), 2)
             for k in unranked:
                 result[k] = shared
         positions[expert] = result
@@ -178,8 +187,8 @@ def rank_determinants(
     for expert, entries in positions.items():
         for key in entries:
             named_by[key].add(expert)
-    borda: dict[str, float] = defaultdict(float)
-    position_lists: dict[str, list[float]] = defaultdict(list)
+    borda: dict[str, Fraction] = defaultdict(Fraction)
+    position_lists: dict[str, list[Fraction]] = defaultdict(list)
     for expert, entries in positions.items():
         m_e = len(entries)
         for key, p in entries.items():
@@ -195,7 +204,7 @@ def rank_determinants(
         if count != previous:
             rank, previous = index, count
         ranking.append(RankedDeterminant(
-            rank, labels[key], count, 100 * count / experts, borda[key],
+            rank, labels[key], count, Fraction(100 * count, experts), borda[key],
             sum(position_lists[key]) / len(position_lists[key]),
         ))
     singletons = sorted((labels[k] for k in order if len(named_by[k]) < threshold), key=str.casefold)
@@ -216,7 +225,7 @@ def rank_determinants(
     unmapped = [unmapped_by[k] for k in sorted(unmapped_by)]
     return Rankings(experts, ranking, singletons, additional, w, threshold, unmapped,
                     {e: {labels[k]: p for k, p in entries.items()} for e, entries in positions.items()},
-                    {labels[k]: len(v) for k, v in named_by.items()})
+                    {labels[k]: len(v) for k, v in named_by.items()}, len(universe), len(positions))
 
 
 def suggest_mapping(texts: Iterable[str], candidates: Sequence[str], limit: int = 3, cutoff: float = 60.0) -> list[dict]:
@@ -244,9 +253,17 @@ def mapping_rows(mapping: dict[str, str]) -> tuple[list[str], list[list[str]]]:
     return ["determinant", "canonical"], [[k, v] for k, v in sorted(mapping.items())]
 
 
-def ranking_table(r: Rankings) -> tuple[list[str], list[list]]:
+#: Decimals per column of the printed ranking: percent, Borda (halves), mean rank.
+RANKING_DECIMALS = {"percent": 1, "borda": 1, "mean_rank": 2}
+
+
+def ranking_table(r: Rankings, rounding: str = "half-up") -> tuple[list[str], list[list]]:
+    """The printed ranking; numbers as Decimals rounded by the stated rule, one number of decimals
+    per column (:data:`RANKING_DECIMALS`)."""
     columns = ["Rank", "Determinant", "Experts (n)", "Experts (%)", "Borda", "Mean rank"]
-    rows = [[x.rank, x.determinant, x.n_experts, round(x.percent, 1), round(x.borda, 2), None if x.mean_rank is None else round(x.mean_rank, 2)] for x in r.ranking]
+    rows = [[x.rank, x.determinant, x.n_experts, round_decimal(x.percent, RANKING_DECIMALS["percent"], rounding),
+             round_decimal(x.borda, RANKING_DECIMALS["borda"], rounding), round_decimal(x.mean_rank, RANKING_DECIMALS["mean_rank"], rounding)]
+            for x in r.ranking]
     return columns, rows
 
 

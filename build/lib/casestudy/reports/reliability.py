@@ -19,10 +19,15 @@ ICC(2,k) = ICC(A,k) = (BMS-EMS)/(BMS+(JMS-EMS)/n); ICC(3,k) = (BMS-EMS)/BMS.
 Confidence intervals: F-based (Shrout & Fleiss 1979; McGraw & Wong 1996 with Satterthwaite's df
 for the random-judges forms).
 
-r_wg (James, Demaree & Wolf 1984): per cell 1 - s^2 / sigma_EU^2 with the uniform null variance
-sigma_EU^2 = (A^2 - 1)/12 for A scale points; per case r_wg(J) over the J statements:
-J (1 - mean s^2/sigma^2) / (J (1 - mean s^2/sigma^2) + mean s^2/sigma^2). Values are reported
-unbounded (negative = more spread than uniform); s^2 is the sample variance (n - 1).
+r_wg (James, Demaree & Wolf 1984): per cell r_wg = 1 - s^2 / sigma_EU^2 with the uniform
+(rectangular) null variance sigma_EU^2 = (A^2 - 1)/12 for A scale points (A = 6 on 0-5:
+35/12); s^2 is the sample variance of the experts' ratings (n - 1 denominator). Per case, over
+the J statements rated by at least two experts, with q = mean(s^2) / sigma_EU^2:
+r_wg(J) = J (1 - q) / (J (1 - q) + q), the Spearman-Brown form of 1 - q. Following James,
+Demaree & Wolf (1984) and Lindell & Brandt (1997), when the observed (mean) variance exceeds
+the null variance (q > 1) the agreement is set to 0 (for r_wg and r_wg(J) alike): otherwise
+r_wg(J) can exceed 1 (two experts rating 0 and 5 on two items: 2.875) or divide by zero
+(q = J/(J - 1)). Computed exactly with fractions.
 """
 
 from __future__ import annotations
@@ -244,31 +249,50 @@ def icc(data, level: float = 0.95) -> dict[str, ICCResult]:
 
 
 # --- agreement per case ------------------------------------------------------------------------
-def uniform_null_variance(scale: Scale) -> float:
-    return (scale.points ** 2 - 1) / 12
+def uniform_null_variance(scale: Scale) -> Fraction:
+    """sigma_EU^2 = (A^2 - 1) / 12 for the A points of the scale (exact)."""
+    return Fraction(scale.points ** 2 - 1, 12)
+
+
+def _sample_variance(xs: Sequence[int]) -> Fraction:
+    """s^2 with the n - 1 denominator, exact: (n sum x^2 - (sum x)^2) / (n (n - 1))."""
+    n, total = len(xs), sum(xs)
+    return Fraction(n * sum(x * x for x in xs) - total * total, n * (n - 1))
 
 
 def rwg(scores: Sequence[int], scale: Scale) -> float | None:
+    """r_wg = 1 - s^2 / sigma_EU^2, 0 when s^2 exceeds sigma_EU^2; None for fewer than two ratings."""
     xs = [s for s in scores if s is not None]
     if len(xs) < 2:
         return None
-    return 1 - float(np.var(xs, ddof=1)) / uniform_null_variance(scale)
+    q = _sample_variance(xs) / uniform_null_variance(scale)
+    return 0.0 if q > 1 else float(1 - q)
 
 
 def rwg_j(score_lists: Sequence[Sequence[int]], scale: Scale) -> float | None:
-    variances = [float(np.var([s for s in xs if s is not None], ddof=1)) for xs in score_lists if len([s for s in xs if s is not None]) >= 2]
+    """r_wg(J) over the statements with at least two ratings (module doc); 0 when the mean
+    variance exceeds sigma_EU^2; None when no statement has two ratings."""
+    variances = [_sample_variance(xs) for xs in ([s for s in lst if s is not None] for lst in score_lists) if len(xs) >= 2]
     if not variances:
         return None
     j = len(variances)
-    ratio = float(np.mean(variances)) / uniform_null_variance(scale)
-    return j * (1 - ratio) / (j * (1 - ratio) + ratio)
+    q = sum(variances) / j / uniform_null_variance(scale)
+    if q > 1:
+        return 0.0
+    return float(j * (1 - q) / (j * (1 - q) + q))
 
 
-def top_agreement(scores: Sequence[int], top: Sequence[int]) -> float | None:
+RWG_NOTE = ("r_wg = 1 - s^2/sigma_EU^2 and r_wg(J) = J(1 - q)/(J(1 - q) + q), q = mean s^2/sigma_EU^2 over the J statements "
+            "(James, Demaree & Wolf 1984); s^2 = sample variance (n - 1); sigma_EU^2 = (A^2 - 1)/12, the uniform null "
+            "for A scale points; set to 0 when the observed variance exceeds sigma_EU^2 (Lindell & Brandt)")
+
+
+def top_agreement(scores: Sequence[int], top: Sequence[int]) -> Fraction | None:
+    """Percent of the ratings among the ``top`` points, exact (5 of 16 -> 125/4 = 31.25)."""
     xs = [s for s in scores if s is not None]
     if not xs:
         return None
-    return 100 * sum(1 for s in xs if s in set(top)) / len(xs)
+    return Fraction(100 * sum(1 for s in xs if s in set(top)), len(xs))
 
 
 @dataclass
@@ -276,7 +300,7 @@ class ReliabilityReport:
     alphas: list[AlphaResult]
     icc: dict[str, ICCResult] | None
     icc_note: str
-    per_cell: list[dict]
+    per_cell: list[dict]  # percentages and IQRs exact (Fraction); as_json gives floats
     per_case: list[dict]
     consensus_rule: str
 
@@ -287,7 +311,7 @@ class ReliabilityReport:
             "alpha": [asdict(a) for a in self.alphas],
             "icc": None if self.icc is None else [asdict(v) for v in self.icc.values()],
             "icc_note": self.icc_note,
-            "cells": self.per_cell,
+            "cells": [{k: float(v) if isinstance(v, Fraction) else v for k, v in c.items()} for c in self.per_cell],
             "cases": self.per_case,
             "consensus_rule": self.consensus_rule,
         }
@@ -328,13 +352,13 @@ def reliability(
             "case": case, "item": item, "n": len(xs),
             "top_agreement_percent": top_agreement(xs, top_points),
             "rwg": rwg(xs, scale),
-            "iqr": None if value is None else float(value),
+            "iqr": value,
             "consensus": value is not None and value <= Fraction(iqr_threshold),
         })
     per_case = [{"case": case, "rwg_j": rwg_j(lists, scale), "statements": len(lists)} for case, lists in by_case.items()]
     from casestudy.reports.table2 import QUARTILE_METHODS
 
     rule = (f"consensus when IQR <= {iqr_threshold} (quartiles by {QUARTILE_METHODS[quartile_method][0]}); "
-            f"top agreement = % of ratings in {', '.join(map(str, top_points))}; r_wg null = uniform, variance (A^2-1)/12 = "
-            f"{uniform_null_variance(scale):.4g} for A = {scale.points} points")
+            f"top agreement = % of ratings in {', '.join(map(str, top_points))}; {RWG_NOTE}: "
+            f"sigma_EU^2 = {uniform_null_variance(scale)} = {float(uniform_null_variance(scale)):.4g} for A = {scale.points} points")
     return ReliabilityReport(alphas, icc_result, note, per_cell, per_case, rule)

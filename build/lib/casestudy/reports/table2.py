@@ -30,7 +30,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from casestudy.errors import UserError
-from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS  # noqa: F401  (re-exported)
+from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS, round_decimal  # also re-exported
 from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.panel.results import Rating
 
@@ -61,19 +61,25 @@ def iqr(values: Sequence, method: str = "linear") -> Fraction:
     return quantile(values, Fraction(3, 4), method) - quantile(values, Fraction(1, 4), method)
 
 
-def round_decimal(value, places: int = 1, rounding: str = "half-up") -> Decimal:
-    """Round an exact value (Fraction, int, Decimal or float via its exact binary value)."""
-    if rounding not in ROUNDINGS:
-        raise UserError(f"unknown rounding {rounding!r}; use half-up or half-even")
-    if not isinstance(value, Fraction):
-        value = Fraction(value)
-    quantum = Decimal(1).scaleb(-places)
-    with localcontext() as ctx:
-        ctx.prec = 60
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        # 60 significant digits: any fraction of ratings whose decimal tail matters is exact enough;
-        # an exact tie (…5 followed by zeros) is exactly representable for denominators 2^a 5^b.
-        return exact.quantize(quantum, rounding=ROUNDINGS[rounding])
+def rounding_text(rounding: str, scale: Scale | None = None) -> str:
+    """'half up' as a note states it; on a scale reaching below zero with what the rule does there."""
+    text = rounding.replace("-", " ")
+    if scale is not None and scale.min < 0:
+        text += (" (ties away from zero, symmetrically for negative values: -2.5 -> -3, -2.25 -> -2.3)"
+                 if rounding == "half-up" else " (ties to the even digit, also for negative values: -2.5 -> -2, -2.25 -> -2.2)")
+    return text
+
+
+def range_text(low: int, high: int) -> str:
+    """A printed range: '4-5'; with a negative end '-3 to -2' so that no minus sign reads as a dash."""
+    return f"{low} to {high}" if low < 0 or high < 0 else f"{low}-{high}"
+
+
+def distinguishing_places(a, b, places: int, rounding: str = "half-up", most: int = 12) -> int:
+    """The fewest decimals (at least ``places``) at which ``a`` and ``b`` print differently."""
+    while places < most and round_decimal(a, places, rounding) == round_decimal(b, places, rounding):
+        places += 1
+    return places
 
 
 def fmt(value, places: int = 1, rounding: str = "half-up") -> str:
@@ -168,7 +174,7 @@ class Table2:
         c = self.cell(item, case)
         if not c.n:
             return "–"
-        return f"{fmt(c.mean, self.decimals, self.rounding)} ({c.min}-{c.max})"
+        return f"{fmt(c.mean, self.decimals, self.rounding)} ({range_text(c.min, c.max)})"
 
     def grid(self) -> tuple[list[str], list[list[str]]]:
         """The table as printed: header, outcome row (when known), one row per statement."""
@@ -181,17 +187,19 @@ class Table2:
         return columns, rows
 
     def level_comparison(self) -> list[dict]:
-        """Statements (levels) ordered by their average; with the case where each scored highest."""
+        """Statements (levels) ordered by their average; with the case(s) where each scored highest
+        and lowest. Exactly equal case means are a tie and are all named: 'A and C', 'A, B and C'."""
         rows = []
         for item in self.items:
             means = {c: self.cell(item, c).mean for c in self.cases if self.cell(item, c).n}
             value = self.average_value(item)
+            high, low = max(means.values(), default=None), min(means.values(), default=None)
             rows.append({
                 "item": item,
                 "average": None if value is None else float(value),
                 "formatted": fmt(value, self.decimals, self.rounding),
-                "highest_case": max(means, key=means.get) if means else "",
-                "lowest_case": min(means, key=means.get) if means else "",
+                "highest_case": _joined([c for c, m in means.items() if m == high]),
+                "lowest_case": _joined([c for c, m in means.items() if m == low]),
             })
         order = sorted(rows, key=lambda r: -(r["average"] if r["average"] is not None else -math.inf))
         for position, row in enumerate(order, start=1):
@@ -207,6 +215,11 @@ class Table2:
             "averages": [a.as_json() for a in self.averages],
             "warnings": list(self.warnings),
         }
+
+
+def _joined(names: Sequence[str]) -> str:
+    """'A', 'A and C', 'A, B and C'; '' for none."""
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _ordered(values) -> list[str]:
@@ -263,9 +276,10 @@ def table2(
             warnings.append(f"case {case}, {item!r}: {cell.n} of {experts} experts rated (missing answers)")
     for a in averages:
         if a.mean_of_case_means is not None and round_decimal(a.mean_of_case_means, decimals, rounding) != round_decimal(a.pooled_mean, decimals, rounding):
+            places = distinguishing_places(a.mean_of_case_means, a.pooled_mean, decimals + 1, rounding)
             warnings.append(
-                f"{a.item!r}: mean of case means {fmt(a.mean_of_case_means, 2, rounding)} differs from the pooled mean "
-                f"{fmt(a.pooled_mean, 2, rounding)} (cells have different n); the table shows {AVERAGES[average]}"
+                f"{a.item!r}: mean of case means {fmt(a.mean_of_case_means, places, rounding)} differs from the pooled mean "
+                f"{fmt(a.pooled_mean, places, rounding)} (cells have different n); the table shows {AVERAGES[average]}"
             )
     for item in items:
         for case in cases:
@@ -287,7 +301,8 @@ def table_note(t: Table2) -> str:
     scale_text = f"a {t.scale.text()} scale" + (f" ({labels})" if labels else "")
     return (
         f"Note. Cells show the mean (range) of the expert ratings ({n_text} experts per cell) on {scale_text}. "
-        f"Average = {AVERAGES[t.average]}. Means are rounded {t.rounding.replace('-', ' ')} to {t.decimals} "
+        f"Average = {AVERAGES[t.average]}; cells without ratings (–) are left out of it. "
+        f"Means are rounded {rounding_text(t.rounding, t.scale)} to {t.decimals} "
         f"decimal{'s' if t.decimals != 1 else ''}; quartiles by {QUARTILE_METHODS[t.quartile_method][0]}."
     )
 

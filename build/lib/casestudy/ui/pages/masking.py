@@ -15,6 +15,7 @@ import streamlit as st
 from casestudy.masking import engine as masking
 from casestudy.masking import workflow as wf
 from casestudy import study as studies
+from casestudy import text as text_module
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
 
@@ -31,7 +32,7 @@ STYLE = (
 def highlight_html(source: str, replacements: list[dict], candidates: list[dict]) -> str:
     """The source text, escaped, with every replacement and candidate marked and numbered."""
     marks = [(r["start"], r["end"], "mask-rep", f"R{i}", f"→ {r['replacement']}") for i, r in enumerate(replacements)]
-    marks += [(c["start"], c["end"], "mask-cand", f"C{i}", c["reason"]) for i, c in enumerate(candidates)]
+    marks += [(c["start"], c["end"], "mask-cand", f"C{i}", c["reason"]) for i, c in enumerate(candidates) if "start" in c]
     marks.sort()
     out, position = [], 0
     for start, end, css, label, title in marks:
@@ -107,7 +108,7 @@ def _register(principal, entries: list[dict]) -> None:
     upload = st.file_uploader("Import register CSV", type=["csv"], key="reg_upload")
     if upload is not None and st.button("Import", key="reg_import"):
         with user_errors("register import"), store().write(principal.actor) as session:
-            counts = wf.import_register_csv(session, studies.get_study(session), upload.getvalue().decode("utf-8", errors="strict"), upload.name)
+            counts = wf.import_register_csv(session, studies.get_study(session), text_module.decode_utf8(upload.name, upload.getvalue()), upload.name)
             st.success(f"Imported: {counts['added']} added, {counts['updated']} updated.")
     with user_errors("register export"), store().read() as session:
         st.download_button("Export register CSV", wf.export_register_csv(session, studies.get_study(session)), "register.csv", "text/csv", key="reg_export")
@@ -131,7 +132,7 @@ def _generate(principal, cases: list[str]) -> None:
     source_ref = st.text_input("Source reference", value="pasted", key="gen_ref")
     if st.button("Generate masked version", key="gen_button"):
         with user_errors("generate"), store().write(principal.actor) as session:
-            body = upload.getvalue().decode("utf-8") if upload is not None else text
+            body = text_module.decode_utf8(upload.name, upload.getvalue()) if upload is not None else text
             case = studies.get_case(session, studies.get_study(session), case_label)
             row = wf.generate_masked(session, case, body, source_ref)
             st.session_state["mask_review_id"] = row.id
@@ -151,6 +152,7 @@ def _review(principal, drafts: list[dict]) -> None:
         source, masked_text, status, version = row.source_text, row.masked_text, row.status, row.version
         replacements, candidates = list(row.replacements), list(row.candidates)
         findings = wf.leak_scan(session, row)
+        linkage = wf.finding_records(session, row)
         released_hash = row.released_hash
     st.markdown("**Source with replacements (yellow, R) and candidates (blue, C)**")
     st.html(highlight_html(source, replacements, candidates))
@@ -160,11 +162,22 @@ def _review(principal, drafts: list[dict]) -> None:
         st.error("Leak scan: " + "; ".join(f"line {f.line}:{f.column} {f.text!r} ({f.term})" for f in findings))
     else:
         st.success("Leak scan: no register term, internal label or organisation name in the masked text.")
+    open_linkage = [f for f in linkage if f["status"] == "open"]
+    if linkage:
+        st.markdown("**Linkage: what the text gives away about other cases**")
+        st.dataframe(pd.DataFrame(linkage)[["kind", "term", "text", "cases", "line", "column", "status", "reason", "accepted_by", "accepted_at"]],
+                     hide_index=True, width="stretch")
+        if open_linkage:
+            st.warning(f"{len(open_linkage)} linkage finding(s) must be masked or accepted with a reason before release.")
+    else:
+        st.success("Linkage: no other case's label, register term or shared name in the masked text.")
     if status == "released":
         st.info(f"Released and frozen; sha256 {released_hash}.")
         return
     if not principal.can_edit:
         return
+    if open_linkage:
+        _settle_linkage(principal, masked_id, version, open_linkage)
     rep_rows = [{"#": i, "text": r["text"], "replacement": r["replacement"], "rule": r["rule"], "status": r["status"]} for i, r in enumerate(replacements)]
     if rep_rows:
         st.dataframe(pd.DataFrame(rep_rows), hide_index=True, width="stretch")
@@ -197,7 +210,29 @@ def _review(principal, drafts: list[dict]) -> None:
                     saved = True
                 if saved:
                     st.rerun()
-    if st.button("Release to the panel", key="release_button", disabled=bool(findings)):
+    if st.button("Release to the panel", key="release_button", disabled=bool(findings or open_linkage)):
         with user_errors("release"), store().write(principal.actor) as session:
             row = wf.release(session, masked_id, principal.actor)
             st.success(f"Released; sha256 {row.released_hash}.")
+
+
+def _settle_linkage(principal, masked_id: int, version: int, open_linkage: list[dict]) -> None:
+    """Mask a linkage finding, or accept it with a reason (only public labels and shared names)."""
+    with st.form("settle_linkage"):
+        index = st.selectbox(
+            "Finding", range(len(open_linkage)), key="link_index",
+            format_func=lambda i: f"{open_linkage[i]['kind']}: {open_linkage[i]['term']} ({open_linkage[i]['cases']}, line {open_linkage[i]['line']})",
+        )
+        action = st.radio("Decision", ["mask", "accept"], horizontal=True, key="link_action")
+        replacement = st.text_input("Replacement when masking", key="link_text", placeholder="[another case]")
+        reason = st.text_input("Reason when accepting", key="link_reason")
+        if st.form_submit_button("Decide"):
+            finding, saved = open_linkage[index], False
+            with user_errors("linkage finding"), store().write(principal.actor) as session:
+                if action == "mask":
+                    wf.mask_finding(session, masked_id, finding["kind"], finding["term"], replacement, version)
+                else:
+                    wf.accept_finding(session, masked_id, finding["kind"], finding["term"], reason, principal.actor, version)
+                saved = True
+            if saved:
+                st.rerun()

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from casestudy import study as studies
+from casestudy import text as text_module
 from casestudy.models import EXPERTISE_FIELDS, ITEM_KINDS
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
@@ -106,7 +107,7 @@ def _members_tab(principal, funnel, members) -> None:
         upload = st.file_uploader("Members CSV", type=["csv"], key="panel_members_csv")
         if upload is not None and st.button("Import members", key="panel_import_members") and _act(
             principal, "panel import members",
-            lambda s, study: _notice(f"Imported {len(panel_members.import_members_csv(s, study, upload.getvalue().decode('utf-8-sig')))} member(s)."),
+            lambda s, study: _notice(f"Imported {len(panel_members.import_members_csv(s, study, text_module.decode_utf8(upload.name, upload.getvalue())))} member(s)."),
         ):
             st.rerun()
     if members:
@@ -250,8 +251,8 @@ def _import_tab(principal) -> None:
         with user_errors("panel import responses"), store().write(principal.actor) as session:
             result = panel_responses.import_responses(
                 session, studies.get_study(session),
-                ratings.getvalue().decode("utf-8-sig") if ratings else None,
-                determinants.getvalue().decode("utf-8-sig") if determinants else None,
+                text_module.decode_utf8(ratings.name, ratings.getvalue()) if ratings else None,
+                text_module.decode_utf8(determinants.name, determinants.getvalue()) if determinants else None,
             )
             st.success(f"Imported answers of {', '.join(result['members'])}.")
 

@@ -121,7 +121,8 @@ def render() -> None:
                 for table in tables:
                     _show(table)
                 if r.kendall_w is not None:
-                    st.metric("Kendall's W (tie-corrected)", f"{r.kendall_w:.3f}")
+                    st.metric("Kendall's W (tie-corrected)", str(reports.round_decimal(r.kendall_w, 3)),
+                              help=f"N = {r.kendall_objects} determinants ranked by m = {r.kendall_raters} experts")
                 _downloads("rankings", tables, r.as_json(), csv_table=reports.rankings_long_table(r))
                 _mapping_editor(principal, mentions, mapping or {})
 
