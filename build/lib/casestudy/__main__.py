@@ -1,4 +1,0 @@
-from casestudy.cli import run
-
-if __name__ == "__main__":
-    run()

@@ -1,1 +1,0 @@
-"""The Streamlit faces of the library. Only this package imports Streamlit."""

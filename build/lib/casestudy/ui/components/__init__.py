@@ -1,1 +1,0 @@
-"""Custom Streamlit components (components v2, inline JS, no build step)."""
