@@ -87,14 +87,18 @@ def build_table2(ctx: Context) -> aggregation.Table2:
                               quartile_method=a.quartiles, decimals=a.decimals)
 
 
-def cmd_table2(ctx: Context):
+def _emit_table(ctx: Context, table, tables_of) -> None:
+    """Warnings to stderr, then the table as JSON or rendered as ``tables_of(table, fmt)``."""
     fmt = _format(ctx)
-    t = build_table2(ctx)
-    for warning in t.warnings:
+    for warning in table.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     if fmt == "json":
-        return _write(ctx, _json(t.as_json()), fmt)
-    _write(ctx, reports.render(reports.table2_tables(t, for_format=fmt), fmt), fmt)
+        return _write(ctx, _json(table.as_json()), fmt)
+    _write(ctx, reports.render(tables_of(table, fmt), fmt), fmt)
+
+
+def cmd_table2(ctx: Context):
+    _emit_table(ctx, build_table2(ctx), lambda t, fmt: reports.table2_tables(t, for_format=fmt))
 
 
 def build_table4(ctx: Context) -> table4_module.Table4:
@@ -115,13 +119,7 @@ def _instrument(name_or_file: str):
 
 
 def cmd_table4(ctx: Context):
-    fmt = _format(ctx)
-    t = build_table4(ctx)
-    for warning in t.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
-    if fmt == "json":
-        return _write(ctx, _json(t.as_json()), fmt)
-    _write(ctx, reports.render(reports.table4_tables(t), fmt), fmt)
+    _emit_table(ctx, build_table4(ctx), lambda t, fmt: reports.table4_tables(t))
 
 
 def build_rankings(ctx: Context):
