@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from casestudy import access
 from casestudy import audit
 from casestudy.masking import engine as masking
+from casestudy.masking import linkage
 from casestudy.access import AccessDenied, Principal
 from casestudy.db import check_version
 from casestudy.errors import UserError
@@ -348,18 +349,18 @@ def _case_texts(session: Session, study: Study) -> dict[int, list[MaskedText]]:
     return {case_id: [r for r in rows if r.status == "released" or r is rows[-1]] for case_id, rows in out.items()}
 
 
-def linkage_scan(session: Session, masked: MaskedText) -> list[masking.LinkageFinding]:
+def linkage_scan(session: Session, masked: MaskedText) -> list[linkage.LinkageFinding]:
     """What in the masked text points at another case of the study (accepted findings included).
 
     Another case's public or internal label, a register term that belongs to another case, and a
     proper name (proposed by the candidate finder) that also occurs in the masked texts of another
-    case; see :func:`casestudy.masking.engine.linkage_scan`.
+    case; see :func:`casestudy.masking.linkage.linkage_scan`.
     """
     study = session.get(Study, masked.study_id)
     entries = entry_cases(session, study)
     texts = _case_texts(session, study)
     others = [
-        masking.CaseMarks(
+        linkage.CaseMarks(
             case.public_label,
             case.internal_label,
             tuple(entry for entry, owners in entries if case.id in owners),
@@ -368,7 +369,7 @@ def linkage_scan(session: Session, masked: MaskedText) -> list[masking.LinkageFi
         for case in session.scalars(select(Case).where(Case.study_id == study.id, Case.id != masked.case_id).order_by(Case.id))
     ]
     register = study_register(session, study)
-    return masking.linkage_scan(masked.masked_text, others, register, study.language)
+    return linkage.linkage_scan(masked.masked_text, others, register, study.language)
 
 
 def accepted_findings(masked: MaskedText) -> dict[tuple[str, str], dict]:
@@ -380,13 +381,13 @@ def accepted_findings(masked: MaskedText) -> dict[tuple[str, str], dict]:
     }
 
 
-def open_findings(session: Session, masked: MaskedText) -> list[masking.LinkageFinding]:
+def open_findings(session: Session, masked: MaskedText) -> list[linkage.LinkageFinding]:
     """The linkage findings that still block a release (not accepted)."""
     accepted = accepted_findings(masked)
     return [f for f in linkage_scan(session, masked) if f.key not in accepted]
 
 
-def describe_finding(finding: masking.LinkageFinding) -> str:
+def describe_finding(finding: linkage.LinkageFinding) -> str:
     return (
         f"line {finding.line}, column {finding.column}: {finding.text!r} ({finding.kind} "
         f"{finding.term!r} of {', '.join(finding.cases)})"
@@ -407,7 +408,7 @@ def finding_records(session: Session, masked: MaskedText) -> list[dict]:
     return out
 
 
-def _matching(session: Session, row: MaskedText, kind: str, term: str) -> list[masking.LinkageFinding]:
+def _matching(session: Session, row: MaskedText, kind: str, term: str) -> list[linkage.LinkageFinding]:
     kind = (kind or "").strip().lower()
     if kind not in LINKAGE_KINDS:
         raise UserError(f"unknown kind of finding {kind!r}; choose one of: {', '.join(LINKAGE_KINDS)}")

@@ -17,7 +17,9 @@ from casestudy import study as studies
 from casestudy.errors import UserError
 from casestudy.masking import engine as masking
 from casestudy.masking import workflow as wf
-from casestudy.masking.engine import CaseMarks, Register, make_entry
+from casestudy.masking import linkage
+from casestudy.masking.engine import Register, make_entry
+from casestudy.masking.linkage import CaseMarks
 
 
 def kinds(findings):
@@ -28,17 +30,17 @@ def kinds(findings):
 def test_labels_of_another_case_english():
     other = CaseMarks("Case B", "Unit 2")
     text = "We worked as Case B did.\nThe unit 2 team helped; in case b it was different, and Case Bravo is a word."
-    found = masking.linkage_scan(text, [other])
+    found = linkage.linkage_scan(text, [other])
     assert kinds(found) == [("public label", "Case B", ("Case B",)), ("internal label", "unit 2", ("Case B",))]
     assert (found[0].line, found[0].column, found[1].line, found[1].column) == (1, 14, 2, 5)
     assert found[0].acceptable and not found[1].acceptable
-    assert masking.linkage_scan(text, [CaseMarks("Case C", "Unit 3")]) == []  # other cases' labels only
+    assert linkage.linkage_scan(text, [CaseMarks("Case C", "Unit 3")]) == []  # other cases' labels only
 
 
 def test_register_term_of_another_case_with_derived_forms_dutch():
     other = CaseMarks("Casus B", "Afdeling 2", (make_entry("Stichting Westerlicht", "de instelling", "organisation", ["Westerlicht"]),))
     text = "De Westerlichtse aanpak leek op die van Stichting Westerlicht, zoals Casus B en afdeling 2 lieten zien."
-    assert kinds(masking.linkage_scan(text, [other])) == [
+    assert kinds(linkage.linkage_scan(text, [other])) == [
         ("register term", "Westerlichtse", ("Casus B",)),
         ("register term", "Stichting Westerlicht", ("Casus B",)),
         ("public label", "Casus B", ("Casus B",)),
@@ -51,20 +53,20 @@ def test_shared_names_english_and_dutch():
     b = CaseMarks("Case B", "Unit 2", texts=("Our trainers came from Harwick College in Zwolle.",))
     c = CaseMarks("Case C", "Unit 3", texts=("Harwick trained us too.",))
     text = "The team was trained by Harwick. Zwolle was far away, and the college was new."
-    found = masking.linkage_scan(text, [b, c], register, "en")
+    found = linkage.linkage_scan(text, [b, c], register, "en")
     # Harwick is a candidate name here and in B; Zwolle only starts a sentence here but is a
     # candidate in B; College is written lower case here, so it is no name.
     assert kinds(found) == [("shared name", "Harwick", ("Case B", "Case C")), ("shared name", "Zwolle", ("Case B",))]
     assert found[0].line == 1 and found[0].column == 25
     dutch = CaseMarks("Casus B", "Afdeling 2", texts=("Het team werkte samen met Hogeschool Deventer.",))
-    found = masking.linkage_scan("Wij volgden de training in Deventer, net als anderen.", [dutch], register, "nl")
+    found = linkage.linkage_scan("Wij volgden de training in Deventer, net als anderen.", [dutch], register, "nl")
     assert kinds(found) == [("shared name", "Deventer", ("Casus B",))]
-    assert masking.linkage_scan("Wij volgden de training in Arnhem.", [dutch], register, "nl") == []
+    assert linkage.linkage_scan("Wij volgden de training in Arnhem.", [dutch], register, "nl") == []
 
 
 def test_one_finding_per_span():
     other = CaseMarks("Case B", "Unit 2", (make_entry("Unit 2", "Case B", "unit"),), ("Unit 2 did it.",))
-    found = masking.linkage_scan("Then Unit 2 did it.", [other], Register([]), "en")
+    found = linkage.linkage_scan("Then Unit 2 did it.", [other], Register([]), "en")
     assert kinds(found) == [("internal label", "Unit 2", ("Case B",))]
 
 
