@@ -201,12 +201,17 @@ def login(
     return principal
 
 
+def _throttle_scopes(username: str, client: str | None) -> list[tuple[str, LoginThrottle, dict]]:
+    """(scope, throttle, whose failures) for the account and, when known, the client."""
+    scopes = [("account", ACCOUNT_THROTTLE, {"username": username})]
+    if client:
+        scopes.append(("client", CLIENT_THROTTLE, {"client": client}))
+    return scopes
+
+
 def _throttled(session: Session, username: str, client: str | None, now: dt.datetime) -> str | None:
     """The refusal message when the account or the client must still wait (and log it), else None."""
-    checks = [("account", ACCOUNT_THROTTLE, {"username": username})]
-    if client:
-        checks.append(("client", CLIENT_THROTTLE, {"client": client}))
-    for scope, throttle, who in checks:
+    for scope, throttle, who in _throttle_scopes(username, client):
         failures, last = _recent_failures(session, throttle, now, **who)
         wait = throttle.wait(failures, last, now)
         if wait > dt.timedelta(0):
@@ -221,10 +226,7 @@ def _throttled(session: Session, username: str, client: str | None, now: dt.date
 
 def _record_lockout(session: Session, username: str, client: str | None, now: dt.datetime) -> None:
     """After a failure: when it is the one that starts a lockout, log the lockout."""
-    for scope, throttle, who in (("account", ACCOUNT_THROTTLE, {"username": username}),
-                                 ("client", CLIENT_THROTTLE, {"client": client})):
-        if scope == "client" and not client:
-            continue
+    for scope, throttle, who in _throttle_scopes(username, client):
         failures, _ = _recent_failures(session, throttle, now, **who)
         if failures == throttle.lockout_after:
             audit.record(session, "user_account", "login_locked", at=now, username=username, client=client,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from casestudy import security
 from casestudy.errors import UserError
+from casestudy.text import decode_utf8
 
 STDIN = "-"
 
@@ -36,9 +37,5 @@ def read_bytes(path: str | Path, what: str = "input") -> bytes:
 
 def read_text(path: str | Path, what: str = "input") -> str:
     """The text of ``path`` (``-``: standard input) as UTF-8, a byte-order mark removed."""
-    data = read_bytes(path, what)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        name = "standard input" if str(path) == STDIN else str(path)
-        raise UserError(f"{what} file {name} is not UTF-8 text")
+    name = "standard input" if str(path) == STDIN else str(path)
+    return decode_utf8(f"{what} file {name}", read_bytes(path, what))

@@ -35,6 +35,7 @@ from casestudy.codebook import tree as cb
 from casestudy import shipped, tabular
 from casestudy.codebook.constants import FORMATS  # noqa: F401  (re-exported)
 from casestudy.errors import UserError
+from casestudy.text import decode_utf8
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, Study
 
 FORMAT_NAME = "casestudy-codebook"
@@ -302,10 +303,7 @@ def _nodes_from_rows(header: list[str], rows: list[list], kind: str) -> tuple[li
 
 def read_csv(data: bytes | str) -> tuple[list[dict], list[str]]:
     if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UserError("the CSV file is not UTF-8 text; save it as CSV UTF-8")
+        data = decode_utf8("the CSV file", data)
     table, cells = [], 0
     try:
         for row in csv.reader(io.StringIO(data, newline=""), strict=True):
@@ -477,10 +475,7 @@ def read_bytes(data: bytes, fmt: str, levels: Sequence[str]) -> tuple[list[dict]
     """Nodes and warnings from a codebook file of ``fmt``; a file above ``security.MAX_STRUCTURED_BYTES`` is refused."""
     security.check_input_size("the codebook file", len(data), security.MAX_STRUCTURED_BYTES)
     if fmt == "yaml":
-        try:
-            return read_yaml(data.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            raise UserError("the YAML file is not UTF-8 text")
+        return read_yaml(decode_utf8("the YAML file", data))
     if fmt == "csv":
         return read_csv(data)
     if fmt == "xlsx":

@@ -17,6 +17,7 @@ from casestudy import audit, bulk, seams
 from casestudy.codebook import tree as codebook
 from casestudy import db
 from casestudy.errors import UserError
+from casestudy.text import decode_utf8
 from casestudy.models import (
     MEMO_TARGETS,
     Case,
@@ -292,10 +293,7 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
     what was stored. New codings go in with one bulk insert and one summary audit event.
     """
     if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UserError(f"{source} is not UTF-8 text")
+        data = decode_utf8(source, data)
     reader = csv.DictReader(io.StringIO(data))
     missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

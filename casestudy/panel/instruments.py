@@ -40,7 +40,7 @@ import yaml
 from casestudy import shipped, tabular
 from casestudy.errors import UserError
 from casestudy.panel.scale import Scale
-from casestudy.text import collapse_spaces
+from casestudy.text import collapse_spaces, decode_utf8
 
 FORMAT_NAME = "casestudy-instrument"
 FORMAT_VERSION = 1
@@ -264,10 +264,7 @@ def read_instrument_yaml(data: str | bytes) -> Instrument:
     if size > MAX_BYTES:
         raise UserError(f"the instrument file is {size:,} bytes; at most {MAX_BYTES:,} are allowed")
     if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UserError("the instrument file is not UTF-8 text")
+        data = decode_utf8("the instrument file", data)
     _refuse_anchors(data)
     return build_instrument(yaml.safe_load(data))
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from casestudy.errors import UserError
+from casestudy.text import decode_utf8
 from casestudy.models import Study
 from casestudy.panel import questionnaire, results
 from casestudy.reconstruction import summary
@@ -43,15 +44,9 @@ def _rows(source, required: tuple[str, ...], what: str) -> list[tuple[int, dict[
             raw = path.read_bytes()
         except OSError as exc:
             raise UserError(f"cannot read {what} file {path}: {exc.strerror or exc}")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UserError(f"{what} file {path} is not UTF-8 text")
+        text = decode_utf8(f"{what} file {path}", raw)
     elif isinstance(source, bytes):
-        try:
-            text = source.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UserError(f"the {what} file is not UTF-8 text")
+        text = decode_utf8(f"the {what} file", source)
     else:
         text = str(source).lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text, newline=""))

@@ -17,6 +17,7 @@ from casestudy.reports import render as reports
 from casestudy import study as studies
 from casestudy import tabular
 from casestudy.reports import inputs
+from casestudy.text import decode_utf8
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
 
@@ -154,10 +155,10 @@ def render() -> None:
         t1_file = st.file_uploader("Table 1 as printed (case,programme,outcome,determinants)", type=["csv"], key="check_t1")
         text_file = st.file_uploader("Manuscript text (UTF-8)", type=["txt", "md"], key="check_text")
         with user_errors("consistency check"):
-            published2 = consistency.parse_table2(t2_file.getvalue().decode("utf-8-sig")) if t2_file else (consistency.table2_as_published(t) if t else None)
-            published1 = consistency.parse_table1(t1_file.getvalue().decode("utf-8-sig")) if t1_file else [
+            published2 = consistency.parse_table2(decode_utf8(t2_file.name, t2_file.getvalue())) if t2_file else (consistency.table2_as_published(t) if t else None)
+            published1 = consistency.parse_table1(decode_utf8(t1_file.name, t1_file.getvalue())) if t1_file else [
                 consistency.PublishedTable1Row(x["case"], x["programme"], x["outcome"], "; ".join(x["determinants"])) for x in table1_rows]
-            texts = {text_file.name: text_file.getvalue().decode("utf-8-sig")} if text_file else {}
+            texts = {text_file.name: decode_utf8(text_file.name, text_file.getvalue())} if text_file else {}
             findings = consistency.check_tables(published2, published1, scale, t.experts if t else None, texts)
             if not findings:
                 st.success("No inconsistencies found.")
