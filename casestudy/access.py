@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casestudy import audit
-from casestudy import config
-from casestudy import security
-from casestudy import users
+from casestudy import audit, config, security, users
 from casestudy.db import Store
 from casestudy.errors import UserError
-from casestudy.models import TOKEN_PURPOSES, AccessToken, AuditEvent, Respondent, User, utcnow
+from casestudy.models import (
+    TOKEN_PURPOSES,
+    AccessToken,
+    AuditEvent,
+    Respondent,
+    User,
+    utcnow,
+)
 
 RESEARCHER = "researcher"
 RESPONDENT = "respondent"

@@ -40,12 +40,24 @@ from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import JSON, Date, DateTime, Float, Integer, LargeBinary, MetaData, Numeric, Table, Time, func, select, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    Table,
+    Time,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
-from casestudy import __version__
-from casestudy import audit
-from casestudy import migrate
+from casestudy import __version__, audit, migrate
 from casestudy.bulk import bulk_insert
 from casestudy.db import Store, translate_db_errors
 from casestudy.errors import UserError

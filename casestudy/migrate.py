@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-
 from casestudy import config
 from casestudy.db import Store, sqlite_backup, translate_db_errors
 

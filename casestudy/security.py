@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-
 from functools import cache
 
 from casestudy import config
@@ -56,7 +55,11 @@ def common_passwords() -> frozenset[str]:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+    from argon2.exceptions import (
+        InvalidHashError,
+        VerificationError,
+        VerifyMismatchError,
+    )
 
     try:
         return _hasher().verify(password_hash, password)

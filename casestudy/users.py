@@ -8,8 +8,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casestudy import audit
-from casestudy import security
+from casestudy import audit, security
 from casestudy.errors import UserError
 from casestudy.models import USER_ROLES, User, utcnow
 

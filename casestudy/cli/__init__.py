@@ -20,10 +20,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from casestudy import config
-from casestudy import logs
-from casestudy.errors import UserError
+from casestudy import config, logs
 from casestudy.cli.output import DATA_FORMATS, emit
+from casestudy.errors import UserError
 
 EXIT_USER_ERROR = 2
 EXIT_UNEXPECTED = 1

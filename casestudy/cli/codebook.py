@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
-from casestudy.errors import UserError
-from casestudy.cli import lazy_module, Context, add_format_option
+from casestudy.cli import Context, add_format_option, lazy_module
 from casestudy.codebook import constants as codebook_constants
+from casestudy.errors import UserError
 
 cb = lazy_module("casestudy.codebook.tree")
 cio = lazy_module("casestudy.codebook.exchange")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from casestudy.cli import Context, add_format_option, files, lazy_module
 from casestudy.cli.output import plain
 from casestudy.coding import constants as coding_constants

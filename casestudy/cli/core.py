@@ -7,8 +7,8 @@ import getpass
 import os
 import sys
 
+from casestudy.cli import Context, add_format_option, lazy_module
 from casestudy.errors import UserError
-from casestudy.cli import lazy_module, Context, add_format_option
 
 access = lazy_module("casestudy.access")
 audit = lazy_module("casestudy.audit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy.cli import lazy_module, Context, add_format_option
+from casestudy.cli import Context, add_format_option, lazy_module
 from casestudy.exchange import constants as exchange_constants
 
 exchange_export = lazy_module("casestudy.exchange.export")

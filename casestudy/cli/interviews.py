@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from casestudy.cli import Context, add_format_option, lazy_module
 from casestudy.errors import UserError
-from casestudy.cli import lazy_module, Context, add_format_option
 
 store = lazy_module("casestudy.interviews.store")
 

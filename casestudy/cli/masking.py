@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudy.errors import UserError
 from casestudy.cli import Context, files, lazy_module
 from casestudy.cli.core import _command
+from casestudy.errors import UserError
 from casestudy.masking import constants as masking_constants
 
 masking = lazy_module("casestudy.masking.engine")

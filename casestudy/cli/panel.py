@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudy.errors import UserError
 from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.errors import UserError
 from casestudy.panel import constants as panel_constants
 
 models = lazy_module("casestudy.models")

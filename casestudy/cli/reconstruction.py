@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy.errors import UserError
 from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.errors import UserError
 from casestudy.reconstruction import constants as reconstruction_constants
 
 studies = lazy_module("casestudy.study")

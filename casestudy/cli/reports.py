@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from casestudy.errors import UserError
 from casestudy.cli import Context, files, lazy_module
+from casestudy.errors import UserError
 from casestudy.reports import constants as report_constants
 
 if TYPE_CHECKING:

@@ -29,14 +29,12 @@ import yaml
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from casestudy import audit
-from casestudy import security
+from casestudy import audit, security, shipped, tabular
 from casestudy.codebook import tree as cb
-from casestudy import shipped, tabular
 from casestudy.codebook.constants import FORMATS  # noqa: F401  (re-exported)
 from casestudy.errors import UserError
-from casestudy.text import decode_utf8
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, Study
+from casestudy.text import decode_utf8
 
 FORMAT_NAME = "casestudy-codebook"
 FORMAT_VERSION = 1

@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session
 from casestudy import audit, seams
 from casestudy.db import check_version
 from casestudy.errors import UserError
-from casestudy.models import CODE_ORIGINS, CODE_POLARITIES, CODE_STATUSES, Code, CodeRevision, Study, utcnow
+from casestudy.models import (
+    CODE_ORIGINS,
+    CODE_POLARITIES,
+    CODE_STATUSES,
+    Code,
+    CodeRevision,
+    Study,
+    utcnow,
+)
 
 PATH_SEPARATOR = "/"
 COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")

@@ -5,10 +5,13 @@ coded, and the statistics of :mod:`casestudy.coding.agreement` over them, per co
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy.coding import agreement
+
 from casestudy.codebook import tree as codebook
+from casestudy.coding import agreement
+from casestudy.coding.spans import get_coder
 from casestudy.errors import UserError
 from casestudy.models import (
     Coding,
@@ -16,7 +19,6 @@ from casestudy.models import (
     Sentence,
     Study,
 )
-from casestudy.coding.spans import get_coder
 
 
 # --- agreement --------------------------------------------------------------------------------

@@ -5,12 +5,15 @@ co-occurrence (overlapping codings), and a manager vs therapist comparison per c
 from __future__ import annotations
 
 from collections import defaultdict
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy.codebook import tree as codebook
+
 from casestudy import study as studies
 from casestudy import tabular
+from casestudy.codebook import tree as codebook
 from casestudy.coding.constants import MATRIX_MEASURES
+from casestudy.coding.retrieval import SegmentFilter
 from casestudy.errors import UserError
 from casestudy.models import (
     Case,
@@ -20,8 +23,6 @@ from casestudy.models import (
     Respondent,
     Study,
 )
-from casestudy.coding.retrieval import SegmentFilter
-
 
 # --- matrices -----------------------------------------------------------------------------
 

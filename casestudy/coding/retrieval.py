@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from casestudy.codebook import tree as codebook
+
 from casestudy import tabular
+from casestudy.codebook import tree as codebook
 from casestudy.errors import UserError
 from casestudy.models import (
     Case,

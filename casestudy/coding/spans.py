@@ -11,13 +11,14 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy import audit, bulk, seams
+
+from casestudy import audit, bulk, db, seams
 from casestudy.codebook import tree as codebook
-from casestudy import db
 from casestudy.errors import UserError
-from casestudy.text import decode_utf8
+from casestudy.interviews import segment, store
 from casestudy.models import (
     MEMO_TARGETS,
     Case,
@@ -29,8 +30,7 @@ from casestudy.models import (
     Study,
     User,
 )
-from casestudy.interviews import segment
-from casestudy.interviews import store
+from casestudy.text import decode_utf8
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.metrics import precision_score, recall_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from casestudy.errors import UserError
 

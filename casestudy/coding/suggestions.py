@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
+
 from casestudy.codebook import tree as codebook
+from casestudy.coding.spans import apply_codes
 from casestudy.errors import UserError
 from casestudy.models import (
     Code,
@@ -22,7 +25,6 @@ from casestudy.models import (
     SuggestionDecision,
     User,
 )
-from casestudy.coding.spans import apply_codes
 
 
 # --- suggestions --------------------------------------------------------------------------------

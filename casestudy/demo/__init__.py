@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 
 from casestudy import config
 from casestudy.db import Store
-from casestudy.demo.cases import DEMO_CASES, DEMO_TITLE, ensure_demo_users, load_foundation
+from casestudy.demo.cases import (
+    DEMO_CASES,
+    DEMO_TITLE,
+    ensure_demo_users,
+    load_foundation,
+)
 from casestudy.errors import UserError
 from casestudy.models import Study
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
-from casestudy import config
+
+from casestudy import config, users
 from casestudy import study as studies
-from casestudy import users
 from casestudy.models import Study
 from casestudy.study import ComponentSpec
 

@@ -13,9 +13,9 @@ import re
 from sqlalchemy.orm import Session
 
 from casestudy.codebook import tree as codebook
-from casestudy.models import Study
 from casestudy.coding import spans
 from casestudy.interviews import store
+from casestudy.models import Study
 
 RULES = [
     (r"\bbudget|money|financ|costs?\b|expens", "Organization/Organisational commitment and support/Financial support and budget"),

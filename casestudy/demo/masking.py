@@ -3,17 +3,15 @@ and the masked, released texts of the agreed demo reconstructions."""
 
 from __future__ import annotations
 
-
 from sqlalchemy.orm import Session
 
 from casestudy import tabular
 from casestudy.demo.cases import DEMO_CASES
+from casestudy.demo.interviews import DATA_FOLDER
 from casestudy.masking import workflow
 from casestudy.models import Study
 from casestudy.reconstruction import membercheck
 from casestudy.study import list_cases
-
-from casestudy.demo.interviews import DATA_FOLDER
 
 # Shorter names the demo texts use for the organisations, and the places inside them.
 ORGANISATION_VARIANTS = {

@@ -16,15 +16,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casestudy.masking import workflow as masking_workflow
 from casestudy import study as studies
 from casestudy import tabular
+from casestudy.masking import workflow as masking_workflow
 from casestudy.models import MaskedText, PanelMember, Study
 from casestudy.panel import answers as panel_answers
 from casestudy.panel import members as panel_members
 from casestudy.panel import questionnaire as panel_questionnaire
-from casestudy.panel import responses
-from casestudy.panel import results
+from casestudy.panel import responses, results
 
 DEMO_BASE_URL = "http://localhost:8501"
 START = dt.datetime(2024, 9, 2, 9, 0)

@@ -33,28 +33,43 @@ import io
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
+
 from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy import access
-from casestudy import audit
-from casestudy.codebook import tree as cb
-from casestudy.codebook import exchange as cio
+
+from casestudy import access, audit
 from casestudy import study as studies
+from casestudy.codebook import exchange as cio
+from casestudy.codebook import tree as cb
 from casestudy.errors import UserError
+from casestudy.exchange.schema import (
+    CASE_VARIABLES,
+    DATE_VARIABLES,
+    NAME_LIMIT,
+    NS,
+    REPORT_NOTE_NAME,
+    SOURCE_VARIABLES,
+    Guids,
+    count_rows,
+    local_name,
+    qname,
+    user_guid,
+    xml_time,
+)
 from casestudy.models import (
-    ReconstructionVersion,
     Base,
     Case,
     Coding,
     Interview,
     MaskedText,
     Memo,
+    ReconstructionVersion,
     Respondent,
     Study,
     User,
 )
-from casestudy.exchange.schema import CASE_VARIABLES, NAME_LIMIT, NS, REPORT_NOTE_NAME, SOURCE_VARIABLES, DATE_VARIABLES, Guids, count_rows, local_name, qname, xml_time, user_guid
+
 
 def reconstruction_versions(session: Session, study: Study) -> list[dict]:
     """Every reconstruction version as a case note: {"key", "title", "text", "case_id",

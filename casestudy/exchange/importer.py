@@ -23,16 +23,31 @@ import zipfile
 import zlib
 from pathlib import Path
 from typing import BinaryIO
+
 from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from casestudy import access
-from casestudy import audit
-from casestudy import security
-from casestudy.codebook import tree as cb
-from casestudy.codebook import exchange as cio
+
+from casestudy import access, audit, security
 from casestudy import study as studies
+from casestudy.codebook import exchange as cio
+from casestudy.codebook import tree as cb
 from casestudy.errors import UserError
+from casestudy.exchange.offsets import OFFSET_MODES, Offsets, choose_mode, same_text
+from casestudy.exchange.schema import (
+    CASE_KEYS,
+    IMPORT_USER,
+    IMPORTED_CASE,
+    MAX_ARCHIVE_BYTES,
+    SOURCE_VARIABLES,
+    child_of,
+    children_of,
+    local_name,
+    norm_guid,
+    qname,
+    validate_project,
+)
+from casestudy.interviews import segment, store
 from casestudy.models import (
     CASE_OUTCOMES,
     DEFAULT_LEVELS,
@@ -45,10 +60,6 @@ from casestudy.models import (
     Study,
     User,
 )
-from casestudy.interviews import segment
-from casestudy.interviews import store
-from casestudy.exchange.schema import IMPORTED_CASE, IMPORT_USER, MAX_ARCHIVE_BYTES, SOURCE_VARIABLES, CASE_KEYS, child_of, children_of, local_name, qname, norm_guid, validate_project
-from casestudy.exchange.offsets import OFFSET_MODES, Offsets, choose_mode, same_text
 
 
 # --- import: reading the archive ----------------------------------------------------------

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from casestudy.interviews import convert
+
 from casestudy.exchange.constants import OFFSET_HELP, OFFSET_MODES  # noqa: F401  (re-exported)
+from casestudy.interviews import convert
 
 
 # --- import: offsets ----------------------------------------------------------------------

@@ -14,9 +14,11 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
 from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from casestudy.models import (
     Study,
 )

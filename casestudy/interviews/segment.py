@@ -12,8 +12,9 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from casestudy.interviews import convert
+
 from casestudy.errors import UserError
+from casestudy.interviews import convert
 from casestudy.models import SPEAKER_ROLES
 
 # --- line numbers -----------------------------------------------------------------------

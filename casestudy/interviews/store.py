@@ -23,16 +23,22 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
+
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
-from casestudy import access
-from casestudy import audit
-from casestudy.interviews import convert
+
+from casestudy import access, audit
 from casestudy import study as studies
 from casestudy.db import apply_edit
 from casestudy.errors import UserError
+from casestudy.interviews import convert
+from casestudy.interviews.segment import (
+    ParsedTranscript,
+    check_speaker_role,
+    line_index,
+    parse_transcript,
+)
 from casestudy.models import Case, Interview, Respondent, Sentence, SpeakerTurn, Study
-from casestudy.interviews.segment import ParsedTranscript, check_speaker_role, line_index, parse_transcript
 
 MANIFEST_COLUMNS = ("file", "case", "respondent", "role", "language", "date")
 

@@ -35,7 +35,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from casestudy.errors import UserError
-from casestudy.masking.constants import ACCEPTABLE_LINKAGE_KINDS, KINDS, LINKAGE_KINDS, OPTION_DEFAULTS  # noqa: F401  (re-exported)
+from casestudy.masking.constants import (  # noqa: F401  (re-exported)
+    ACCEPTABLE_LINKAGE_KINDS,
+    KINDS,
+    LINKAGE_KINDS,
+    OPTION_DEFAULTS,
+)
 
 CONTACT_REPLACEMENTS = {"email": "[email]", "phone": "[phone]", "url": "[url]"}
 

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from casestudy.masking.constants import ACCEPTABLE_LINKAGE_KINDS
-from casestudy.masking.engine import Entry, Register, compile_register, fold, line_col, make_entry
+from casestudy.masking.engine import (
+    Entry,
+    Register,
+    compile_register,
+    fold,
+    line_col,
+    make_entry,
+)
+
 
 @dataclass(frozen=True)
 class CaseMarks:

@@ -22,15 +22,22 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casestudy import access
-from casestudy import audit
-from casestudy.masking import engine as masking
-from casestudy.masking import linkage
+from casestudy import access, audit
 from casestudy.access import AccessDenied, Principal
 from casestudy.db import check_version
 from casestudy.errors import UserError
-from casestudy.models import Case, MaskedText, Organisation, RegisterEntry, Respondent, Study, utcnow
+from casestudy.masking import engine as masking
+from casestudy.masking import linkage
 from casestudy.masking.constants import ACCEPTABLE_LINKAGE_KINDS, LINKAGE_KINDS
+from casestudy.models import (
+    Case,
+    MaskedText,
+    Organisation,
+    RegisterEntry,
+    Respondent,
+    Study,
+    utcnow,
+)
 from casestudy.reconstruction import membercheck
 
 GUARD_ORGANISATION_REPLACEMENT = "the institution"

@@ -14,11 +14,11 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from casestudy import access
-from casestudy import audit
-from casestudy.panel import design
+
+from casestudy import access, audit
 from casestudy.access import AccessDenied, Principal
 from casestudy.errors import UserError
 from casestudy.models import (
@@ -32,8 +32,17 @@ from casestudy.models import (
     Study,
     utcnow,
 )
+from casestudy.panel import design
 from casestudy.panel.members import case_ids, set_status
-from casestudy.panel.questionnaire import LIST_KINDS, current_questionnaire, get_item, questionnaire_record, require_questionnaire, scale_of
+from casestudy.panel.questionnaire import (
+    LIST_KINDS,
+    current_questionnaire,
+    get_item,
+    questionnaire_record,
+    require_questionnaire,
+    scale_of,
+)
+
 MAX_LIST_ENTRIES = 40
 MAX_TEXT = 5000
 MAX_SECONDS_PER_VISIT = 4 * 3600

@@ -7,18 +7,17 @@ are stored hashed (:mod:`casestudy.access`).
 
 from __future__ import annotations
 
-from casestudy.text import collapse_spaces
-
 import csv
 import io
 import re
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from casestudy import access
-from casestudy.panel import design
 from casestudy.db import check_version
 from casestudy.errors import UserError
 from casestudy.models import (
@@ -30,6 +29,8 @@ from casestudy.models import (
     Study,
     utcnow,
 )
+from casestudy.panel import design
+from casestudy.text import collapse_spaces
 
 SUBJECT_TYPE = "panel_member"
 OPEN_STATES = ("invited", "opened", "in_progress")  # invited and not yet answered in full

@@ -6,11 +6,11 @@ A version is frozen once the first expert opens it; changing it then needs a new
 
 from __future__ import annotations
 
-from casestudy.text import collapse_spaces
-
 import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from casestudy.errors import UserError
 from casestudy.models import (
     ITEM_KINDS,
@@ -19,6 +19,8 @@ from casestudy.models import (
     Study,
 )
 from casestudy.panel import scale as panel_scale
+from casestudy.text import collapse_spaces
+
 LIST_KINDS = ("free_list", "ordered_list", "additional_list")
 
 

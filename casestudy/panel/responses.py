@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+
 from sqlalchemy.orm import Session
+
 from casestudy import audit
 from casestudy import study as studies
 from casestudy.errors import UserError
@@ -18,9 +20,9 @@ from casestudy.models import (
     utcnow,
 )
 from casestudy.panel import results
+from casestudy.panel.answers import upsert_answers
 from casestudy.panel.members import list_members, set_status
 from casestudy.panel.questionnaire import get_item, require_questionnaire, scale_of
-from casestudy.panel.answers import upsert_answers
 from casestudy.panel.results import short_label
 
 

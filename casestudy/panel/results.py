@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from casestudy import study as studies
 from casestudy.models import (
     Answer,
@@ -18,8 +20,8 @@ from casestudy.models import (
     Questionnaire,
     Study,
 )
-from casestudy.panel.members import list_members
 from casestudy.panel.answers import answers_of
+from casestudy.panel.members import list_members
 
 
 # --- researchers: progress, answers, exports ------------------------------------------------

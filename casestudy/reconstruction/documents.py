@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+
 from sqlalchemy.orm import Session
+
 from casestudy import audit
 from casestudy.models import (
     Case,
 )
-from casestudy.reconstruction import narrative
-from casestudy.reconstruction import references
-from casestudy.reconstruction.membercheck import DECISION_LABELS, comment_record, responses_of, case_state, rounds_of
+from casestudy.reconstruction import narrative, references
+from casestudy.reconstruction.membercheck import (
+    DECISION_LABELS,
+    case_state,
+    comment_record,
+    responses_of,
+    rounds_of,
+)
 
 
 # --- documents ------------------------------------------------------------------------

@@ -21,14 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from casestudy import access
-from casestudy import audit
+
+from casestudy import access, audit
 from casestudy import study as studies
 from casestudy.access import AccessDenied, Principal
 from casestudy.errors import UserError
-from casestudy.reconstruction.constants import DEFAULT_BASE_URL
 from casestudy.models import (
     Case,
     ConsentRecord,
@@ -42,6 +42,7 @@ from casestudy.models import (
 )
 from casestudy.reconstruction import narrative
 from casestudy.reconstruction import references as reconstruction_references
+from casestudy.reconstruction.constants import DEFAULT_BASE_URL
 
 DECISION_LABELS = {"none": "not decided", "agree": "agrees", "changes_needed": "changes needed"}
 MAX_COMMENT_CHARS = 20_000

@@ -18,8 +18,10 @@ import difflib
 import hashlib
 import html
 import re
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from casestudy.db import apply_edit
 from casestudy.errors import UserError
 from casestudy.models import (

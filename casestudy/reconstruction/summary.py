@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from casestudy import study as studies
 from casestudy.db import apply_edit
 from casestudy.errors import UserError

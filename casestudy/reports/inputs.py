@@ -28,12 +28,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from casestudy.errors import UserError
-from casestudy.text import decode_utf8
 from casestudy.models import Study
 from casestudy.panel import questionnaire, results
-from casestudy.reconstruction import summary
+from casestudy.panel.results import TASKS, DeterminantMention, PanelFigures, Rating
 from casestudy.panel.scale import PANEL_SCALE, Scale, parse_scale
-from casestudy.panel.results import DeterminantMention, PanelFigures, Rating, TASKS
+from casestudy.reconstruction import summary
+from casestudy.text import decode_utf8
 
 
 # --- CSV loading -------------------------------------------------------------------------------

@@ -12,9 +12,8 @@ import shutil
 
 import plotly.graph_objects as go
 
-from casestudy.reports.table2 import Table2, fmt
 from casestudy.errors import UserError
-
+from casestudy.reports.table2 import Table2, fmt
 
 
 def heatmap(t: Table2) -> go.Figure:

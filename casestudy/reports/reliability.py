@@ -39,12 +39,11 @@ from fractions import Fraction
 import numpy as np
 from scipy import stats
 
-from casestudy.reports.table2 import iqr
 from casestudy.errors import UserError
-from casestudy.reports.constants import METRICS
 from casestudy.panel.results import Rating
 from casestudy.panel.scale import Scale
-
+from casestudy.reports.constants import METRICS
+from casestudy.reports.table2 import iqr
 
 
 # --- Krippendorff's alpha -----------------------------------------------------------------------

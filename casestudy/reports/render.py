@@ -19,10 +19,22 @@ from fractions import Fraction
 from typing import Any
 
 from casestudy import tabular
-from casestudy.reports.table2 import AVERAGES, Table2, fmt, round_decimal, rounding_text, table2_title
 from casestudy.errors import UserError
-from casestudy.reports.constants import BINARY_FORMATS, EXPORT_FORMATS, SPLIT_RULES, TEXT_FORMATS  # noqa: F401  (re-exported)
 from casestudy.panel.results import PanelFigures
+from casestudy.reports.constants import (  # noqa: F401  (re-exported)
+    BINARY_FORMATS,
+    EXPORT_FORMATS,
+    SPLIT_RULES,
+    TEXT_FORMATS,
+)
+from casestudy.reports.table2 import (
+    AVERAGES,
+    Table2,
+    fmt,
+    round_decimal,
+    rounding_text,
+    table2_title,
+)
 
 MEDIA_TYPES = {
     "json": "application/json", "csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex",

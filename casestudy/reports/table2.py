@@ -30,10 +30,14 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from casestudy.errors import UserError
-from casestudy.reports.constants import AVERAGES, QUARTILE_METHODS, ROUNDINGS, round_decimal  # also re-exported
-from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.panel.results import Rating
-
+from casestudy.panel.scale import PANEL_SCALE, Scale
+from casestudy.reports.constants import (  # also re-exported
+    AVERAGES,
+    QUARTILE_METHODS,
+    ROUNDINGS,
+    round_decimal,
+)
 
 
 def quantile(values: Sequence, p, method: str = "linear", presorted: bool = False) -> Fraction:

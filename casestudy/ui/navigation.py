@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from casestudy import access
-from casestudy import logs
+from casestudy import access, logs
 from casestudy.ui import pages as pages_package
 from casestudy.ui.session import current_principal, store
 from casestudy.ui.widgets import sidebar_account

@@ -14,13 +14,11 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from casestudy import access
-from casestudy import config
-from casestudy import logs
+from casestudy import access, config, logs
 from casestudy.access import Principal
 from casestudy.db import Store
-from casestudy.migrate import get_store
 from casestudy.errors import UserError
+from casestudy.migrate import get_store
 
 PRINCIPAL_KEY = "_principal"
 TOKEN_KEY = "_token_secret"

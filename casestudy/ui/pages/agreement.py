@@ -7,10 +7,10 @@ import streamlit as st
 
 from casestudy import study as studies
 from casestudy import users
-from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import principal_or_stop, store, user_errors
 from casestudy.coding import comparison
 from casestudy.interviews import store as interviews_store
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Agreement", url_path="agreement", audience=("researcher",), section="Analysis", order=36)
 

@@ -6,13 +6,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from casestudy.codebook import tree as codebook
 from casestudy import study as studies
-from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.codebook import tree as codebook
 from casestudy.coding import matrices as coding_matrices
 from casestudy.coding import retrieval as coding_retrieval
 from casestudy.coding import spans
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Retrieval and matrices", url_path="analysis", audience=("researcher",), section="Analysis", order=35)
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from casestudy.codebook import tree as cb
-from casestudy.codebook import exchange as cio
 from casestudy import study as studies
+from casestudy.codebook import exchange as cio
+from casestudy.codebook import tree as cb
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES
 from casestudy.ui.codebook_panel import show_code_definition
 from casestudy.ui.navigation import PageSpec

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from casestudy.codebook import tree as codebook
 from casestudy import study as studies
+from casestudy.codebook import tree as codebook
+from casestudy.coding import spans
+from casestudy.coding import suggestions as coding_suggestions
 from casestudy.coding.highlight import Mark
+from casestudy.interviews import store as interviews_store
 from casestudy.ui.codebook_panel import show_code_definition
 from casestudy.ui.components.span_selector import span_selector
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
-from casestudy.coding import suggestions as coding_suggestions
-from casestudy.interviews import store as interviews_store
-from casestudy.coding import spans
 
 PAGE = PageSpec(title="Coding", url_path="coding", audience=("researcher",), section="Analysis", order=30)
 

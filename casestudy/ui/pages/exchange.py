@@ -6,11 +6,11 @@ import streamlit as st
 
 from casestudy import security
 from casestudy import study as studies
+from casestudy.exchange import export as exchange_export
+from casestudy.exchange import importer
+from casestudy.exchange import offsets as exchange_offsets
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
-from casestudy.exchange import export as exchange_export
-from casestudy.exchange import offsets as exchange_offsets
-from casestudy.exchange import importer
 
 PAGE = PageSpec(title="Exchange (REFI-QDA)", url_path="exchange", audience=("researcher",), section="Analysis", order=90)
 EXPORT_KEY = "exchange_export"

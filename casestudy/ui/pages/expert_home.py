@@ -14,9 +14,14 @@ import time
 import streamlit as st
 
 from casestudy import access
-from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import current_principal, principal_or_stop, store, user_errors
 from casestudy.panel import answers as panel_answers
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import (
+    current_principal,
+    principal_or_stop,
+    store,
+    user_errors,
+)
 
 PAGE = PageSpec(title="Expert panel", url_path="panel", audience=("expert",), order=0)
 

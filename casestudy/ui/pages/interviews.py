@@ -5,14 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from casestudy.interviews import convert
 from casestudy import study as studies
 from casestudy.errors import UserError
+from casestudy.interviews import convert, segment
+from casestudy.interviews import store as interviews_store
 from casestudy.models import SPEAKER_ROLES
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
-from casestudy.interviews import store as interviews_store
-from casestudy.interviews import segment
 
 PAGE = PageSpec(title="Interviews", url_path="interviews", audience=("researcher",), section="Study", order=30)
 PREVIEW_ROWS = 200

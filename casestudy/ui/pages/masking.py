@@ -12,10 +12,10 @@ import html
 import pandas as pd
 import streamlit as st
 
-from casestudy.masking import engine as masking
-from casestudy.masking import workflow as wf
 from casestudy import study as studies
 from casestudy import text as text_module
+from casestudy.masking import engine as masking
+from casestudy.masking import workflow as wf
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
 

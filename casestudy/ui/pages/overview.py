@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from casestudy import study as studies
+from casestudy.reports import progress
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
-from casestudy.reports import progress
 
 PAGE = PageSpec(title="Overview", url_path="overview", audience=("researcher",), section="Study", order=10)
 

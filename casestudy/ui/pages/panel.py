@@ -8,12 +8,12 @@ import streamlit as st
 from casestudy import study as studies
 from casestudy import text as text_module
 from casestudy.models import EXPERTISE_FIELDS, ITEM_KINDS
-from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import principal_or_stop, store, user_errors
 from casestudy.panel import members as panel_members
 from casestudy.panel import questionnaire as panel_questionnaire
 from casestudy.panel import responses as panel_responses
 from casestudy.panel import results
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Expert panel", url_path="expert-panel", audience=("researcher",), section="Study", order=60)
 

@@ -8,13 +8,13 @@ import streamlit as st
 
 from casestudy import study as studies
 from casestudy.models import CASE_OUTCOMES
-from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import principal_or_stop, store, user_errors
 from casestudy.reconstruction import documents
 from casestudy.reconstruction import membercheck as reconstruction_membercheck
 from casestudy.reconstruction import narrative as reconstruction_narrative
 from casestudy.reconstruction import references as reconstruction_references
 from casestudy.reconstruction import summary as reconstruction_summary
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import principal_or_stop, store, user_errors
 
 PAGE = PageSpec(title="Reconstructions", url_path="reconstructions", audience=("researcher",), section="Analysis", order=40)
 

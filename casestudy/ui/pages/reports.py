@@ -7,16 +7,11 @@ import json
 import pandas as pd
 import streamlit as st
 
-from casestudy.reports import table2 as aggregation
-from casestudy import audit
-from casestudy.reports import consistency
-from casestudy.reports import plots
-from casestudy.reports import rankings
-from casestudy.reports import reliability
-from casestudy.reports import render as reports
+from casestudy import audit, tabular
 from casestudy import study as studies
-from casestudy import tabular
-from casestudy.reports import inputs
+from casestudy.reports import consistency, inputs, plots, rankings, reliability
+from casestudy.reports import render as reports
+from casestudy.reports import table2 as aggregation
 from casestudy.text import decode_utf8
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors

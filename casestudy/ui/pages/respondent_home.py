@@ -11,9 +11,14 @@ import streamlit as st
 
 from casestudy import access
 from casestudy.errors import UserError
-from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import current_principal, principal_or_stop, store, user_errors
 from casestudy.reconstruction import membercheck as reconstruction_membercheck
+from casestudy.ui.navigation import PageSpec
+from casestudy.ui.session import (
+    current_principal,
+    principal_or_stop,
+    store,
+    user_errors,
+)
 
 PAGE = PageSpec(title="Your review", url_path="review", audience=("respondent",), order=0)
 
