@@ -38,4 +38,4 @@ def read_bytes(path: str | Path, what: str = "input") -> bytes:
 def read_text(path: str | Path, what: str = "input") -> str:
     """The text of ``path`` (``-``: standard input) as UTF-8, a byte-order mark removed."""
     name = "standard input" if str(path) == STDIN else str(path)
-    return decode_utf8(f"{what} file {name}", read_bytes(path, what))
+    return decode_utf8(f"{what} file {name}", read_bytes(path, what), retry="run the command again")

@@ -301,7 +301,7 @@ def _nodes_from_rows(header: list[str], rows: list[list], kind: str) -> tuple[li
 
 def read_csv(data: bytes | str) -> tuple[list[dict], list[str]]:
     if isinstance(data, bytes):
-        data = decode_utf8("the CSV file", data)
+        data = decode_utf8("the CSV file", data, retry="try again")
     table, cells = [], 0
     try:
         for row in csv.reader(io.StringIO(data, newline=""), strict=True):
@@ -473,7 +473,7 @@ def read_bytes(data: bytes, fmt: str, levels: Sequence[str]) -> tuple[list[dict]
     """Nodes and warnings from a codebook file of ``fmt``; a file above ``security.MAX_STRUCTURED_BYTES`` is refused."""
     security.check_input_size("the codebook file", len(data), security.MAX_STRUCTURED_BYTES)
     if fmt == "yaml":
-        return read_yaml(decode_utf8("the YAML file", data))
+        return read_yaml(decode_utf8("the YAML file", data, retry="try again"))
     if fmt == "csv":
         return read_csv(data)
     if fmt == "xlsx":

@@ -293,7 +293,7 @@ def import_codings_csv(session: Session, study: Study, data: bytes | str, source
     what was stored. New codings go in with one bulk insert and one summary audit event.
     """
     if isinstance(data, bytes):
-        data = decode_utf8(source, data)
+        data = decode_utf8(source, data, retry="try again")
     reader = csv.DictReader(io.StringIO(data))
     missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

@@ -264,7 +264,7 @@ def read_instrument_yaml(data: str | bytes) -> Instrument:
     if size > MAX_BYTES:
         raise UserError(f"the instrument file is {size:,} bytes; at most {MAX_BYTES:,} are allowed")
     if isinstance(data, bytes):
-        data = decode_utf8("the instrument file", data)
+        data = decode_utf8("the instrument file", data, retry="try again")
     _refuse_anchors(data)
     return build_instrument(yaml.safe_load(data))
 

@@ -44,9 +44,9 @@ def _rows(source, required: tuple[str, ...], what: str) -> list[tuple[int, dict[
             raw = path.read_bytes()
         except OSError as exc:
             raise UserError(f"cannot read {what} file {path}: {exc.strerror or exc}")
-        text = decode_utf8(f"{what} file {path}", raw)
+        text = decode_utf8(f"{what} file {path}", raw, retry="try again")
     elif isinstance(source, bytes):
-        text = decode_utf8(f"the {what} file", source)
+        text = decode_utf8(f"the {what} file", source, retry="try again")
     else:
         text = str(source).lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text, newline=""))
