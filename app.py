@@ -1,5 +1,18 @@
-"""Casestudy app entry point: builds the role-based navigation and runs the chosen page."""
+"""Casestudy app entry point.
 
-from casestudy.ui.navigation import build_navigation
+``streamlit run app.py`` finds ``app`` below (an ``st.App``) and serves it under uvicorn: the
+Streamlit pages plus the session-cookie routes and security headers of ``casestudy.ui.server``.
+Streamlit then runs this same file as ``__main__`` for every browser rerun (and so does
+AppTest), which builds the role-based navigation and runs the chosen page.
+"""
 
-build_navigation().run()
+import streamlit as st
+
+if __name__ == "__main__":
+    from casestudy.ui.navigation import build_navigation
+
+    build_navigation().run()
+else:
+    from casestudy.ui.server import MIDDLEWARE, ROUTES
+
+    app = st.App(__file__, routes=ROUTES, middleware=MIDDLEWARE)

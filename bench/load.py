@@ -2,6 +2,8 @@
 
     python bench/load.py                      # both backends, 30 experts + 5 coders, 20 s each
     python bench/load.py --backend sqlite --seconds 10
+    python bench/load.py --bulk-rows 50000    # and a 50,000-row `codings import` starts with the load
+    python bench/load.py --bulk-rows 50000 --refi   # ... a REFI-QDA import of a project with 50,000 codings instead
     python bench/load.py --pg-url postgresql+psycopg://user:pw@host/db   # an existing server
                                                                           # (its public schema is wiped!)
 
@@ -9,15 +11,22 @@ Without --pg-url (or $CASESTUDY_PG_URL) the PostgreSQL run starts a throwaway cl
 Debian's pg_virtualenv (scripts/with-postgres, fsync on so commits are real). The simulated users
 are spread over several processes (like several Streamlit processes behind a proxy), each user a
 thread that saves as fast as it can (no think time: a stress test; --think-ms 1000 gives a
-busy but human pace). Figures per backend: writes
-per second, p50/p95/p99 latency of a save, conflicts (refused with the newer version shown, as
-intended), failed saves (an error shown to the user), and LOST saves (reported as saved but not
-in the database afterwards, or overwritten: must be 0).
+busy but human pace). An expert's save is the expert page's real path: the link's token checked
+(``access.resolve_token``, as on every rerun), then ``panel.answers.save_answer`` in one short
+writing transaction (tests/security/heavy_import.save_by_link). With ``--bulk-rows N`` the
+administrator's ``python -m casestudy codings import`` of N codings runs in its own process from
+the start of the measurement (as beside the server); its duration and outcome are reported.
+With ``--refi`` that import is ``python -m casestudy exchange import qdpx`` of the same study
+exported with its N codings (made in a scratch SQLite database first, not measured).
+
+Figures per backend and per workload: saves per second, p50/p95/p99 latency of a save (ms),
+conflicts (refused with the newer version shown, as intended), failed saves (an error shown to
+the user), and LOST saves (reported as saved but not in the database afterwards, or
+overwritten: must be 0). The machine's load average is printed with each run.
 
 Workloads are pluggable: add a ``Workload`` to ``WORKLOADS`` (role "expert" or "coder") with
-``setup`` (once, returns picklable params), ``action`` (one save; returns a receipt or raises
-UserError) and ``verify`` (returns the number of lost saves). The foundation-level stand-ins
-below are meant to be joined by real panel-answer saves and coding inserts.
+``setup`` (once, ``(store, heavy)`` -> picklable params), ``action`` (one save; returns a receipt or
+raises UserError) and ``verify`` (returns the number of lost saves).
 """
 
 from __future__ import annotations
@@ -37,18 +46,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from casestudy.coding import spans
-from casestudy import demo
-from casestudy import migrate
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
-from casestudy import db as dbmod
+from casestudy import db as dbmod  # noqa: E402
+from casestudy import demo, migrate  # noqa: E402
+from casestudy.coding import spans  # noqa: E402
 from casestudy.errors import UserError  # noqa: E402
-from casestudy.models import Case, ConsentRecord, ProgrammeComponent, Respondent  # noqa: E402
+from casestudy.models import Case, ProgrammeComponent  # noqa: E402
+from tests.security import heavy_import  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -60,41 +68,45 @@ class Workload:
     verify: Callable  # (store, params, receipts) -> lost count
 
 
-# --- expert: answer saves (stand-in: one inserted row per save, like a questionnaire answer) ---
-def _respondent_ids(store) -> dict:
-    with store.read() as session:
-        return {"respondents": list(session.scalars(select(Respondent.id).order_by(Respondent.id)))}
+# --- expert: answer saves through the link, as the expert page saves them ---------------------
+def setup_experts(store, heavy):
+    return {"secrets": list(heavy.secrets), "labels": list(heavy.case_labels)}
 
 
 def expert_answer(store, params, user, seq):
-    marker = f"bench answer {user}-{seq}"
-    respondent_id = params["respondents"][user % len(params["respondents"])]
-    with store.write(f"expert:{user}") as session:
-        session.add(ConsentRecord(respondent_id=respondent_id, scope="member_check", given_on=demo_date(), note=marker))
-    return marker
+    label = params["labels"][seq % len(params["labels"])]
+    value = (user + seq) % 6
+    heavy_import.save_by_link(store, params["secrets"][user % len(params["secrets"])], "team", value, label)
+    return [user, seq, label, value]
 
 
-def verify_markers(store, params, receipts):
+def verify_answers(store, params, receipts):
+    """The last saved value of every (expert, case) is the one stored; anything else is lost."""
+    from casestudy import access
+    from casestudy.panel import answers as panel_answers
+
+    last = {}
+    for user, seq, label, value in receipts:
+        if (user, label) not in last or last[(user, label)][0] < seq:
+            last[(user, label)] = (seq, value)
+    lost = 0
     with store.read() as session:
-        found = set(session.scalars(select(ConsentRecord.note).where(ConsentRecord.note.like("bench %"))))
-    return sum(1 for marker in receipts if marker not in found)
-
-
-def demo_date():
-    import datetime as dt
-
-    return dt.date(2026, 1, 1)
+        for (user, label), (_, value) in last.items():
+            principal = access.resolve_token(store, params["secrets"][user % len(params["secrets"])], touch=False)
+            stored = panel_answers.expert_view(session, principal).answers.get(panel_answers.answer_key("team", label))
+            lost += stored != value
+    return lost
 
 
 # --- coder: coding burst (real codings: three codes on one span, in one transaction) ---------
-def setup_codings(store):
+def setup_codings(store, heavy):
     from casestudy.codebook import tree as codebook
     from casestudy import study as studies
     from casestudy.models import Interview
 
     with store.read() as session:
         study = studies.get_study(session)
-        interviews = [(i.id, len(i.text)) for i in session.scalars(select(Interview).order_by(Interview.id))]
+        interviews = [(i.id, len(i.text)) for i in session.scalars(select(Interview).where(Interview.study_id == study.id).order_by(Interview.id))]
         codes = [c.id for c in codebook.all_codes(session, study) if c.codable and c.status == "active"]
     return {"interviews": interviews, "codes": codes}
 
@@ -128,14 +140,14 @@ def verify_codings(store, params, receipts):
 COUNTER = "bench-counter="
 
 
-def setup_counters(store):
+def setup_counters(store, heavy):
     with store.write("bench") as session:
         ids = []
         for model in (Case, ProgrammeComponent):
             for row in session.scalars(select(model).order_by(model.id)):
                 setattr(row, _field(model.__name__)[1], f"{COUNTER}0")
                 ids.append((model.__name__, row.id))
-    return {"rows": ids, **_respondent_ids(store)}
+    return {"rows": ids}
 
 
 def _field(model_name):
@@ -166,7 +178,7 @@ def verify_counters(store, params, receipts):
 
 
 WORKLOADS: list[Workload] = [
-    Workload("expert answer save", "expert", _respondent_ids, expert_answer, verify_markers),
+    Workload("expert answer save (link check + save_answer)", "expert", setup_experts, expert_answer, verify_answers),
     Workload("coder edit (versioned)", "coder", setup_counters, coder_edit, verify_counters),
     Workload("coder coding burst (3 real codings)", "coder", setup_codings, coder_codings, verify_codings),
 ]
@@ -214,11 +226,44 @@ def _process_main(url, users, params, seconds, queue, think_ms):
     queue.put(results)
 
 
-def run(url: str, experts: int, coders: int, seconds: float, processes: int, think_ms: float = 0.0) -> dict:
+def _refi_archive(folder: Path, rows: int, experts: int) -> Path:
+    """The heavy study with its ``rows`` codings as a .qdpx, made in a scratch SQLite database."""
+    from casestudy import study as studies
+    from casestudy.exchange import export as exchange_export
+
+    scratch = dbmod.Store(f"sqlite:///{folder / 'scratch.sqlite'}")
+    migrate.upgrade(scratch)
+    heavy = heavy_import.build(scratch, folder, rows=rows, experts=experts)
+    with scratch.write("bench") as session:
+        spans.import_codings_csv(session, studies.get_study(session, heavy.study_id), heavy.csv_path.read_text(encoding="utf-8"))
+    path = folder / "heavy.qdpx"
+    with scratch.read() as session:
+        exchange_export.export_qdpx(session, studies.get_study(session, heavy.study_id), path)
+    scratch.dispose()
+    return path
+
+
+def _bulk_import(url, heavy, into: dict, started: float, refi: Path | None = None) -> None:
+    """The administrator's ``codings import`` of the prepared file (or ``exchange import qdpx`` of
+    ``refi``), in its own process."""
+    command = [sys.executable, "-m", "casestudy", "--db", url, "--study", str(heavy.study_id), "codings", "import", str(heavy.csv_path)]
+    if refi is not None:
+        command = [sys.executable, "-m", "casestudy", "--db", url, "import", "qdpx", str(refi), "--title", "REFI bench import"]
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    said = (result.stdout or result.stderr).strip()
+    into.update(kind="REFI-QDA import" if refi else "codings import", rows=heavy.rows, exit=result.returncode, seconds=round(time.monotonic() - started, 1),
+                said=said.splitlines()[-1][:200] if said else "")
+
+
+def run(url: str, experts: int, coders: int, seconds: float, processes: int, think_ms: float = 0.0, bulk_rows: int = 0,
+        refi: bool = False) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="casestudy-load-csv-"))
+    archive = _refi_archive(folder, bulk_rows, max(1, experts)) if refi and bulk_rows else None
     store = dbmod.Store(url)
     migrate.upgrade(store)
     demo.load_demo(store)
-    params = [w.setup(store) for w in WORKLOADS]
+    heavy = heavy_import.build(store, folder, rows=max(1, bulk_rows), experts=max(1, experts))
+    params = [w.setup(store, heavy) for w in WORKLOADS]
     store.dispose()
     users = [("expert", i) for i in range(experts)] + [("coder", i) for i in range(coders)]
     groups = [users[i::processes] for i in range(processes)]
@@ -228,10 +273,19 @@ def run(url: str, experts: int, coders: int, seconds: float, processes: int, thi
     started = time.monotonic()
     for w in workers:
         w.start()
+    bulk: dict = {}
+    importer = None
+    if bulk_rows:
+        importer = threading.Thread(target=_bulk_import, args=(url, heavy, bulk, started, archive))
+        importer.start()
     results = [item for _ in workers for item in queue.get()]
     for w in workers:
         w.join()
     elapsed = time.monotonic() - started
+    if importer is not None:
+        importer.join()
+    shutil.rmtree(folder, ignore_errors=True)
+    load_average = [round(x, 2) for x in os.getloadavg()]
     store = dbmod.Store(url)
     per_workload = {}
     lost_total = 0
@@ -241,14 +295,18 @@ def run(url: str, experts: int, coders: int, seconds: float, processes: int, thi
         lost = workload.verify(store, params[index], receipts)
         lost_total += lost
         outcomes = Counter(r[1] for r in mine)
-        per_workload[workload.name] = {"saved": outcomes["ok"], "conflicts": outcomes["conflict"], "failed": outcomes["failed"], "lost": lost}
+        mine_ms = sorted(r[2] * 1000 for r in mine)
+        per_workload[workload.name] = {"saved": outcomes["ok"], "saves_per_s": round(outcomes["ok"] / elapsed, 1),
+                                       "p50_ms": _pct(mine_ms, 50), "p95_ms": _pct(mine_ms, 95), "p99_ms": _pct(mine_ms, 99),
+                                       "max_ms": round(mine_ms[-1], 1) if mine_ms else None,
+                                       "conflicts": outcomes["conflict"], "failed": outcomes["failed"], "lost": lost}
     store.dispose()
     latencies = sorted(r[2] * 1000 for r in results)
     outcomes = Counter(r[1] for r in results)
     failures = Counter(r[3].split(":")[0][:80] for r in results if r[1] == "failed")
 
     def pct(p):
-        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1) if latencies else None
+        return _pct(latencies, p)
 
     return {
         "backend": url.split(":")[0],
@@ -266,7 +324,14 @@ def run(url: str, experts: int, coders: int, seconds: float, processes: int, thi
         "lost": lost_total,
         "failure_kinds": dict(failures),
         "workloads": per_workload,
+        "bulk_import": bulk or None,
+        "load_average_1_5_15_min": load_average,
     }
+
+
+def _pct(ordered: list[float], p: float) -> float | None:
+    """Nearest-rank percentile of an ascending list (ms, one decimal)."""
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1) if ordered else None
 
 
 def _print(report: dict) -> None:
@@ -278,6 +343,9 @@ def _print(report: dict) -> None:
     print(f"   conflicts (refused, newer version shown): {report['conflicts']}; failed: {report['failed']}; LOST: {report['lost']}")
     for name, figures in report["workloads"].items():
         print(f"   - {name}: {figures}")
+    if report["bulk_import"]:
+        print(f"   bulk import alongside: {report['bulk_import']}")
+    print(f"   load average (1, 5, 15 min) at the end: {report['load_average_1_5_15_min']}")
     if report["failure_kinds"]:
         print(f"   failures: {report['failure_kinds']}")
     print("   JSON " + json.dumps(report))
@@ -292,12 +360,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a user's saves (0: stress)")
+    parser.add_argument("--bulk-rows", type=int, default=0, help="run a codings import of this many rows alongside (0: none)")
+    parser.add_argument("--refi", action="store_true", help="with --bulk-rows: a REFI-QDA import of a project with that many codings")
     args = parser.parse_args(argv)
     reports = []
     if args.backend in ("both", "sqlite"):
         folder = tempfile.mkdtemp(prefix="casestudy-load-")
         try:
-            reports.append(run(f"sqlite:///{folder}/load.sqlite", args.experts, args.coders, args.seconds, args.processes, args.think_ms))
+            reports.append(run(f"sqlite:///{folder}/load.sqlite", args.experts, args.coders, args.seconds, args.processes, args.think_ms,
+                               args.bulk_rows, args.refi))
             _print(reports[-1])
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -306,12 +377,13 @@ def main(argv=None) -> int:
             from tests.conftest import _reset_postgres  # the test suite's schema wipe
 
             _reset_postgres(args.pg_url)
-            reports.append(run(args.pg_url, args.experts, args.coders, args.seconds, args.processes, args.think_ms))
+            reports.append(run(args.pg_url, args.experts, args.coders, args.seconds, args.processes, args.think_ms, args.bulk_rows, args.refi))
             _print(reports[-1])
         else:
             command = [str(ROOT / "scripts" / "with-postgres"), sys.executable, __file__, "--backend", "postgresql",
                        "--experts", str(args.experts), "--coders", str(args.coders), "--seconds", str(args.seconds),
-                       "--processes", str(args.processes), "--think-ms", str(args.think_ms)]
+                       "--processes", str(args.processes), "--think-ms", str(args.think_ms), "--bulk-rows", str(args.bulk_rows)]
+            command += ["--refi"] if args.refi else []
             env = {**os.environ, "PG_OPTIONS": "-o fsync=on -o synchronous_commit=on"}
             code = subprocess.call(command, env=env)
             if code:

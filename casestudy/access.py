@@ -7,21 +7,26 @@ revoked token or a deactivated account loses access at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from casestudy import audit, config, security, users
+from casestudy import audit, config, logs, security, users
+from casestudy import study as studies
 from casestudy.db import Store
 from casestudy.errors import UserError
 from casestudy.models import (
+    STUDY_ROLES,
     TOKEN_PURPOSES,
     AccessToken,
     AuditEvent,
+    FocusParticipant,
     Respondent,
+    Study,
     User,
     utcnow,
 )
@@ -29,6 +34,7 @@ from casestudy.models import (
 RESEARCHER = "researcher"
 RESPONDENT = "respondent"
 EXPERT = "expert"
+PARTICIPANT = "participant"  # a focus-group participant (token purpose and principal kind)
 INVALID_LINK = "this link is not valid: it may have expired or been revoked; ask the research team for a new one"
 
 
@@ -47,12 +53,17 @@ class AccessDenied(UserError):
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # researcher, respondent or expert
-    subject_id: int  # user id, respondent id or panel member id
+    kind: str  # researcher, respondent, expert or participant
+    subject_id: int  # user id, respondent id, panel member id or focus participant id
     name: str
     role: str = ""  # admin / coder / viewer for researchers
-    study_id: int | None = None
+    study_id: int | None = None  # a link's study; for a researcher, the study the request works on
     token_id: int | None = None
+    study_role: str = ""  # a researcher's role in ``study_id`` (owner / coder / viewer), once scoped
+
+    def in_study(self, study_id: int, study_role: str) -> Principal:
+        """This researcher scoped to one study: edit rights then follow the membership role."""
+        return dataclasses.replace(self, study_id=study_id, study_role=study_role)
 
     @property
     def is_researcher(self) -> bool:
@@ -60,7 +71,12 @@ class Principal:
 
     @property
     def can_edit(self) -> bool:
-        return self.kind == RESEARCHER and self.role in ("admin", "coder")
+        """An administrator, or a coder: in a study, by membership role; unscoped, by global role."""
+        if self.kind != RESEARCHER:
+            return False
+        if self.role == "admin":
+            return True
+        return self.study_role in ("owner", "coder") if self.study_role else self.role == "coder"
 
     @property
     def is_admin(self) -> bool:
@@ -86,6 +102,67 @@ def require_kind(principal: Principal | None, kind: str) -> Principal:
     if principal is None or principal.kind != kind:
         raise AccessDenied(f"this page is only for {kind}s with a valid link", principal, f"{kind} only")
     return principal
+
+
+def require_study_role(principal: Principal | None, study: Study, minimum: str = "viewer") -> Principal:
+    """Let a researcher work on ``study`` only with at least the ``minimum`` role in it.
+
+    Roles rank viewer < coder < owner; the server administrator passes for every study. Returns
+    the principal scoped to the study (:meth:`Principal.in_study`, so ``can_edit`` follows the
+    membership). A researcher who is not a member, or whose role is too weak, gets
+    :class:`AccessDenied` whose principal is scoped to the refused study, so the boundary's
+    :func:`log_refusal` records which study was asked for.
+    The study comes from the server's choice (the principal's current study), never from trust
+    in the client: whatever id a URL or an argument names, this check decides.
+    """
+    principal = require_researcher(principal)
+    if minimum not in STUDY_ROLES:
+        raise ValueError(f"unknown study role {minimum!r}")
+    if principal.is_admin:
+        return principal.in_study(study.id, "owner")
+    role = studies.study_role(object_session(study), study.id, principal.subject_id)
+    scoped = principal.in_study(study.id, role or "")
+    if role is None:
+        raise AccessDenied("you are not a member of this study; ask its owner or the administrator to add you",
+                           scoped, f"study {study.id}: not a member")
+    if STUDY_ROLES.index(role) < STUDY_ROLES.index(minimum):
+        raise AccessDenied(f"you are a {role} of this study; this needs the role {minimum} (ask the study's owner)",
+                           scoped, f"study {study.id}: {role}, needs {minimum}")
+    return scoped
+
+
+def require_study_owner(principal: Principal | None, study: Study) -> Principal:
+    """The owner-level guard: :func:`require_study_role` with ``minimum="owner"``."""
+    return require_study_role(principal, study, "owner")
+
+
+SIGNER_ROLES = ("owner", "coder")  # the study roles that may sign off another researcher's work
+
+
+def require_signer(principal: Principal | None, study: Study, authors: frozenset[str] | set[str], what: str) -> Principal:
+    """Let ``principal`` sign off ``what`` of ``study`` only as a second researcher.
+
+    The signer is a researcher account (not the operator without ``--user``) that is a member of
+    the study with a role in :data:`SIGNER_ROLES` (membership, not the administrator's global
+    rights: a sign-off vouches for someone who works on the study) and is not one of
+    ``authors`` (lower-case user names of whoever wrote the signed content). Any other
+    principal gets :class:`AccessDenied` (the boundary logs the refusal). Returns the principal
+    scoped to the study.
+    """
+    principal = require_researcher(principal)
+    if not principal.subject_id:
+        raise AccessDenied("a sign-off needs a researcher account: run the command with --user NAME",
+                           principal.in_study(study.id, ""), f"study {study.id}: sign-off without an account")
+    role = studies.study_role(object_session(study), study.id, principal.subject_id)
+    scoped = principal.in_study(study.id, role or "")
+    if role not in SIGNER_ROLES:
+        held = f"you are a {role} of this study" if role else "you are not a member of this study"
+        raise AccessDenied(f"{held}; only its owners and coders can sign off {what}", scoped,
+                           f"study {study.id}: sign-off by {role or 'a non-member'}")
+    if principal.name.lower() in {a.lower() for a in authors}:
+        raise AccessDenied(f"you wrote {what}; a second researcher, not the author, has to sign it off", scoped,
+                           f"study {study.id}: author signing off own work")
+    return scoped
 
 
 def log_refusal(store: Store, principal: Principal | None, where: str, reason: str = "") -> None:
@@ -291,15 +368,21 @@ def issue_respondent_link(session: Session, respondent: Respondent, expires_in_d
     A respondent has one working link at a time, so a link sent earlier (or leaked) stops
     working as soon as a new one is issued.
     """
+    return issue_only_link(session, respondent.case.study_id, RESPONDENT, "respondent", respondent.id, expires_in_days, label)
+
+
+def issue_only_link(session: Session, study_id: int, purpose: str, subject_type: str, subject_id: int,
+                    expires_in_days: int = 90, label: str = "") -> tuple[AccessToken, str, list[int]]:
+    """A new link for one subject that revokes the subject's earlier links of this purpose
+    (their ids are returned): one working link per person at a time."""
     check_link_days(expires_in_days)
     revoked = []
-    for token in tokens_for(session, "respondent", respondent.id):
-        if token.purpose == RESPONDENT and token.revoked_at is None:
+    for token in tokens_for(session, subject_type, subject_id):
+        if token.purpose == purpose and token.revoked_at is None:
             revoke_token(session, token.id)
             revoked.append(token.id)
     session.flush()  # the audit log shows the revocations before the new link
-    token, secret = issue_token(session, respondent.case.study_id, RESPONDENT, "respondent", respondent.id,
-                                expires_in_days, label)
+    token, secret = issue_token(session, study_id, purpose, subject_type, subject_id, expires_in_days, label)
     return token, secret, revoked
 
 
@@ -330,6 +413,10 @@ def _principal_for_token(session: Session, token: AccessToken) -> Principal | No
         return Principal(RESPONDENT, respondent.id, f"respondent {respondent.id}", study_id=token.study_id, token_id=token.id)
     if token.purpose == EXPERT:
         return Principal(EXPERT, token.subject_id, f"expert {token.subject_id}", study_id=token.study_id, token_id=token.id)
+    if token.purpose == PARTICIPANT and token.subject_type == "focus_participant":
+        if session.get(FocusParticipant, token.subject_id) is None:
+            return None
+        return Principal(PARTICIPANT, token.subject_id, f"participant {token.subject_id}", study_id=token.study_id, token_id=token.id)
     return None
 
 
@@ -337,7 +424,8 @@ def resolve_token(store: Store, secret: str | None, touch: bool = True) -> Princ
     """The respondent or expert behind a link secret; unknown, expired or revoked -> AccessDenied.
 
     The check itself only reads (it runs on every rerun); refused attempts are logged, without
-    the secret, and the last-use time is refreshed at most every five minutes.
+    the secret, and the last-use time is refreshed at most every five minutes, best effort: if
+    that write fails (the database busy), the link still opens and the failure is logged.
     """
     secret = (secret or "").strip()
     reason = None
@@ -369,6 +457,10 @@ def resolve_token(store: Store, secret: str | None, touch: bool = True) -> Princ
             audit.record(session, "access_token", "refused", entity_id=token_id, study_id=study_id, reason=reason)
         raise AccessDenied(INVALID_LINK)
     if needs_touch:
-        with store.write(actor=principal.actor) as session:
-            session.get(AccessToken, token_id).last_used_at = utcnow()
+        # Bookkeeping only: a busy database (a long import) must not turn the link away.
+        try:
+            with store.write(actor=principal.actor) as session:
+                session.get(AccessToken, token_id).last_used_at = utcnow()
+        except UserError as exc:
+            logs.logger().warning("last use of link %s not recorded: %s", token_id, exc.message)
     return principal

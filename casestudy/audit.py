@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from casestudy.models import AuditEvent, utcnow
 
 # Never copied into the log: secrets, and bulky texts (their length is logged instead).
-SECRET_FIELDS = {"password_hash", "token_hash"}
+SECRET_FIELDS = {"password_hash", "token_hash", "session_hash", "handover_hash"}
 MAX_VALUE_CHARS = 200
 
 

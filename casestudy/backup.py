@@ -169,13 +169,17 @@ def backup(store: Store, path: str | Path) -> dict:
 
 def _write_table(connection, archive: zipfile.ZipFile, table: Table) -> dict:
     name = f"tables/{table.name}.jsonl"
-    columns = [c.name for c in table.columns]
+    # Columns by name: databases upgraded along different migration paths order a table's
+    # columns differently, and the archive must not depend on that.
+    order = [c.name for c in table.columns]
+    columns = sorted(order)
     digest = hashlib.sha256()
     count = 0
     result = connection.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(_ordered(table))
     with archive.open(name, "w") as raw:
         for row in result:
-            line = (json.dumps({c: encode(v) for c, v in zip(columns, row)}, ensure_ascii=False) + "\n").encode("utf-8")
+            values = dict(zip(order, row))
+            line = (json.dumps({c: encode(values[c]) for c in columns}, ensure_ascii=False) + "\n").encode("utf-8")
             digest.update(line)
             raw.write(line)
             count += 1

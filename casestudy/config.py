@@ -42,6 +42,8 @@ LOG_FILE = DATA_DIR / "casestudy.log"
 MAX_UPLOAD_BYTES = int(os.environ.get("CASESTUDY_MAX_UPLOAD_MB", "25")) * 1024 * 1024
 # A researcher's browser session ends after this many idle minutes.
 SESSION_IDLE_MINUTES = int(os.environ.get("CASESTUDY_SESSION_IDLE_MINUTES", "30"))
+# ... and at the latest this many hours after the login, however active.
+SESSION_MAX_HOURS = int(os.environ.get("CASESTUDY_SESSION_MAX_HOURS", "12"))
 
 # The demo accounts and their published passwords (README, `make run`). They sign in only on a
 # server in demo mode (:func:`demo_mode`), so a production install never accepts them.

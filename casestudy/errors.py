@@ -8,11 +8,16 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A problem with the user's input or request, carrying a human-readable message."""
+    """A problem with the user's input or request, carrying a human-readable message.
 
-    def __init__(self, message: str):
+    ``field`` optionally names the input at fault (e.g. "title"), so a form can show the
+    message next to that field.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.message

@@ -25,6 +25,7 @@ A module listed in :data:`CODE_REFERENCE_HOLDERS` exports ``CODE_REFERENCES``, a
 Holders today
 -------------
 * ``casestudy.coding.spans``: the codings ("codings").
+* ``casestudy.coding.relations``: the code relations per case ("relations").
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class CodeReferences:
 
 
 #: Modules that hold rows pointing at codes; each exports ``CODE_REFERENCES``.
-CODE_REFERENCE_HOLDERS: tuple[str, ...] = ("casestudy.coding.spans",)
+CODE_REFERENCE_HOLDERS: tuple[str, ...] = ("casestudy.coding.spans", "casestudy.coding.relations")
 
 
 def code_references() -> dict[str, CodeReferences]:

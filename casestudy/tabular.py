@@ -27,6 +27,26 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def read_csv(text: str, required: Sequence[str], what: str = "CSV") -> list[dict[str, str]]:
+    """The rows of a CSV text as dicts keyed by the lower-cased, trimmed header names, values
+    trimmed, blank lines skipped; a byte-order mark is ignored.
+
+    Raises UserError when a ``required`` column is missing (naming the columns it found)."""
+    from casestudy.errors import UserError
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise UserError(f"the {what} lacks the column(s) {', '.join(missing)}; it has: {', '.join(h for h in header if h) or 'none'}")
+    rows = []
+    for raw in reader:
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """UTF-8 CSV text (RFC 4180: CRLF rows, no BOM) with a header row; text cells neutralised."""
     buffer = io.StringIO()
@@ -145,3 +165,74 @@ def write(path: str | Path, data: bytes | str) -> Path:
     else:
         path.write_bytes(data)
     return path
+
+
+# --- reading tables back (bounded) ----------------------------------------------------------
+def unneutralise(value: Any) -> Any:
+    """Undo :func:`neutralise`: text written as ``'=...`` reads back as ``=...``."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+        return value[1:]
+    return value
+
+
+def read_csv_rows(data: bytes | str, what: str = "the CSV file") -> list[list[str]]:
+    """The rows of a CSV file (UTF-8, a byte-order mark removed), neutralised cells restored.
+
+    Bounded like every structured upload (``security.MAX_STRUCTURED_BYTES``, at most
+    ``security.MAX_TABLE_ROWS`` rows and ``security.MAX_TABLE_CELLS`` cells); a malformed or
+    empty file is one UserError naming ``what``."""
+    from casestudy import security
+    from casestudy.errors import UserError
+    from casestudy.text import decode_utf8
+
+    if isinstance(data, bytes):
+        security.check_input_size(what, len(data), security.MAX_STRUCTURED_BYTES)
+        data = decode_utf8(what, data, retry="try again")
+    else:
+        security.check_input_size(what, len(data.encode("utf-8", "surrogatepass")), security.MAX_STRUCTURED_BYTES)
+    table: list[list[str]] = []
+    cells = 0
+    try:
+        for row in csv.reader(io.StringIO(data.lstrip("\ufeff"), newline=""), strict=True):
+            table.append([unneutralise(cell) for cell in row])
+            cells += len(row)
+            security.check_table_bounds(what, len(table) - 1, cells)
+    except csv.Error as exc:
+        raise UserError(f"{what} is malformed: {exc}")
+    if not table:
+        raise UserError(f"{what} is empty")
+    return table
+
+
+def read_xlsx_sheets(data: bytes, what: str = "the XLSX file") -> dict[str, list[list[Any]]]:
+    """Every sheet of a workbook as rows of values (formulas not evaluated), neutralised text
+    restored; bounded like :func:`read_csv_rows` and by ``security.MAX_XLSX_UNPACKED_BYTES``
+    unpacked (zip bombs)."""
+    import zipfile
+
+    import openpyxl
+
+    from casestudy import security
+    from casestudy.errors import UserError
+
+    security.check_input_size(what, len(data), security.MAX_STRUCTURED_BYTES)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            security.check_zip_unpacked_size(what, archive, security.MAX_XLSX_UNPACKED_BYTES)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise UserError(f"{what} is malformed or not an Excel workbook ({type(exc).__name__})")
+    sheets: dict[str, list[list[Any]]] = {}
+    rows = cells = 0
+    try:
+        for sheet in workbook.worksheets:
+            table = []
+            for row in sheet.iter_rows(values_only=True):
+                table.append([unneutralise(cell) for cell in row])
+                rows += 1
+                cells += len(row)
+                security.check_table_bounds(what, rows, cells)
+            sheets[sheet.title] = table
+    finally:
+        workbook.close()
+    return sheets

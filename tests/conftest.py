@@ -1,7 +1,8 @@
 """Shared fixtures: a fresh store per test, the demo store, the CLI in-process, AppTest, browser.
 
 Set CASESTUDY_TEST_DATABASE_URL to a PostgreSQL URL to run the suite against PostgreSQL: each
-test then gets the schema rebuilt from the migrations.
+test then gets the schema rebuilt from the migrations, and a demo test a copy of a database the
+demo was loaded into once per worker.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def store(db_url):
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path | None:
-    """The demo loaded once into a SQLite file that tests copy (PostgreSQL: loaded per test)."""
+    """The demo loaded once into a SQLite file that tests copy (PostgreSQL: ``postgres_demo_template``)."""
     if POSTGRES_URL:
         return None
 
@@ -97,10 +98,52 @@ def demo_template(tmp_path_factory) -> Path | None:
     return path
 
 
-@pytest.fixture
-def demo_store(tmp_path, demo_template, db_url):
+def _postgres_admin():
+    """An AUTOCOMMIT engine on the cluster's own test database (CREATE/DROP DATABASE run there)."""
+    from sqlalchemy import create_engine
 
-    if demo_template is None:
+    return create_engine(os.environ["CASESTUDY_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+
+
+def _postgres_database(name: str, template: str | None = None) -> str:
+    """(Re)create database ``name`` of this cluster, empty or as a copy of ``template``; its URL."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    admin = _postgres_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # ends pooled connections too
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template() -> str | None:
+    """PostgreSQL: the name of a database with the demo loaded once per worker (tests copy it
+    with CREATE DATABASE ... TEMPLATE, as SQLite tests copy the demo file)."""
+    if not POSTGRES_URL:
+        return None
+    from sqlalchemy.engine import make_url
+
+    name = f"{make_url(POSTGRES_URL).database}_demo"
+    template = dbmod.Store(_postgres_database(name))
+    migrate.upgrade(template)
+    demo.load_demo(template)
+    template.dispose()  # a template must have no open connection while it is copied
+    return name
+
+
+@pytest.fixture
+def demo_store(tmp_path, demo_template, postgres_demo_template, db_url):
+
+    if postgres_demo_template is not None:
+        from sqlalchemy.engine import make_url
+
+        url = _postgres_database(f"{make_url(POSTGRES_URL).database}_test", template=postgres_demo_template)
+        migrate._stores.pop(url, None)
+        store = dbmod.Store(url)
+    elif demo_template is None:
         store = dbmod.Store(db_url)
         migrate.upgrade(store)
         demo.load_demo(store)
@@ -184,7 +227,9 @@ def streamlit_server(app: Path, env: dict, log_path: Path):
     log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         # No file watcher: tests never edit the app, and on a busy checkout its inotify queue overflowed into the log.
+         "--server.fileWatcherType", "none"],
         cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -208,6 +253,30 @@ def streamlit_server(app: Path, env: dict, log_path: Path):
         log.close()
 
 
+@contextlib.contextmanager
+def demo_copy_server(tmp_path_factory, demo_template: Path | None, name: str):
+    """A Streamlit server (app.py, demo mode) over a private copy of the SQLite demo, for a test
+    module whose writes must not reach the other modules' shared ``browser_server``; yields
+    ``{"base": URL, "url": database URL}``. Skips under PostgreSQL (there is no demo file to copy)."""
+    if demo_template is None:
+        pytest.skip("the browser tests copy the SQLite demo")
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copy(demo_template, folder / "demo.sqlite")
+    url = f"sqlite:///{folder / 'demo.sqlite'}"
+    env = {"CASESTUDY_DATABASE_URL": url, "CASESTUDY_DEMO": "1"}
+    with streamlit_server(ROOT / "app.py", env, folder / "streamlit.log") as base:
+        yield {"base": base, "url": url}
+
+
+SHOTS = Path(os.environ.get("CASESTUDY_SHOTS", "/tmp/casestudy-shots"))
+
+
+def save_shot(page, name: str, full_page: bool = True) -> None:
+    """A screenshot of the page as SHOTS/name ($CASESTUDY_SHOTS, default /tmp/casestudy-shots)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=full_page)
+
+
 @pytest.fixture(scope="session")
 def browser_server(tmp_path_factory):
     """A real Streamlit server (app.py) on a free port over a fresh demo database."""
@@ -221,7 +290,7 @@ def browser_server(tmp_path_factory):
     store.dispose()
     env = {"CASESTUDY_DATABASE_URL": url, "CASESTUDY_DEMO": "1"}
     with streamlit_server(ROOT / "app.py", env, folder / "streamlit.log") as base:
-        yield {"base": base, "url": url}
+        yield {"base": base, "url": url, "log": folder / "streamlit.log"}
 
 
 @pytest.fixture(scope="session")
@@ -253,6 +322,12 @@ def wait_for_app(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def wait_for_idle(page) -> None:
+    """Wait until Streamlit has no script run going or queued (its own ``data-test-script-state``):
+    a click during a run's last re-render can land on an element about to be replaced."""
+    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'")
+
+
 def login_as_admin(page, base: str) -> None:
     """Open the app and log in as the demo administrator; returns on the overview page."""
     from casestudy import config
@@ -263,3 +338,17 @@ def login_as_admin(page, base: str) -> None:
     page.get_by_label("Password", exact=True).fill(config.DEMO_ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_text("MBT implementation in seven programmes").first.wait_for()
+
+
+def server_log_problems(log: str) -> list[str]:
+    """The tracebacks and exceptions of a Streamlit server log that are ours to fix.
+
+    Left out: the server's own report of a browser that went away in the middle of a websocket
+    receive (a reload or a closed tab while messages were in flight), which is not an app error.
+    """
+    blocks = log.split("Traceback (most recent call last):")
+    problems = [block[:1500] for block in blocks[1:]
+                if not ("starlette_websocket.py" in block and "receive" in block.split("\n\n")[0])]
+    if "Exception" in blocks[0] and "Uncaught app exception" in blocks[0]:
+        problems.append(blocks[0][-1500:])
+    return problems

@@ -13,6 +13,7 @@ modules (``casestudy.<stage>.constants`` and the like) for argparse choices.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import importlib
 import pkgutil
@@ -65,12 +66,16 @@ def lazy_module(name: str) -> Any:
     return _LazyModule(name)
 
 
+OPERATOR = "cli"  # who the CLI is without --user: the operator, who holds the database itself
+
+
 class Context:
     """What a command needs: parsed arguments, the store (opened on first use), output."""
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self._store = None
+        self._principal = None
 
     @property
     def store(self):
@@ -84,13 +89,85 @@ class Context:
     def format(self) -> str:
         return getattr(self.args, "format", None) or self.args.global_format or "table"
 
-    def study(self, session):
-        from casestudy.study import get_study
+    @property
+    def username(self) -> str | None:
+        """The account named by --user (or $CASESTUDY_USER): commands run with its study rights."""
+        import os
 
-        return get_study(session, self.args.study)
+        return (getattr(self.args, "user", None) or os.environ.get("CASESTUDY_USER") or "").strip() or None
+
+    def principal(self, session):
+        """Who runs the command: the --user account (active), else the operator with admin rights.
+
+        Whoever can open the database can read all of it, so the operator is not asked for a
+        password; ``--user`` runs a command as one account, with that account's study roles.
+        """
+        from casestudy import access, users
+
+        if self._principal is None:
+            if self.username is None:
+                self._principal = access.Principal(access.RESEARCHER, 0, OPERATOR, role="admin")
+            else:
+                user = users.get_user(session, self.username)
+                if not user.active:
+                    raise UserError(f"the account {user.username!r} is deactivated")
+                self._principal = access.researcher(user)
+        return self._principal
+
+    def study(self, session, minimum: str | None = None):
+        """The study this command works on (--study, else the first active study the user may see).
+
+        Every command that reads or writes a study gets it here, through the membership guard:
+        ``minimum`` defaults to "coder" in a writing session and "viewer" in a reading one.
+        An unknown or archived study is a UserError; a refusal is an AccessDenied (logged by
+        :func:`main`).
+        """
+        from casestudy import access
+        from casestudy import study as studies
+
+        principal = self.principal(session)
+        if self.args.study:
+            study = studies.get_study(session, self.args.study, include_archived=False)
+        else:
+            visible = studies.list_studies(session, for_user=None if principal.is_admin else principal.subject_id)
+            study = visible[0] if visible else studies.get_study(session, include_archived=False)
+        minimum = minimum or ("coder" if "actor" in session.info else "viewer")
+        self._principal = access.require_study_role(principal, study, minimum)
+        return study
+
+    def guard_row(self, session, model, row_id: int, minimum: str | None = None) -> None:
+        """For a command naming a row by id: the row's own study must pass the membership guard.
+
+        A missing row is left to the library (which names what is unknown).
+        """
+        from casestudy import access
+        from casestudy.models import Study
+
+        row = session.get(model, row_id)
+        if row is not None:
+            minimum = minimum or ("coder" if "actor" in session.info else "viewer")
+            access.require_study_role(self.principal(session), session.get(Study, row.study_id), minimum)
+
+    def require_admin(self, session) -> None:
+        """Account and audit commands: the operator, or a --user who is the server administrator."""
+        from casestudy import access
+
+        access.require_researcher(self.principal(session), admin=True)
+
+    @property
+    def actor(self) -> str:
+        """The audit actor of this command's writes: the --user account, else the operator."""
+        return self.username or OPERATOR
 
     def emit(self, data: Any, columns: Sequence[str] | None = None) -> None:
         emit(data, self.format, columns)
+
+    def report(self, record: Any, sentence: str) -> None:
+        """A command's one result: the record under ``--format json``, else the sentence for a person."""
+        if self.format == "json":
+            self.emit(record)
+        else:
+            print(sentence)
 
     def write(self, data: str | bytes, what: str = "this format") -> None:
         """Write a rendered result to --output, or text to stdout; binary results need --output."""
@@ -108,6 +185,30 @@ class Context:
 
 def add_format_option(parser: argparse.ArgumentParser, choices: Sequence[str] = DATA_FORMATS) -> None:
     parser.add_argument("--format", choices=list(choices), default=None, help="output format")
+
+
+def add_command(subparsers, name: str, help_text: str, handler, formats: bool = False) -> argparse.ArgumentParser:
+    """A subcommand running ``handler``, its help also its description; ``formats``: with --format."""
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    if formats:
+        add_format_option(parser)
+    return parser
+
+
+def parse_date(text: str | None, what: str = "date") -> dt.date:
+    """A YYYY-MM-DD option's date (today when it is not given); anything else is a UserError."""
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"invalid {what} {text!r}; use YYYY-MM-DD")
+
+
+def optional_date(text: str | None, what: str = "date") -> dt.date | None:
+    """A YYYY-MM-DD option's date, None when it is not given."""
+    return parse_date(text, what) if text else None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -154,11 +255,13 @@ def _command_modules() -> list[Any]:
 
 def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help=f"SQLAlchemy database URL (default: $CASESTUDY_DATABASE_URL or {config.DEFAULT_DATABASE_URL})")
-    parser.add_argument("--study", help="study id or title (default: the first study)")
+    parser.add_argument("--study", help="study id or title (default: the first active study you are a member of)")
+    parser.add_argument("--user", help="run as this researcher account, with its study roles (default: $CASESTUDY_USER, "
+                                       "else the operator, who may do everything)")
     parser.add_argument("--format", dest="global_format", choices=list(DATA_FORMATS), help="output format for data")
 
 
-_GLOBAL_VALUE_OPTIONS = ("--db", "--study", "--format")
+_GLOBAL_VALUE_OPTIONS = ("--db", "--study", "--user", "--format")
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
@@ -210,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(context)
         return int(result or 0)
     except UserError as exc:
+        _log_if_refused(context, exc)
         sys.stderr.write(f"error: {exc.message}\n")
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
@@ -221,6 +325,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = logs.log_unexpected(exc, where=f"cli {args.command}")
         sys.stderr.write(f"error: {logs.unexpected_message(reference)}\n")
         return EXIT_UNEXPECTED
+
+
+def _log_if_refused(context: Context, exc: UserError) -> None:
+    """An access refusal is audited once its transaction has ended (as the pages do)."""
+    from casestudy.access import AccessDenied, log_refusal
+
+    if isinstance(exc, AccessDenied):
+        try:
+            log_refusal(context.store, exc.principal, f"cli {context.args.command}", exc.what or exc.message)
+        except Exception as log_exc:  # noqa: BLE001 - the refusal itself is still reported
+            logs.log_unexpected(log_exc, where="cli log refusal")
 
 
 def run() -> None:

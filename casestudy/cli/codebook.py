@@ -63,7 +63,7 @@ def cmd_export(ctx: Context):
     if fmt == "xlsx" and not ctx.args.output:
         raise UserError("XLSX is a binary format: give --output FILE.xlsx")
     with ctx.store.write("cli") as session:
-        data = cio.export(session, ctx.study(session), fmt)
+        data = cio.export(session, ctx.study(session, "viewer"), fmt)
     ctx.write(data if fmt == "xlsx" or isinstance(data, str) else data.decode("utf-8"), "XLSX")
 
 
@@ -143,10 +143,7 @@ def cmd_merge(ctx: Context):
     with ctx.store.write("cli") as session:
         study = ctx.study(session)
         result = cb.merge_codes(session, cb.get_code(session, study, ctx.args.source), cb.get_code(session, study, ctx.args.target))
-    if ctx.format == "json":
-        ctx.emit(result)
-    else:
-        print(f"merged {result['source']!r} into {result['target']!r}; moved {result['moved']}")
+    ctx.report(result, f"merged {result['source']!r} into {result['target']!r}; moved {result['moved']}")
 
 
 def _assignments(items: list[str] | None) -> dict[str, list[int]]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudy.cli import Context, files, lazy_module
-from casestudy.cli.core import _command
+from casestudy.cli import Context, add_command, files, lazy_module
 from casestudy.errors import UserError
 from casestudy.masking import constants as masking_constants
 
 masking = lazy_module("casestudy.masking.engine")
 masking_workflow = lazy_module("casestudy.masking.workflow")
+models = lazy_module("casestudy.models")
 
 EXIT_FINDINGS = 1
 
@@ -88,6 +88,7 @@ def cmd_register_add(ctx: Context):
 def cmd_register_edit(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
+        ctx.guard_row(session, models.RegisterEntry, ctx.args.entry_id)
         changes = {"term": a.term, "replacement": a.replacement, "kind": a.kind}
         if a.variant is not None:
             changes["variants"] = a.variant
@@ -99,6 +100,7 @@ def cmd_register_edit(ctx: Context):
 
 def cmd_register_delete(ctx: Context):
     with ctx.store.write("cli") as session:
+        ctx.guard_row(session, models.RegisterEntry, ctx.args.entry_id)
         _wf().delete_entry(session, ctx.args.entry_id)
         print(f"deleted register entry {ctx.args.entry_id}")
 
@@ -123,7 +125,7 @@ def cmd_register_export(ctx: Context):
 
 def _masked_record(row, full: bool = False) -> dict:
     record = {
-        "id": row.id, "case": row.case.public_label, "source_ref": row.source_ref, "status": row.status,
+        "id": row.id, "case": row.case.public_label, "kind": row.text_kind, "source_ref": row.source_ref, "status": row.status,
         "replacements": len(row.replacements), "open_candidates": sum(1 for c in row.candidates if c.get("status") == "open"),
         "released_hash": row.released_hash or "", "version": row.version,
     }
@@ -159,6 +161,7 @@ def cmd_list(ctx: Context):
 
 def cmd_show(ctx: Context):
     with ctx.store.read() as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         row = _wf().get_masked(session, ctx.args.masked_id)
         if ctx.format == "json":
             ctx.emit(_masked_record(row, full=True))
@@ -177,6 +180,7 @@ def cmd_show(ctx: Context):
 def cmd_review(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         if a.accept_all:
             row = _wf().accept_all(session, a.masked_id)
         elif a.replacement_index is not None:
@@ -190,6 +194,7 @@ def cmd_review(ctx: Context):
 
 def cmd_scan(ctx: Context) -> int:
     with ctx.store.read() as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         row = _wf().get_masked(session, ctx.args.masked_id)
         findings = _wf().leak_scan(session, row)
         for f in findings:
@@ -205,6 +210,7 @@ FINDING_COLUMNS = ["kind", "term", "text", "cases", "line", "column", "acceptabl
 
 def cmd_linkage(ctx: Context) -> int:
     with ctx.store.read() as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         records = _wf().finding_records(session, _wf().get_masked(session, ctx.args.masked_id))
     ctx.emit(records, FINDING_COLUMNS)
     return EXIT_FINDINGS if any(r["status"] == "open" for r in records) else 0
@@ -213,6 +219,7 @@ def cmd_linkage(ctx: Context) -> int:
 def cmd_accept_finding(ctx: Context):
     a = ctx.args
     with ctx.store.write(a.actor or "cli") as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         row = _wf().accept_finding(session, a.masked_id, a.kind, a.term, a.reason, a.actor or "cli", a.expect_version)
         print(f"accepted the {a.kind} {a.term!r} in masked text {row.id} (version {row.version})")
 
@@ -220,6 +227,7 @@ def cmd_accept_finding(ctx: Context):
 def cmd_mask_finding(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         row = _wf().mask_finding(session, a.masked_id, a.kind, a.term, a.text, a.expect_version)
         print(f"masked the {a.kind} {a.term!r} in masked text {row.id} (version {row.version})")
 
@@ -227,6 +235,7 @@ def cmd_mask_finding(ctx: Context):
 def cmd_release(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
+        ctx.guard_row(session, models.MaskedText, ctx.args.masked_id)
         row = _wf().release(session, a.masked_id, a.actor or "cli", allow_open_candidates=a.allow_open_candidates)
         print(f"released masked text {row.id} of {row.case.public_label}: sha256 {row.released_hash}")
 
@@ -245,9 +254,9 @@ def register(subparsers) -> None:
     m = subparsers.add_parser("masking", help="masking workflow in the study (register, review, release)")
     ms = m.add_subparsers(dest="masking_command", required=True)
     reg = ms.add_parser("register", help="the study's identity register").add_subparsers(dest="register_command", required=True)
-    _command(reg, "list", "list register entries", cmd_register_list, formats=True)
+    add_command(reg, "list", "list register entries", cmd_register_list, formats=True)
     for name, handler in (("add", cmd_register_add), ("edit", cmd_register_edit)):
-        p = _command(reg, name, f"{name} a register entry", handler)
+        p = add_command(reg, name, f"{name} a register entry", handler)
         if name == "edit":
             p.add_argument("entry_id", type=int)
             p.add_argument("--expect-version", type=int, help="refuse if the entry changed since this version")
@@ -256,34 +265,34 @@ def register(subparsers) -> None:
         p.add_argument("--kind", required=name == "add", help=", ".join(masking_constants.KINDS))
         p.add_argument("--variant", action="append", help="repeatable")
         p.add_argument("--option", action="append", help="NAME=on|off, repeatable: " + ", ".join(masking_constants.OPTION_DEFAULTS))
-    _command(reg, "delete", "delete a register entry", cmd_register_delete).add_argument("entry_id", type=int)
-    _command(reg, "import", "add or update entries from a register CSV", cmd_register_import, formats=True).add_argument("file")
-    _command(reg, "export", "the register as CSV", cmd_register_export).add_argument("--output", help="file to write (default stdout)")
+    add_command(reg, "delete", "delete a register entry", cmd_register_delete).add_argument("entry_id", type=int)
+    add_command(reg, "import", "add or update entries from a register CSV", cmd_register_import, formats=True).add_argument("file")
+    add_command(reg, "export", "the register as CSV", cmd_register_export).add_argument("--output", help="file to write (default stdout)")
 
-    p = _command(ms, "generate", "a draft masked version of a case text", cmd_generate, formats=True)
+    p = add_command(ms, "generate", "a draft masked version of a case text", cmd_generate, formats=True)
     p.add_argument("--case", required=True)
     p.add_argument("--file", help="UTF-8 text file ('-' for stdin)")
     p.add_argument("--from-agreed", action="store_true", help="mask the case's agreed reconstruction (member check)")
     p.add_argument("--source-ref", help="where the text comes from, e.g. reconstruction_version:12")
-    _command(ms, "list", "masked texts", cmd_list, formats=True).add_argument("--case")
-    _command(ms, "show", "a masked text with its replacements and candidates (researchers only)", cmd_show, formats=True).add_argument(
+    add_command(ms, "list", "masked texts", cmd_list, formats=True).add_argument("--case")
+    add_command(ms, "show", "a masked text with its replacements and candidates (researchers only)", cmd_show, formats=True).add_argument(
         "masked_id", type=int
     )
-    p = _command(ms, "review", "accept or edit replacements, keep or mask candidates", cmd_review)
+    p = add_command(ms, "review", "accept or edit replacements, keep or mask candidates", cmd_review)
     p.add_argument("masked_id", type=int)
     p.add_argument("--accept-all", action="store_true")
     p.add_argument("--replacement", dest="replacement_index", type=int)
     p.add_argument("--candidate", dest="candidate_index", type=int)
     p.add_argument("--action", choices=["keep", "mask"])
     p.add_argument("--text", help="new replacement text")
-    _command(ms, "scan", "leak scan of a masked text (exit 1 on findings)", cmd_scan).add_argument("masked_id", type=int)
-    _command(ms, "linkage", "what a masked text gives away about other cases, with decisions (exit 1 while any is open)",
+    add_command(ms, "scan", "leak scan of a masked text (exit 1 on findings)", cmd_scan).add_argument("masked_id", type=int)
+    add_command(ms, "linkage", "what a masked text gives away about other cases, with decisions (exit 1 while any is open)",
              cmd_linkage, formats=True).add_argument("masked_id", type=int)
     for name, handler, help_text in (
         ("accept-finding", cmd_accept_finding, "accept a linkage finding (every occurrence) with a reason"),
         ("mask-finding", cmd_mask_finding, "mask a linkage finding (every occurrence) with a replacement"),
     ):
-        p = _command(ms, name, help_text, handler)
+        p = add_command(ms, name, help_text, handler)
         p.add_argument("masked_id", type=int)
         p.add_argument("--kind", required=True, choices=list(masking_constants.LINKAGE_KINDS))
         p.add_argument("--term", required=True, help="the finding's term, as `masking linkage` lists it")
@@ -293,7 +302,7 @@ def register(subparsers) -> None:
             p.add_argument("--actor", help="who accepts (default cli)")
         else:
             p.add_argument("--text", required=True, help="the replacement, e.g. [another case]")
-    p = _command(ms, "release", "freeze a masked text for the panel (refused on leaks and open linkage findings)", cmd_release)
+    p = add_command(ms, "release", "freeze a masked text for the panel (refused on leaks and open linkage findings)", cmd_release)
     p.add_argument("masked_id", type=int)
     p.add_argument("--actor", help="who releases (default cli)")
     p.add_argument("--allow-open-candidates", action="store_true")

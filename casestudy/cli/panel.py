@@ -5,18 +5,20 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.cli import Context, add_command, files, lazy_module
 from casestudy.errors import UserError
 from casestudy.panel import constants as panel_constants
+from casestudy.reports import constants as report_constants
 
 models = lazy_module("casestudy.models")
+app_settings = lazy_module("casestudy.settings")
 panel_instruments = lazy_module("casestudy.panel.instruments")
 panel_members = lazy_module("casestudy.panel.members")
 panel_questionnaire = lazy_module("casestudy.panel.questionnaire")
 panel_responses = lazy_module("casestudy.panel.responses")
 results = lazy_module("casestudy.panel.results")
+delphi = lazy_module("casestudy.panel.delphi")
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 
 
 def _read(path: str | None, what: str) -> str | None:
@@ -86,14 +88,15 @@ def cmd_invite(ctx: Context):
             raise UserError("nobody to invite: name pseudonyms or use --all-new")
         members.sort(key=lambda m: (m.position is None, m.position or 0, m.pseudonym))
         panel_questionnaire.ensure_questionnaire(session, study)
-        rows = [panel_members.invite(session, study, m, a.base_url, a.days) for m in members]
+        base = app_settings.link_base(session, explicit=a.base_url)
+        rows = [panel_members.invite(session, study, m, base, a.days) for m in members]
     ctx.emit(rows, LINK_COLUMNS + (["mailto"] if a.mailto else []))
 
 
 def cmd_remind(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        rows = panel_members.reminder_links(session, ctx.study(session), a.base_url, a.days)
+        rows = panel_members.reminder_links(session, ctx.study(session), app_settings.link_base(session, explicit=a.base_url), a.days)
     ctx.emit(rows, LINK_COLUMNS + (["mailto"] if a.mailto else []))
 
 
@@ -220,17 +223,67 @@ def cmd_instrument_export(ctx: Context):
     ctx.write(panel_instruments.export(instrument, ctx.args.format or "yaml"))
 
 
+def _print_status(ctx: Context, status: dict) -> None:
+    if ctx.format == "json":
+        ctx.emit(status)
+        return
+    print(f"stopping rule{' (fixed)' if status['rule_fixed'] else ''}: {status['stopping_rule']['text']}")
+    ctx.emit(status["rounds"], ["round", "status", "invited", "experts", "items", "consensus", "stable", "met", "opened_at", "closed_at"])
+    print(f"next: {status['next']}")
+
+
+def cmd_round_status(ctx: Context):
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        status = delphi.round_status(session, study, ctx.principal(session))
+    _print_status(ctx, status)
+
+
+def cmd_round_rule(ctx: Context):
+    a = ctx.args
+    with ctx.store.write(ctx.actor) as session:
+        rule = delphi.set_stopping_rule(session, ctx.study(session), a.rule, a.iqr, a.change, a.quartiles, actor=ctx.actor)
+    print(f"stopping rule: {rule.text()}")
+
+
+def cmd_round_close(ctx: Context):
+    with ctx.store.write(ctx.actor) as session:
+        study = ctx.study(session)
+        closed = delphi.close_round(session, study, ctx.actor)
+        number = closed.number
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        status = delphi.round_status(session, study, ctx.principal(session))
+    if ctx.format != "json":
+        print(f"closed round {number}; its answers are frozen")
+    _print_status(ctx, status)
+
+
+def cmd_round_open(ctx: Context):
+    with ctx.store.write(ctx.actor) as session:
+        study = ctx.study(session)
+        opened = delphi.open_round(session, study, ctx.actor)
+        record = {"round": opened.number, "experts": delphi.participants(session, opened)}
+        links = delphi.round_links(session, study, app_settings.link_base(session, explicit=ctx.args.base_url), ctx.args.days) if ctx.args.links else []
+    if ctx.format == "json":
+        ctx.emit({**record, "links": links})
+        return
+    print(f"opened round {record['round']} for {len(record['experts'])} expert(s) ({', '.join(record['experts'])}): they see the "
+          "group's median and IQR and their own previous answer through the link they have")
+    if links:
+        ctx.emit(links, ["pseudonym", "name", "email", "expires_at", "link"])
+
+
+def cmd_round_links(ctx: Context):
+    a = ctx.args
+    with ctx.store.write(ctx.actor) as session:
+        rows = delphi.round_links(session, ctx.study(session), app_settings.link_base(session, explicit=a.base_url), a.days)
+    ctx.emit(rows, LINK_COLUMNS)
+
+
 # --- parser ---------------------------------------------------------------------------------
-def _command(subparsers, name, help_text, handler, formats=False):
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(handler=handler)
-    if formats:
-        add_format_option(parser)
-    return parser
-
-
 def _link_options(p):
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help="address of the app the experts open")
+    p.add_argument("--base-url", help="address of the app the experts open (default: the public URL, see 'settings show')")
     p.add_argument("--days", type=int, default=60, help="days until the link expires (1-365)")
     p.add_argument("--mailto", action="store_true", help="add a mailto: draft per expert")
 
@@ -238,69 +291,85 @@ def _link_options(p):
 def register(subparsers) -> None:
     top = subparsers.add_parser("panel", help="the expert panel").add_subparsers(dest="panel_command", required=True)
 
-    _command(top, "instruments", "the rating instruments shipped with Casestudy (audit scales, checklists)", cmd_instruments, formats=True)
-    p = _command(top, "instrument-export", "a shipped rating instrument as YAML (lossless, importable) or CSV", cmd_instrument_export)
+    add_command(top, "instruments", "the rating instruments shipped with Casestudy (audit scales, checklists)", cmd_instruments, formats=True)
+    p = add_command(top, "instrument-export", "a shipped rating instrument as YAML (lossless, importable) or CSV", cmd_instrument_export)
     p.add_argument("name", help="instrument name (see 'panel instruments')")
     p.add_argument("--format", choices=list(panel_constants.INSTRUMENT_FORMATS), default=None, help="yaml (default) or csv")
     p.add_argument("--output", help="write to this file instead of standard output")
 
     m = top.add_parser("members", help="panel members").add_subparsers(dest="members_command", required=True)
-    p = _command(m, "add", "add a panel member", cmd_members_add, formats=True)
+    p = add_command(m, "add", "add a panel member", cmd_members_add, formats=True)
     p.add_argument("name")
     p.add_argument("--email")
     p.add_argument("--organisation")
     p.add_argument("--expertise", help="';'-separated: treating the target population; managing programmes; theoretical background")
     p.add_argument("--pseudonym", help="default: the next free E01, E02 ...")
-    p = _command(m, "import", "import members from CSV name,email,organisation,expertise[,pseudonym] (all or nothing)", cmd_members_import)
+    p = add_command(m, "import", "import members from CSV name,email,organisation,expertise[,pseudonym] (all or nothing)", cmd_members_import)
     p.add_argument("file", help="CSV file, or - for standard input")
-    _command(m, "list", "list panel members (researchers only: names and e-mail)", cmd_members_list, formats=True)
+    add_command(m, "list", "list panel members (researchers only: names and e-mail)", cmd_members_list, formats=True)
     for name, text, handler in (("decline", "mark a member declined (revokes the link)", cmd_members_decline),
                                 ("reopen", "unlock a submitted member's answers", cmd_members_reopen),
                                 ("remove", "remove a member without answers", cmd_members_remove)):
-        _command(m, name, text, handler).add_argument("member", help="pseudonym, e.g. E03")
+        add_command(m, name, text, handler).add_argument("member", help="pseudonym, e.g. E03")
 
-    p = _command(top, "invite", "issue invitation links (one per expert; a previous link is revoked)", cmd_invite, formats=True)
+    p = add_command(top, "invite", "issue invitation links (one per expert; a previous link is revoked)", cmd_invite, formats=True)
     p.add_argument("members", nargs="*", help="pseudonyms")
     p.add_argument("--all-new", action="store_true", help="every member not invited yet, in pseudonym order")
     _link_options(p)
-    p = _command(top, "remind", "new links and mailto drafts for every non-responder", cmd_remind, formats=True)
+    p = add_command(top, "remind", "new links and mailto drafts for every non-responder", cmd_remind, formats=True)
     _link_options(p)
-    p = _command(top, "revoke", "revoke a member's link", cmd_revoke)
+    p = add_command(top, "revoke", "revoke a member's link", cmd_revoke)
     p.add_argument("member")
     for name in ("funnel", "status"):
-        _command(top, name, "invitation funnel and response rate", cmd_funnel, formats=True)
+        add_command(top, name, "invitation funnel and response rate", cmd_funnel, formats=True)
+
+    d = top.add_parser("round", help="Delphi rounds: stopping rule, open, close, status").add_subparsers(dest="round_command", required=True)
+    add_command(d, "status", "the rounds so far: experts, items, consensus, the stopping rule and what comes next", cmd_round_status, formats=True)
+    p = add_command(d, "rule", "choose the stopping rule in advance (fixed when round 1 closes)", cmd_round_rule)
+    p.add_argument("rule", choices=list(panel_constants.DELPHI_RULES),
+                   help="consensus: IQR <= --iqr; stability: share of changed answers <= --change; either")
+    p.add_argument("--iqr", default="1", help="consensus: the largest IQR that counts as consensus (default 1)")
+    p.add_argument("--change", default="0.15", help="stability: the largest share of experts changing their answer (default 0.15)")
+    p.add_argument("--quartiles", choices=list(report_constants.QUARTILE_METHODS), default="linear",
+                   help="quartile method (default linear = Hyndman-Fan 7, the numpy/pandas default)")
+    add_command(d, "close", "close the current round: its answers are frozen (round 1: the stopping rule too)", cmd_round_close, formats=True)
+    p = add_command(d, "open", "open the next round for the experts who submitted the previous one", cmd_round_open, formats=True)
+    p.add_argument("--links", action="store_true", help="also issue fresh links (the old ones are revoked)")
+    _link_options(p)
+    p = add_command(d, "links", "fresh links for the experts of the open round who have not submitted it", cmd_round_links, formats=True)
+    _link_options(p)
 
     q = top.add_parser("questionnaire", help="the questionnaire").add_subparsers(dest="questionnaire_command", required=True)
-    p = _command(q, "show", "show a questionnaire version (default: the newest)", cmd_q_show, formats=True)
+    p = add_command(q, "show", "show a questionnaire version (default: the newest)", cmd_q_show, formats=True)
     p.add_argument("--version", type=int)
-    _command(q, "default", "create the default questionnaire (the reference study's five tasks)", cmd_q_default)
-    _command(q, "new-version", "copy the newest (frozen) version into a new editable one", cmd_q_new_version)
-    p = _command(q, "set", "change title, introduction or scale of the editable version", cmd_q_set)
+    add_command(q, "default", "create the default questionnaire (the reference study's five tasks)", cmd_q_default)
+    add_command(q, "new-version", "copy the newest (frozen) version into a new editable one", cmd_q_new_version)
+    p = add_command(q, "set", "change title, introduction or scale of the editable version", cmd_q_set)
     p.add_argument("--title")
     p.add_argument("--introduction")
     p.add_argument("--min", type=int)
     p.add_argument("--max", type=int)
     p.add_argument("--label", action="append", help="POINT=TEXT, repeatable; both ends need a label")
-    p = _command(q, "add-item", "add an item to the editable version", cmd_q_add_item)
+    p = add_command(q, "add-item", "add an item to the editable version", cmd_q_add_item)
     p.add_argument("kind", choices=list(panel_constants.ITEM_KINDS))
     p.add_argument("key")
     p.add_argument("text")
     p.add_argument("--label", help="short wording for tables")
     p.add_argument("--optional", action="store_true")
     p.add_argument("--source", help="ordered_list: key of the free list it orders")
-    p = _command(q, "remove-item", "remove an item from the editable version", cmd_q_remove_item)
+    p = add_command(q, "remove-item", "remove an item from the editable version", cmd_q_remove_item)
     p.add_argument("key")
-    p = _command(q, "move-item", "move an item up or down", cmd_q_move_item)
+    p = add_command(q, "move-item", "move an item up or down", cmd_q_move_item)
     p.add_argument("key")
     p.add_argument("direction", choices=["up", "down"])
 
     r = top.add_parser("responses", help="responses collected elsewhere").add_subparsers(dest="responses_command", required=True)
-    p = _command(r, "import", "import ratings and/or determinant lists (CSV formats of the reports stage; all or nothing)", cmd_responses_import, formats=True)
+    p = add_command(r, "import", "import ratings and/or determinant lists (CSV formats of the reports stage; all or nothing)", cmd_responses_import, formats=True)
     p.add_argument("--ratings", help="CSV expert,case,item,score")
     p.add_argument("--determinants", help="CSV expert,task,rank,determinant")
 
     a = top.add_parser("answers", help="submitted answers").add_subparsers(dest="answers_command", required=True)
-    p = _command(a, "export", "export submitted answers as CSV (pseudonyms only)", cmd_answers_export)
+    p = add_command(a, "export", "export submitted answers as CSV (pseudonyms only)", cmd_answers_export)
     p.add_argument("what", choices=["ratings", "determinants", "comments"])
     p.add_argument("--output", "-o")
     p.add_argument("--all", action="store_true", help="include answers of members who have not submitted")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.cli import Context, add_command, files, lazy_module
 from casestudy.errors import UserError
-from casestudy.reconstruction import constants as reconstruction_constants
 
 studies = lazy_module("casestudy.study")
+app_settings = lazy_module("casestudy.settings")
 documents = lazy_module("casestudy.reconstruction.documents")
 reconstruction_membercheck = lazy_module("casestudy.reconstruction.membercheck")
 reconstruction_narrative = lazy_module("casestudy.reconstruction.narrative")
@@ -24,8 +24,8 @@ def _write_file(path: str, data: bytes | str) -> None:
         raise UserError(f"cannot write {path}: {exc.strerror}")
 
 
-def _case(ctx: Context, session):
-    return studies.get_case(session, ctx.study(session), ctx.args.case)
+def _case(ctx: Context, session, minimum: str | None = None):
+    return studies.get_case(session, ctx.study(session, minimum), ctx.args.case)
 
 
 def _version_record(v) -> dict:
@@ -107,7 +107,8 @@ def cmd_table1(ctx: Context):
 def cmd_send(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        result = reconstruction_membercheck.send_to_member_check(session, _case(ctx, session), "cli", a.version, a.base_url, a.days)
+        base = app_settings.link_base(session, explicit=a.base_url)
+        result = reconstruction_membercheck.send_to_member_check(session, _case(ctx, session), "cli", a.version, base, a.days)
     if ctx.format in ("json", "csv"):
         ctx.emit(result if ctx.format == "json" else result.links)
         return
@@ -162,7 +163,7 @@ def cmd_process(ctx: Context):
 def cmd_export(ctx: Context):
     a = ctx.args
     with ctx.store.write("cli") as session:
-        case = _case(ctx, session)
+        case = _case(ctx, session, "viewer")  # an export reads; the write only audits it
         data = documents.version_docx(session, case, a.version)
     _write_file(a.out, data)
     print(f"wrote {a.out}")
@@ -183,10 +184,8 @@ def cmd_history(ctx: Context):
 
 # --- registration ---------------------------------------------------------------------
 def _command(subparsers, name, help_text, handler, formats=False, case=True):
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(handler=handler)
-    if formats:
-        add_format_option(parser)
+    """A subcommand (:func:`add_command`) that names its case with --case unless ``case`` is False."""
+    parser = add_command(subparsers, name, help_text, handler, formats)
     if case:
         parser.add_argument("--case", required=True, help="case label, e.g. 'Case A'")
     return parser
@@ -225,7 +224,7 @@ def register(subparsers) -> None:
         dest="membercheck_command", required=True)
     p = _command(m, "send", "send the latest version for review (prints the respondent links once)", cmd_send, formats=True)
     p.add_argument("--version", type=int, help="must be the latest version")
-    p.add_argument("--base-url", default=reconstruction_constants.DEFAULT_BASE_URL)
+    p.add_argument("--base-url", help="start of the links (default: the public URL, see 'settings show')")
     p.add_argument("--days", type=int, default=90, help="days until the links expire (1-365)")
     p = _command(m, "respond", "record an answer returned offline", cmd_respond)
     p.add_argument("--respondent", required=True)

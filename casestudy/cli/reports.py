@@ -1,4 +1,4 @@
-"""report: Table 2, determinant rankings, reliability, Table 1, consistency check, plots, methods."""
+"""report: Table 2, determinant rankings, reliability, Table 1, outcomes, integration, consistency check, plots, methods."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from casestudy.cli import Context, files, lazy_module
+from casestudy.cli import Context, add_format_option, files, lazy_module
+from casestudy.coding import constants as coding_constants
 from casestudy.errors import UserError
 from casestudy.reports import constants as report_constants
 
@@ -18,14 +19,26 @@ if TYPE_CHECKING:
 aggregation = lazy_module("casestudy.reports.table2")
 consistency = lazy_module("casestudy.reports.consistency")
 plots = lazy_module("casestudy.reports.plots")
+progress = lazy_module("casestudy.reports.progress")
 reliability = lazy_module("casestudy.reports.reliability")
 reports = lazy_module("casestudy.reports.render")
 tabular = lazy_module("casestudy.tabular")
 inputs = lazy_module("casestudy.reports.inputs")
 instruments = lazy_module("casestudy.panel.instruments")
 table4_module = lazy_module("casestudy.reports.table4")
+focus = lazy_module("casestudy.panel.focus")
 panel_results = lazy_module("casestudy.panel.results")
+panel_delphi = lazy_module("casestudy.panel.delphi")
 panel_scale = lazy_module("casestudy.panel.scale")
+statpackages = lazy_module("casestudy.reports.statpackages")
+outcome_reports = lazy_module("casestudy.reports.outcomes")
+integration = lazy_module("casestudy.reports.integration")
+ethics = lazy_module("casestudy.ethics")
+checklists = lazy_module("casestudy.reports.checklists")
+report_output = lazy_module("casestudy.cli.output")
+study_records = lazy_module("casestudy.study")
+elicitation_report = lazy_module("casestudy.reports.elicitation")
+period_reports = lazy_module("casestudy.reports.periods")
 
 
 DEFAULT_INSTRUMENT = "mbt-focus-group-checklist"
@@ -101,13 +114,22 @@ def cmd_table2(ctx: Context):
 
 
 def build_table4(ctx: Context) -> table4_module.Table4:
-    """Table 4 from ``--scores`` on ``--instrument`` (a shipped instrument's name)."""
+    """Table 4 from ``--scores`` on ``--instrument``, or without ``--scores`` from the study's
+    focus group (``--group``; its own instrument version)."""
     a = ctx.args
     if not a.scores:
-        raise UserError("pass --scores FILE.csv (focus-group consensus is not stored in the database yet)")
+        with ctx.store.read() as session:
+            study = ctx.study(session)
+            if not a.group and not focus.list_groups(session, study):
+                raise UserError("the study has no focus group with consensus scores: pass --scores FILE.csv, "
+                                "or enter them first (casestudy focus new / focus consensus)")
+            group = focus.get_group(session, study, a.group)
+            rows, instrument = table4_module.study_rows(session, group)
+            split = a.split or group.split_rule
+        return table4_module.table4(rows, instrument, split_rule=split, rounding=a.rounding, decimals=a.decimals)
     instrument = _instrument(a.instrument)
     rows = table4_module.read_scores_csv(files.read_text(a.scores, "scores"), instrument.scale)
-    return table4_module.table4(rows, instrument, split_rule=a.split, rounding=a.rounding, decimals=a.decimals)
+    return table4_module.table4(rows, instrument, split_rule=a.split or "midpoint", rounding=a.rounding, decimals=a.decimals)
 
 
 def _instrument(name_or_file: str):
@@ -119,6 +141,18 @@ def _instrument(name_or_file: str):
 
 def cmd_table4(ctx: Context):
     _emit_table(ctx, build_table4(ctx), lambda t, fmt: reports.table4_tables(t))
+
+
+def cmd_delphi(ctx: Context):
+    from casestudy.reports import delphi as delphi_report
+
+    fmt = _format(ctx, ("json", "csv", "md", "xlsx", "docx"))
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        results = panel_delphi.delphi_results(session, study, ctx.principal(session))
+    if fmt == "json":
+        return _write(ctx, _json(results.as_json()), fmt)
+    _write(ctx, reports.render(delphi_report.delphi_tables(results), fmt, csv_table=delphi_report.delphi_long_table(results)), fmt)
 
 
 def build_rankings(ctx: Context):
@@ -182,10 +216,66 @@ def cmd_reliability(ctx: Context):
 def cmd_table1(ctx: Context):
     fmt = _format(ctx)
     with ctx.store.read() as session:
-        rows = reports.study_table1(session, ctx.study(session), cli_principal())
+        study = ctx.study(session)
+        rows = reports.study_table1(session, study, cli_principal())
+        note, unknown = outcome_reports.table1_note(outcome_reports.component_types(session, study))
+    if unknown:
+        sys.stderr.write(f"warning: the Table 1 note cannot expand {', '.join(unknown)}; write it out in the programme column\n")
     if fmt == "json":
         return _write(ctx, _json(rows), fmt)
-    _write(ctx, reports.render([reports.table1_table(rows)], fmt), fmt)
+    _write(ctx, reports.render([reports.table1_table(rows, note)], fmt), fmt)
+
+
+def cmd_outcomes(ctx: Context):
+    """The outcome distribution: classes, descriptors and sustainment with n and percent."""
+    fmt = _format(ctx)
+    a = ctx.args
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        tables = outcome_reports.distribution_tables(session, study, ctx.principal(session), a.decimals, a.rounding)
+    if fmt == "json":
+        return _write(ctx, _json(outcome_reports.distribution_json(tables)), fmt)
+    _write(ctx, reports.render(tables, fmt), fmt)
+
+
+def build_integration(ctx: Context, session, study):
+    return integration.integration(session, study, ctx.principal(session), threshold=ctx.args.threshold, experts=ctx.args.experts)
+
+
+def cmd_integration(ctx: Context):
+    """Ranked determinants x cases: codings of the mapped code (respondents) and Table 1."""
+    fmt = _format(ctx)
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        view = build_integration(ctx, session, study)
+    if view.unmapped:
+        sys.stderr.write(f"warning: {len(view.unmapped)} ranked determinant(s) not mapped to a code (report map-code): {'; '.join(view.unmapped)}\n")
+    if fmt == "json":
+        return _write(ctx, _json(view.as_json()), fmt)
+    _write(ctx, reports.render([integration.integration_table(view)], fmt), fmt)
+
+
+def cmd_map_code(ctx: Context):
+    a = ctx.args
+    if not a.clear and not a.code:
+        raise UserError("name the code (id or path), or pass --clear to unlink the determinant")
+    with ctx.store.write(ctx.actor) as session:
+        study = ctx.study(session)
+        changed = integration.map_code(session, study, ctx.principal(session), a.determinant, None if a.clear else a.code)
+    print(f"{a.determinant!r} {'unlinked from its code' if a.clear else f'-> {a.code}'} ({changed} mapping row(s) changed)")
+
+
+def cmd_elicitation(ctx: Context):
+    """Per case and level: determinants raised spontaneously vs only after a probe."""
+    fmt = _format(ctx)
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        case_ids = [study_records.get_case(session, study, c).id for c in ctx.args.case] if ctx.args.case else None
+        report = elicitation_report.elicitation_report(session, study, principal=ctx.principal(session), case_ids=case_ids)
+    if fmt == "json":
+        return _write(ctx, _json(report.as_json()), fmt)
+    tables = report.tables()
+    _write(ctx, reports.render(tables if ctx.args.detail or fmt not in ("md",) else tables[:1], fmt), fmt)
 
 
 def _has_panel(ctx: Context) -> bool:
@@ -232,11 +322,31 @@ def cmd_plot(ctx: Context):
         raise UserError(f"{fmt} output is binary: pass --output FILE")
     if a.kind == "ranking":
         fig = plots.ranking_chart(build_rankings(ctx))
+    elif a.kind == "integration":
+        with ctx.store.read() as session:
+            fig = plots.integration_heatmap(build_integration(ctx, session, ctx.study(session)))
     else:
         t = build_table2(ctx)
         fig = plots.heatmap(t) if a.kind == "heatmap" else plots.diverging_bars(t, a.item)
     data = plots.figure_bytes(fig, fmt)
     _write(ctx, data if fmt != "html" or a.output else data.decode("utf-8"), fmt)
+
+
+def cmd_export_stats(ctx: Context):
+    """One data set as an SPSS or Stata file; what the format had to shorten goes to stderr."""
+    a = ctx.args
+    if not a.output:
+        raise UserError(f"{a.format} output is binary: pass --output FILE.{a.format}")
+    if a.dataset.startswith("ratings"):
+        found = report_inputs(ctx, "ratings")
+        dataset = statpackages.study_dataset(None, None, cli_principal(), a.dataset, ratings=found.ratings, scale=found.scale)
+    else:
+        with ctx.store.read() as session:
+            dataset = statpackages.study_dataset(session, ctx.study(session), cli_principal(), a.dataset, measure=a.measure)
+    written = statpackages.write_dataset(dataset, a.format)
+    for warning in written.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    _write(ctx, written.data, a.format)
 
 
 def cmd_methods(ctx: Context):
@@ -247,11 +357,40 @@ def cmd_methods(ctx: Context):
             figures = inputs.study_panel_figures(session, ctx.study(session))
     t = build_table2(ctx) if a.ratings else None
     r = build_rankings(ctx) if a.determinants else None
-    text = reports.methods_paragraph(figures, t, r)
+    ethics_sentence = ""
+    if a.db:  # the study's ethics status closes the paragraph
+        with ctx.store.read() as session:
+            if study_records.has_studies(session):
+                ethics_sentence = ethics.ethics_sentence(ethics.get_ethics(session, ctx.study(session)))
+    text = reports.methods_paragraph(figures, t, r, ethics_sentence)
     if not text:
         raise UserError("nothing to describe: pass --invited/--returned, --ratings or --determinants")
     fmt = _format(ctx, ("md", "json"))
     _write(ctx, _json({"paragraph": text}) if fmt == "json" else text, fmt)
+
+
+def cmd_checklist(ctx: Context):
+    fmt = _format(ctx, report_constants.CHECKLIST_FORMATS)
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        checklist = checklists.study_checklist(session, study, ctx.principal(session), ctx.args.report_command)
+        methods = checklists.methods_paragraph(session, study)
+    if fmt == "json":
+        _write(ctx, _json(report_output.plain(checklist.as_json())), fmt)
+    else:
+        _write(ctx, checklists.export(checklist, fmt, methods), fmt)
+
+
+def cmd_checklist_answer(ctx: Context):
+    a = ctx.args
+    with ctx.store.write(ctx.actor) as session:
+        study = ctx.study(session)
+        row = checklists.save_answer(session, study, ctx.principal(session), a.checklist, a.item, a.text, a.expect_version)
+        record = {"checklist": row.checklist, "item": row.item, "text": row.text, "version": row.version}
+    if ctx.format == "json":
+        print(_json(record))
+    else:
+        print(f"{record['checklist'].upper()} item {record['item']}: " + ("saved" if record["text"] else "cleared (the study's value shows again)"))
 
 
 # --- registration -----------------------------------------------------------------------------------
@@ -281,9 +420,61 @@ def _determinant_options(p):
     p.add_argument("--threshold", type=int, default=2, help="minimum number of experts for the ranking (default 2)")
 
 
+def cmd_progress(ctx: Context):
+    """Per case the open stage, the next action and who is waiting (the overview page's table)."""
+    with ctx.store.read() as session:
+        rows = progress.overview(session, ctx.study(session))
+    if ctx.format == "json":
+        ctx.emit([r.as_json() for r in rows])
+        return
+    ctx.emit(
+        [{"case": r.public_label, "open_stage": r.open_stage, "next_action": r.next_action, "waiting_for": r.waiting_for,
+          **r.stages} for r in rows],
+        ["case", "open_stage", "next_action", "waiting_for"] + (list(progress.STAGES) if ctx.format == "csv" else []),
+    )
+
+
+def cmd_periods(ctx: Context):
+    """A case's periods side by side: sources tied to each, codings per level, audits, consensus."""
+    with ctx.store.read() as session:
+        study = ctx.study(session)
+        result = period_reports.compare_periods(session, study, study_records.get_case(session, study, ctx.args.case),
+                                                ctx.principal(session))
+    if ctx.format == "json":
+        ctx.emit(result)
+        return
+    columns, rows = period_reports.period_grid(result)
+    ctx.emit(rows, columns)
+    if result["exclusion_note"]:
+        sys.stderr.write(f"left out: {result['exclusion_note']}\n")
+    for note in result["notes"]:
+        sys.stderr.write(f"note: {note}\n")
+
+
 def register(subparsers) -> None:
     report = subparsers.add_parser("report", help="tables, rankings, reliability, checks and plots for publication")
     sub = report.add_subparsers(dest="report_command", required=True)
+    for name in report_constants.CHECKLISTS:
+        p = sub.add_parser(name, help=f"the {name.upper()} reporting checklist filled from the study (json, md or docx)")
+        _formats(p, report_constants.CHECKLIST_FORMATS)
+        p.set_defaults(handler=cmd_checklist)
+    p = sub.add_parser("checklist-answer", help="the researchers' own answer to one checklist item (an empty --text clears it)")
+    p.add_argument("checklist", choices=list(report_constants.CHECKLISTS))
+    p.add_argument("item", help="the item number, e.g. 2 (COREQ) or S6 (SRQR)")
+    p.add_argument("--text", required=True)
+    p.add_argument("--expect-version", type=int, help="refuse if the answer changed since this version")
+    p.add_argument("--format", choices=["table", "json"], default=None)
+    p.set_defaults(handler=cmd_checklist_answer)
+
+    p = sub.add_parser("progress", help="per case the open stage, the next action and who is waiting")
+    add_format_option(p)
+    p.set_defaults(handler=cmd_progress)
+
+    p = sub.add_parser("periods", help="a case's periods side by side: interviews, documents and codings tied to each, "
+                                       "audits and focus-group consensus per period")
+    p.add_argument("--case", required=True, help="the case (public label or id)")
+    add_format_option(p)
+    p.set_defaults(handler=cmd_periods)
 
     p = sub.add_parser("table2", help="Table 2: ratings per case and statement, mean (range)")
     _ratings_options(p)
@@ -291,13 +482,21 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cmd_table2)
 
     p = sub.add_parser("table4", help="Table 4: focus-group consensus scores per item and period, mean (range) per period")
-    p.add_argument("--scores", help="consensus scores CSV (item,level,period,score; score 6 or a split such as 2/3)")
+    p.add_argument("--scores", help="consensus scores CSV (item,level,period,score; score 6 or a split such as 2/3); "
+                   "without it, the consensus scores of the study's focus group")
+    p.add_argument("--group", help="the focus group (id or title) when the study has several; without --scores")
     _instrument_option(p)
-    p.add_argument("--split", choices=list(report_constants.SPLIT_RULES), default="midpoint", help="how a split a/b counts in means and ranges (default midpoint)")
+    p.add_argument("--split", choices=list(report_constants.SPLIT_RULES), help="how a split a/b counts in means and ranges "
+                   "(default midpoint; from the study: the focus group's stated rule)")
     p.add_argument("--rounding", choices=list(report_constants.ROUNDINGS), default="half-up")
     p.add_argument("--decimals", type=int, default=1)
     _formats(p)
     p.set_defaults(handler=cmd_table4)
+
+    p = sub.add_parser("delphi", help="Delphi rounds: items per round (median, IQR), consensus, the stopping rule, movement, revisions")
+    p.add_argument("--format", choices=["json", "csv", "md", "xlsx", "docx"], default=None)
+    p.add_argument("--output", help="write to this file (needed for xlsx and docx)")
+    p.set_defaults(handler=cmd_delphi)
 
     p = sub.add_parser("rankings", help="determinants ranked by the number of experts naming them")
     _determinant_options(p)
@@ -329,9 +528,33 @@ def register(subparsers) -> None:
     _formats(p)
     p.set_defaults(handler=cmd_reliability)
 
+    p = sub.add_parser("elicitation", help="per case and level: determinants raised spontaneously vs only after a probe")
+    p.add_argument("--case", action="append", help="only this case (repeatable)")
+    p.add_argument("--detail", action="store_true", help="also the table per determinant (always in json, xlsx and docx)")
+    _formats(p)
+    p.set_defaults(handler=cmd_elicitation)
+
     p = sub.add_parser("table1", help="Table 1: case, programme, outcome, determinants")
     _formats(p)
     p.set_defaults(handler=cmd_table1)
+
+    p = sub.add_parser("outcomes", help="outcome distribution: classes, descriptors, sustainment (n and percent)")
+    p.add_argument("--decimals", type=int, default=0, help="decimals of the percentages (default 0: whole percents)")
+    p.add_argument("--rounding", choices=list(report_constants.ROUNDINGS), default="half-up")
+    _formats(p)
+    p.set_defaults(handler=cmd_outcomes)
+
+    p = sub.add_parser("integration", help="ranked determinants x cases: codings of the mapped code and Table 1")
+    p.add_argument("--experts", type=int, help="experts who returned the questionnaire (default: those with answers)")
+    p.add_argument("--threshold", type=int, default=2, help="minimum number of experts for the ranking (default 2)")
+    _formats(p)
+    p.set_defaults(handler=cmd_integration)
+
+    p = sub.add_parser("map-code", help="point a ranked determinant at a codebook code (for the integration view)")
+    p.add_argument("determinant", help="the determinant's canonical label")
+    p.add_argument("code", nargs="?", help="code id or path")
+    p.add_argument("--clear", action="store_true", help="unlink the determinant from its code")
+    p.set_defaults(handler=cmd_map_code)
 
     p = sub.add_parser("check", help="consistency check of the tables as printed")
     p.add_argument("--table2", help="Table 2 as printed (CSV grid: statement,<cases>,average; rows outcome/legend/scale optional)")
@@ -345,14 +568,22 @@ def register(subparsers) -> None:
     _formats(p)
     p.set_defaults(handler=cmd_check)
 
-    p = sub.add_parser("plot", help="figures: heatmap, diverging bars, ranking chart")
-    p.add_argument("kind", choices=["heatmap", "bars", "ranking"])
+    p = sub.add_parser("plot", help="figures: heatmap, diverging bars, ranking chart, integration heatmap")
+    p.add_argument("kind", choices=["heatmap", "bars", "ranking", "integration"])
     p.add_argument("--item", help="bars: one statement only")
     _ratings_options(p)
     _determinant_options(p)
     p.add_argument("--format", choices=list(report_constants.FIGURE_FORMATS), default=None, help="html (default), png or svg")
     p.add_argument("--output")
     p.set_defaults(handler=cmd_plot)
+
+    p = sub.add_parser("export-stats", help="ratings, the case x code matrix or coded segments as an SPSS .sav or Stata .dta file with labels")
+    p.add_argument("dataset", choices=list(report_constants.STAT_DATASETS))
+    p.add_argument("--format", choices=list(report_constants.STAT_FORMATS), required=True, help="sav (SPSS) or dta (Stata)")
+    p.add_argument("--output", help="the file to write (required)")
+    p.add_argument("--measure", choices=list(coding_constants.MATRIX_MEASURES), default="counts", help="case-code-matrix: what a cell holds (default counts)")
+    _ratings_options(p)
+    p.set_defaults(handler=cmd_export_stats)
 
     p = sub.add_parser("methods", help="methods paragraph with the panel figures")
     p.add_argument("--invited", type=int)

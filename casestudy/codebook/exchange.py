@@ -1,7 +1,27 @@
-"""Codebook exchange: YAML (native, lossless), CSV, XLSX and REFI-QDA ``.qdc``.
+r"""Codebook exchange: YAML (native, lossless), CSV, XLSX and REFI-QDA ``.qdc``.
 
 Every reader turns a file into the same shape, a list of *nodes* (dicts with the code fields
 and ``children``), which :func:`import_nodes` checks as a whole before it writes anything.
+
+Spreadsheets (CSV and XLSX) are read in one of three layouts, told apart by the header row:
+
+- ours: a ``path`` column (``Parent/Child``) and the fields of :data:`CSV_COLUMNS`; the
+  ``description`` column repeats the fields as one text (as a ``.qdc`` carries them), so that
+  tools reading a ``description`` column, such as Taguette, get the definitions; on import it
+  fills the fields only where the file leaves them all empty.
+- MAXQDA (*Import codes and memos from an Excel table*): ``Code`` and ``Memo``; subcodes in the
+  Code column with ``\`` or ``>`` (``Parent > Child``); a parent that has no row of its own
+  is created.
+- NVivo (the code list exported to a spreadsheet): ``Name`` and ``Description``, the hierarchy
+  in ``Hierarchical Name`` (``Codes\\Parent\\Child``) or in a folder column (``Folder``,
+  ``Location`` or ``Parent``: the parent's path); NVivo's counts and dates are left out.
+  In both, a memo or description ending in the level marker (below) gives the code its level.
+
+A memo or description becomes the fields as :func:`parse_description` reads them. Foreign files
+have no levels: a top-level code named like a level of the study goes on that level, the others
+on the first level (said in the warnings). In a foreign file (MAXQDA, NVivo, ``.qdc``) two
+siblings whose names differ only in letter case are both imported, the later one renamed
+``name (2)`` with a warning, since this codebook compares names without case.
 
 REFI-QDA mapping (``.qdc``, namespace ``urn:QDA-XML:codebook:1.0``)
 -------------------------------------------------------------------
@@ -12,7 +32,18 @@ REFI-QDA mapping (``.qdc``, namespace ``urn:QDA-XML:codebook:1.0``)
 - ``<Sets>``: ``Level: <name>`` (primary level), ``Secondary level: <name>``,
   ``Polarity: <value>``, ``Status: merged|retired``. On import a set named exactly like a level
   also counts as that level. Other sets, origin and merge targets cannot be carried and are
-  reported. The ``.qdpx`` project exporter reuses :func:`codebook_element` /
+  reported.
+- The level marker: every code's ``Description`` ends in a paragraph of its own holding one
+  line ``Level: <name>`` (:data:`LEVEL_MARKER`, :func:`with_marker`), because many tools drop
+  ``<Sets>`` on a round trip but keep descriptions. QualCoder (``refi.py``) keeps a code's
+  Description as the code's memo and writes it back as its Description; it reads only sets of
+  sources (as file attributes), writes no ``<Sets>`` and gives codes new GUIDs. NVivo (code
+  description), MAXQDA (code memo) and ATLAS.ti (code comment) hold the Description in a field
+  of the code too. On import (:func:`split_marker`) the marker is read only in that exact form
+  (the whole description, or its last line after a blank line; ``Level:`` with a capital L, one
+  space, a level of the study, nothing else on the line) and only for a code that no level set
+  names; whenever it names a level of the study it is taken off the definition text, so it
+  never piles up over round trips. Any other ``Level:`` text is the user's and stays. The ``.qdpx`` project exporter reuses :func:`codebook_element` /
   :func:`codes_element` / :func:`sets_element` and :func:`parse_codebook_element`.
 """
 
@@ -46,7 +77,13 @@ NODE_FIELDS = (
     "merged_into", "sources",
 )
 DEFAULTS = {"codable": True, "polarity": "none", "status": "active", "origin": "a priori"}
-CSV_COLUMNS = ("path", *[f for f in NODE_FIELDS if f != "name"])
+CSV_COLUMNS = ("path", *[f for f in NODE_FIELDS if f != "name"], "description")
+DESCRIPTION_FIELDS = ("short_definition", "definition", "when_to_use", "when_not_to_use", "example", "sources")
+MAXQDA_COLUMNS = ("code", "memo")
+NVIVO_COLUMNS = ("name", "description", "hierarchical_name", "folder", "location", "parent")
+# NVivo's list export also carries counts and dates per code; none of them is a codebook field.
+NVIVO_STATISTICS = ("files", "references", "created_on", "created_by", "modified_on", "modified_by", "aggregate", "color",
+                    "colour", "nickname", "coding", "cases")
 DESCRIPTION_LABELS = (
     ("definition", "Definition"), ("when_to_use", "When to use"), ("when_not_to_use", "When not to use"),
     ("example", "Example"), ("sources", "Sources"),
@@ -98,7 +135,7 @@ def _csv_rows(records: list[dict]) -> list[list]:
     for record in records:
         row = []
         for column in CSV_COLUMNS:
-            value = record[column]
+            value = description_text(record) if column == "description" else record[column]
             if column == "secondary_levels":
                 value = "; ".join(value)
             elif column == "codable":
@@ -128,8 +165,37 @@ def description_text(node: dict) -> str:
     return "\n\n".join(p for p in parts if p).strip()
 
 
+LEVEL_MARKER = "Level"
+# A node key set by parse_codebook_element on a code whose level came from its marker.
+LEVEL_FROM_DESCRIPTION = "_level_from_description"
+
+
+def with_marker(text: str, label: str, value: str) -> str:
+    """``text`` ending in the marker paragraph ``<label>: <value>`` (after a blank line)."""
+    line = f"{label}: {value}"
+    return f"{text}\n\n{line}" if text else line
+
+
+def split_marker(text: str | None, label: str) -> tuple[str, str | None]:
+    """(the text before the marker, the marker's value) when ``text`` ends in the exact marker
+    paragraph of :func:`with_marker`: the whole text, or its last line after a blank line, that
+    starts with ``<label>: `` and holds a value without surrounding spaces. Otherwise ``(text,
+    None)``: a ``Label:`` anywhere else (inside a paragraph, mid-line, other case) is text."""
+    original = text or ""
+    body = original.replace("\r\n", "\n").rstrip()
+    head, newline, last = body.rpartition("\n")
+    prefix = f"{label}: "
+    value = last[len(prefix):]
+    if not last.startswith(prefix) or not value or value != value.strip():
+        return original, None
+    if newline and not head.endswith("\n"):  # a line of the paragraph above, not a paragraph of its own
+        return original, None
+    return head.rstrip(), value
+
+
 def codes_element(nodes: list[dict], ns: str | None = CODEBOOK_NS) -> etree._Element:
-    """``<Codes>`` with nested ``<Code>`` elements for the given nodes."""
+    """``<Codes>`` with nested ``<Code>`` elements for the given nodes; each Description ends in
+    the code's level marker (see the module docstring)."""
     codes = etree.Element(_q(ns, "Codes"), nsmap={None: ns} if ns else None)
 
     def add(parent, node):
@@ -138,6 +204,8 @@ def codes_element(nodes: list[dict], ns: str | None = CODEBOOK_NS) -> etree._Ele
             attrs["color"] = node["colour"]
         element = etree.SubElement(parent, _q(ns, "Code"), attrs)
         text = description_text(node)
+        if node.get("level") and "\n" not in node["level"]:
+            text = with_marker(text, LEVEL_MARKER, node["level"])
         if text:
             etree.SubElement(element, _q(ns, "Description")).text = text
         for child in node.get("children") or []:
@@ -256,7 +324,7 @@ def _unneutralise(value):
 
 
 def _nodes_from_rows(header: list[str], rows: list[list], kind: str) -> tuple[list[dict], list[str]]:
-    header = [str(h or "").strip().lower().replace(" ", "_") for h in header]
+    header = _header(header)
     if "path" not in header:
         raise UserError(f"the {kind} file has no 'path' column (the header row must name the columns: {', '.join(CSV_COLUMNS)})")
     warnings = [f"column {h!r} is not a codebook field and was ignored" for h in header if h and h not in CSV_COLUMNS]
@@ -287,6 +355,9 @@ def _nodes_from_rows(header: list[str], rows: list[list], kind: str) -> tuple[li
             node["codable"] = text in ("yes", "true", "1")
         if isinstance(node["origin_at"], dt.datetime):
             node["origin_at"] = node["origin_at"].isoformat(timespec="seconds")
+        description = values.get("description")
+        if description not in (None, "") and all(node[f] in (None, "") for f in DESCRIPTION_FIELDS):
+            node.update({k: v or None for k, v in parse_description(str(description)).items()})
         node["children"] = []
         if len(parts) > 1:
             parent = by_path.get(key[:-1])
@@ -299,7 +370,8 @@ def _nodes_from_rows(header: list[str], rows: list[list], kind: str) -> tuple[li
     return roots, warnings
 
 
-def read_csv(data: bytes | str) -> tuple[list[dict], list[str]]:
+def read_csv(data: bytes | str, levels: Sequence[str] = ()) -> tuple[list[dict], list[str]]:
+    """Nodes from a codebook CSV in our layout, MAXQDA's or NVivo's (see the module docstring)."""
     if isinstance(data, bytes):
         data = decode_utf8("the CSV file", data, retry="try again")
     table, cells = [], 0
@@ -312,10 +384,12 @@ def read_csv(data: bytes | str) -> tuple[list[dict], list[str]]:
         raise UserError(f"the CSV file is malformed: {exc}")
     if not table:
         raise UserError("the CSV file is empty")
-    return _nodes_from_rows(table[0], table[1:], "CSV")
+    return _nodes_from_table(table, "CSV", levels)
 
 
-def read_xlsx(data: bytes) -> tuple[list[dict], list[str]]:
+def read_xlsx(data: bytes, levels: Sequence[str] = ()) -> tuple[list[dict], list[str]]:
+    """Nodes from the first sheet of a workbook, read as :func:`read_csv` reads a CSV; rows above
+    the header (a title) are skipped."""
     import zipfile
 
     import openpyxl
@@ -336,11 +410,180 @@ def read_xlsx(data: bytes) -> tuple[list[dict], list[str]]:
     finally:
         workbook.close()
     # Skip a title above the header (as written by tabular.xlsx_bytes with a title).
-    while table and "path" not in [str(c or "").strip().lower() for c in table[0]]:
+    while table and _layout(table[0]) is None:
         table.pop(0)
     if not table:
-        raise UserError("the XLSX file has no header row with a 'path' column")
-    return _nodes_from_rows(table[0], table[1:], "XLSX")
+        raise UserError(f"the XLSX file has no header row: {HEADER_HINT}")
+    return _nodes_from_table(table, "XLSX", levels)
+
+
+HEADER_HINT = "name the columns in the first row: 'path' (this codebook's layout), 'Code' and 'Memo' (MAXQDA) or 'Name' and 'Description' (NVivo)"
+
+
+def _header(row: Sequence) -> list[str]:
+    return [str(h or "").strip().lower().replace(" ", "_") for h in row]
+
+
+def _layout(row: Sequence) -> str | None:
+    """Which spreadsheet layout a header row is: ours, MAXQDA's, NVivo's, or None."""
+    header = _header(row)
+    if "path" in header:
+        return "casestudy"
+    if "code" in header:
+        return "maxqda"
+    if "name" in header:
+        return "nvivo"
+    return None
+
+
+def _nodes_from_table(table: list[list], kind: str, levels: Sequence[str]) -> tuple[list[dict], list[str]]:
+    layout = _layout(table[0])
+    if layout == "casestudy":
+        return _nodes_from_rows(table[0], table[1:], kind)
+    if layout is None:
+        raise UserError(f"the {kind} file has no header row it can read: {HEADER_HINT}")
+    reader = _maxqda_entries if layout == "maxqda" else _nvivo_entries
+    entries, warnings = reader(_header(table[0]), table[1:], kind)
+    nodes = _tree_from_paths(entries, kind, warnings, levels)
+    separate_case_clashes(nodes, warnings)
+    assign_top_levels(nodes, levels, warnings)
+    return nodes, warnings
+
+
+def _cell(row: Sequence, header: list[str], column: str) -> str:
+    if column not in header:
+        return ""
+    index = header.index(column)
+    value = row[index] if index < len(row) else None
+    return "" if value is None else str(_unneutralise(value)).strip()
+
+
+def _maxqda_entries(header: list[str], rows: list[list], kind: str) -> tuple[list[tuple], list[str]]:
+    """(row number, names on the path, memo) per MAXQDA row; ``\\`` and ``>`` separate subcodes."""
+    warnings = [f"column {h!r} is not in MAXQDA's code table (Code, Memo) and was ignored" for h in header if h and h not in MAXQDA_COLUMNS]
+    entries = []
+    for number, row in enumerate(rows, start=2):
+        code = _cell(row, header, "code")
+        if not code:
+            if _cell(row, header, "memo"):
+                raise UserError(f"row {number} of the {kind} file has a memo but no code")
+            continue
+        parts = [part.strip() for part in re.split(r"\\|>", code)]
+        if not all(parts):
+            raise UserError(f"row {number} of the {kind} file: an empty code name in {code!r}")
+        entries.append((number, parts, _cell(row, header, "memo")))
+    return entries, warnings
+
+
+def _nvivo_path(text: str) -> list[str]:
+    """'Codes\\\\Support\\\\Budget' (NVivo's hierarchical name) -> ['Support', 'Budget']."""
+    parts = [part.strip() for part in re.split(r"\\+", text) if part.strip()]
+    if parts and parts[0].lower() in ("codes", "nodes"):
+        parts = parts[1:]
+    return parts
+
+
+def _nvivo_entries(header: list[str], rows: list[list], kind: str) -> tuple[list[tuple], list[str]]:
+    """(row number, names on the path, description) per NVivo row."""
+    ignored = [h for h in header if h and h not in NVIVO_COLUMNS]
+    statistics = [h for h in ignored if h in NVIVO_STATISTICS]
+    warnings = [f"column {h!r} is not a codebook field and was ignored" for h in ignored if h not in NVIVO_STATISTICS]
+    if statistics:
+        warnings.append(f"NVivo's counts and dates ({', '.join(statistics)}) are not codebook fields and were not imported")
+    folder = next((c for c in ("folder", "location", "parent") if c in header), None)
+    entries = []
+    for number, row in enumerate(rows, start=2):
+        name, hierarchical = _cell(row, header, "name"), _cell(row, header, "hierarchical_name")
+        if not name and not hierarchical:
+            if any(str(v or "").strip() for v in row):
+                raise UserError(f"row {number} of the {kind} file has no name")
+            continue
+        if hierarchical:
+            parts = _nvivo_path(hierarchical)
+            if name and parts and parts[-1] != name:
+                warnings.append(f"row {number}: the name {name!r} differs from the end of its hierarchical name {hierarchical!r}; the hierarchical name is used")
+        else:
+            parts = [*(_nvivo_path(_cell(row, header, folder)) if folder else []), name]
+        if not parts:
+            raise UserError(f"row {number} of the {kind} file: the hierarchical name {hierarchical!r} names no code")
+        entries.append((number, parts, _cell(row, header, "description")))
+    return entries, warnings
+
+
+def _tree_from_paths(entries: list[tuple], kind: str, warnings: list[str], levels: Sequence[str] = ()) -> list[dict]:
+    """Nodes from (row number, path, memo) entries; a parent without a row of its own is created,
+    a path given twice is one code (the first memo is kept, a different later one is a warning).
+    A memo ending in the level marker naming a level of the study (a code of our REFI-QDA export
+    that went through the tool) gives the code that level and leaves the memo."""
+    level_by_lower = {level.lower(): level for level in levels}
+    roots: list[dict] = []
+    by_path: dict[tuple, dict] = {}
+    for number, parts, memo in entries:
+        siblings = roots
+        for depth in range(len(parts)):
+            key = tuple(parts[: depth + 1])
+            node = by_path.get(key)
+            if node is None:
+                node = {f: None for f in NODE_FIELDS}
+                node.update(name=parts[depth], children=[], _implicit=True)
+                by_path[key] = node
+                siblings.append(node)
+            siblings = node["children"]
+        if node.pop("_implicit", False) or not any(node[f] for f in DESCRIPTION_FIELDS):
+            text, marked = split_marker(memo, LEVEL_MARKER)
+            if marked is not None and marked.lower() in level_by_lower:
+                memo, node["level"], node[LEVEL_FROM_DESCRIPTION] = text, level_by_lower[marked.lower()], True
+            if memo:
+                node.update({k: v or None for k, v in parse_description(memo).items()})
+        elif memo and description_text(node) != memo.strip():
+            warnings.append(f"row {number} of the {kind} file repeats the code {cb.join_path(parts)!r}; the memo of its first row is kept")
+    for node in _walk(roots):
+        node.pop("_implicit", None)
+    return roots
+
+
+def separate_case_clashes(nodes: list[dict], warnings: list[str], parent: str | None = None) -> None:
+    """Rename a sibling whose name another sibling already has in other letter case (or exactly)
+    to 'name (2)', 'name (3)' ..., with a warning each: a foreign file's codes all arrive."""
+    taken: set[str] = {n["name"].lower() for n in nodes if n.get("name")}
+    seen: dict[str, str] = {}
+    for node in nodes:
+        name = " ".join(str(node.get("name") or "").split())
+        if name and name.lower() in seen:
+            number = 2
+            while f"{name} ({number})".lower() in taken:
+                number += 1
+            renamed = f"{name} ({number})"
+            where = f"under {parent!r}" if parent else "at the top of the codebook"
+            relation = "differ only in letter case" if seen[name.lower()] != name else "have the same name"
+            warnings.append(f"codes {seen[name.lower()]!r} and {name!r} {where} {relation}; this codebook compares names "
+                            f"without case, so the second is imported as {renamed!r}")
+            node["name"] = renamed
+            taken.add(renamed.lower())
+        elif name:
+            seen[name.lower()] = name
+        separate_case_clashes(node.get("children") or [], warnings, cb.join_path([*cb.split_path(parent), node["name"]]) if parent else cb.escape_name(node["name"] or ""))
+
+
+def assign_top_levels(nodes: list[dict], levels: Sequence[str], warnings: list[str]) -> None:
+    """Give each top-level code without a level one: the level it is named after, else the
+    first level (one warning lists those); its sub-codes follow it."""
+    if not levels:
+        return
+    by_lower = {level.lower(): level for level in levels}
+    defaulted = []
+    for node in nodes:
+        if node.get("level"):
+            continue
+        node["level"] = by_lower.get(str(node.get("name") or "").strip().lower())
+        if node["level"] is None:
+            node["level"] = levels[0]
+            defaulted.append(node["name"])
+    if defaulted:
+        warnings.append(
+            f"{len(defaulted)} top-level code(s) had no level set and were put on level {levels[0]!r} "
+            f"(their sub-codes follow them): {', '.join(defaulted[:5])}{' ...' if len(defaulted) > 5 else ''}"
+        )
 
 
 def _local(element) -> str:
@@ -372,6 +615,8 @@ def parse_codebook_element(book, levels: Sequence[str]) -> tuple[list[dict], lis
     if codes_el is None:
         raise UserError("the REFI-QDA file has no <Codes> element")
     level_by_lower = {lv.lower(): lv for lv in levels}
+    marked_level: dict[str, str] = {}  # guid -> the level its description's marker names
+    in_level_set: set[str] = set()
 
     def convert(element) -> dict:
         name = (element.get("name") or "").strip()
@@ -388,7 +633,12 @@ def parse_codebook_element(book, levels: Sequence[str]) -> tuple[list[dict], lis
         for child in element:
             tag = _local(child)
             if tag == "Description":
-                node.update({k: v or None for k, v in parse_description(child.text or "").items()})
+                text, marked = split_marker(child.text, LEVEL_MARKER)
+                if marked is not None and marked.lower() in level_by_lower:
+                    marked_level[node["guid"]] = level_by_lower[marked.lower()]
+                else:
+                    text = child.text or ""  # not our marker: the user's own text
+                node.update({k: v or None for k, v in parse_description(text).items()})
             elif tag == "Code":
                 node["children"].append(convert(child))
             elif tag:
@@ -417,6 +667,7 @@ def parse_codebook_element(book, levels: Sequence[str]) -> tuple[list[dict], lis
                 raise UserError(f"unknown level {value!r} (set {set_name!r}); this study's levels are: {', '.join(levels)}")
             for node in members:
                 node["level"] = level_by_lower[value.lower()]
+                in_level_set.add(node["guid"])
         elif kind == "secondary level":
             for node in members:
                 node["secondary_levels"] = (node["secondary_levels"] or []) + [value]
@@ -428,19 +679,54 @@ def parse_codebook_element(book, levels: Sequence[str]) -> tuple[list[dict], lis
                 node["status"] = value.lower()
         else:
             warnings.append(f"set {set_name!r} ({len(members)} codes) could not be carried over: it is not a level of this study")
-    without_level = [n["name"] for n in nodes if not n["level"]]
-    if without_level and levels:
-        for node in nodes:
-            node["level"] = node["level"] or levels[0]
-        warnings.append(
-            f"{len(without_level)} top-level code(s) had no level set and were put on level {levels[0]!r} "
-            f"(their sub-codes follow them): {', '.join(without_level[:5])}{' ...' if len(without_level) > 5 else ''}"
-        )
+    recovered = 0
+    for guid, level in marked_level.items():
+        if guid not in in_level_set:  # the marker is the fallback: a level set wins
+            by_guid[guid]["level"] = level
+            by_guid[guid][LEVEL_FROM_DESCRIPTION] = True
+            recovered += 1
+    if recovered:
+        warnings.append(f"{recovered} code level(s) read from the '{LEVEL_MARKER}: ...' line of their descriptions "
+                        "(no level set names them: the file went through a tool that drops sets)")
+    separate_case_clashes(nodes, warnings)
+    assign_top_levels(nodes, levels, warnings)
     for node in _walk(nodes):
         if node["status"] == "merged":
             warnings.append(f"code {node['name']!r} was merged; its merge target is not in the file, so it is imported as retired")
             node["status"] = "retired"
     return nodes, warnings
+
+
+def levels_from_descriptions(nodes: list[dict]) -> dict[str, str]:
+    """{code path: level} of the nodes whose level :func:`parse_codebook_element` read from the
+    level marker of their description."""
+    found: dict[str, str] = {}
+
+    def walk(siblings: list[dict], parent: list[str]) -> None:
+        for node in siblings:
+            path = [*parent, node["name"]]
+            if node.get(LEVEL_FROM_DESCRIPTION):
+                found[cb.join_path(path)] = node["level"]
+            walk(node.get("children") or [], path)
+
+    walk(nodes, [])
+    return found
+
+
+def marked_top_levels(codes_el) -> list[str]:
+    """The levels named by the level markers of the top-level codes of ``<Codes>``, in order of
+    first appearance, when every top-level code carries one (as every export of this codebook
+    does); else []. How a project whose level sets were dropped gets its levels back."""
+    found: list[str] = []
+    tops = [c for c in codes_el if _local(c) == "Code"] if codes_el is not None else []
+    for code in tops:
+        description = next((c for c in code if _local(c) == "Description"), None)
+        _, value = split_marker(description.text if description is not None else "", LEVEL_MARKER)
+        if value is None:
+            return []
+        if value.lower() not in {level.lower() for level in found}:
+            found.append(value)
+    return found
 
 
 def read_qdc(data: bytes, levels: Sequence[str]) -> tuple[list[dict], list[str]]:
@@ -475,9 +761,9 @@ def read_bytes(data: bytes, fmt: str, levels: Sequence[str]) -> tuple[list[dict]
     if fmt == "yaml":
         return read_yaml(decode_utf8("the YAML file", data, retry="try again"))
     if fmt == "csv":
-        return read_csv(data)
+        return read_csv(data, levels)
     if fmt == "xlsx":
-        return read_xlsx(data)
+        return read_xlsx(data, levels)
     if fmt == "qdc":
         return read_qdc(data, levels)
     raise UserError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
@@ -682,6 +968,22 @@ def shipped_catalogue() -> list[dict]:
             "codes": count(data.get("codes")), "file": str(path),
         })
     return records
+
+
+def shipped_preview(name: str) -> list[dict]:
+    """The codes of the shipped codebook ``name`` in tree order, for a preview before loading it:
+    ``depth`` (0 for a top-level code), ``name``, ``level`` and ``short_definition``."""
+    data = yaml.safe_load(shipped.shipped_file(SHIPPED_DIR, name, "codebook").read_text(encoding="utf-8")) or {}
+    rows: list[dict] = []
+
+    def walk(nodes, depth: int) -> None:
+        for node in nodes or []:
+            rows.append({"depth": depth, "name": node.get("name", ""), "level": node.get("level", ""),
+                         "short_definition": node.get("short_definition", "")})
+            walk(node.get("children"), depth + 1)
+
+    walk(data.get("codes"), 0)
+    return rows
 
 
 def load_shipped(session: Session, study: Study, name: str = "mbt-implementation", replace: bool = False) -> dict:

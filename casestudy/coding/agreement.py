@@ -18,6 +18,8 @@ Statistics (per code, and overall by pooling the code x unit decisions of all co
   the counts in unit u. Undefined (None) when all values are the same. Checked against
   Krippendorff (2011), binary two-observer example (alpha = 0.095).
 Units in which no coder coded anything are still units: they count as agreement, as in NVivo.
+An undefined value comes with the reason (``Agreement.undefined``), e.g. "no variation: both
+coders coded nothing".
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from casestudy.coding.places import passage_link
 from casestudy.errors import UserError
 from casestudy.reports.constants import round_decimal
 
@@ -50,6 +53,7 @@ class Document:
     length: int
     sentences: Sequence[tuple[int, int]]
     spans: Sequence[Span]
+    interview_id: int | None = None
 
 
 @dataclass
@@ -60,6 +64,8 @@ class Agreement:
     kappa: float | None
     alpha: float | None
     coded_units: dict[str, int] = field(default_factory=dict)
+    #: why a value is None: {"percent_agreement" / "kappa" / "alpha": reason}
+    undefined: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +76,8 @@ class Disagreement:
     end: int
     coded_by: tuple[str, ...]
     not_coded_by: tuple[str, ...]
+    interview_id: int | None = None
+    link: str = ""  # the coding page at this passage (casestudy.coding.places)
 
 
 @dataclass
@@ -79,6 +87,9 @@ class AgreementReport:
     per_code: list[Agreement]
     overall: Agreement
     disagreements: list[Disagreement]
+    #: the interviews compared ({"id", "interview"}) and those left out ({"id", "interview", "reason"})
+    interviews_used: list[dict] = field(default_factory=list)
+    interviews_left_out: list[dict] = field(default_factory=list)
     formula: str = (
         "percent agreement = agreeing units / units; Cohen's kappa = (p_o - p_e)/(1 - p_e) (two coders); "
         "Krippendorff's alpha (nominal) = 1 - D_o/D_e"
@@ -115,11 +126,16 @@ def _cohen_kappa(agreeing: int, coded_a: int, coded_b: int, units: int) -> float
     return float(Fraction(agreeing * units - expected, units * units - expected))
 
 
+def _who(coders: Sequence[str]) -> str:
+    return "both coders" if len(coders) == 2 else "all coders"
+
+
 def _statistics(code: str, matrix: np.ndarray, coders: Sequence[str]) -> Agreement:
     m, units = matrix.shape
     coded = {coder: int(matrix[i].sum()) for i, coder in enumerate(coders)}
     if units == 0:
-        return Agreement(code, 0, None, None, None, coded)
+        reason = "no units: the compared interviews have no text" if code == "(all codes)" else "no units to compare"
+        return Agreement(code, 0, None, None, None, coded, {"percent_agreement": reason, "kappa": reason, "alpha": reason})
     column_sums = matrix.sum(axis=0, dtype=np.int64)
     agreeing = int(np.count_nonzero((column_sums == 0) | (column_sums == m)))
     percent = agreeing / units
@@ -133,7 +149,16 @@ def _statistics(code: str, matrix: np.ndarray, coders: Sequence[str]) -> Agreeme
     if n_0 > 0 and n_1 > 0:
         disagreeing_pairs = float(np.sum(column_sums * (m - column_sums), dtype=np.float64))
         alpha = float(1 - (n - 1) * disagreeing_pairs / ((m - 1) * n_0 * n_1))
-    return Agreement(code, units, percent, kappa, alpha, coded)
+    undefined = {}
+    no_variation = (f"no variation: {_who(coders)} coded nothing" if n_1 == 0
+                    else f"only one category: {_who(coders)} coded every unit")
+    if m != 2:
+        undefined["kappa"] = "Cohen's kappa is for two coders; see Krippendorff's alpha"
+    elif kappa is None:
+        undefined["kappa"] = no_variation
+    if alpha is None:
+        undefined["alpha"] = no_variation
+    return Agreement(code, units, percent, kappa, alpha, coded, undefined)
 
 
 def _disagreements(document: Document, code: str, matrix: np.ndarray, coders: Sequence[str], unit: str) -> list[Disagreement]:
@@ -161,6 +186,7 @@ def _disagreements(document: Document, code: str, matrix: np.ndarray, coders: Se
             Disagreement(
                 document.key, code, start, end,
                 tuple(c for c, v in zip(coders, pattern) if v), tuple(c for c, v in zip(coders, pattern) if not v),
+                document.interview_id, "" if document.interview_id is None else passage_link(document.interview_id, start, end),
             )
         )
         if position is not None:
@@ -168,13 +194,19 @@ def _disagreements(document: Document, code: str, matrix: np.ndarray, coders: Se
     return result
 
 
+def distinct_coders(coders: Sequence[str]) -> tuple[str, ...]:
+    """The coders once each, in order; fewer than two is a UserError."""
+    distinct = tuple(dict.fromkeys(coders))
+    if len(distinct) < 2:
+        raise UserError("agreement needs at least two different coders")
+    return distinct
+
+
 def compute(documents: Iterable[Document], coders: Sequence[str], unit: str = "character", codes: Sequence[str] | None = None) -> AgreementReport:
     """Agreement of ``coders`` on ``documents`` per code and overall."""
     if unit not in UNITS:
         raise UserError(f"unknown unit {unit!r}; choose character or sentence")
-    coders = tuple(dict.fromkeys(coders))
-    if len(coders) < 2:
-        raise UserError("agreement needs at least two different coders")
+    coders = distinct_coders(coders)
     documents = list(documents)
     if not documents:
         raise UserError("choose at least one interview coded by these coders")
@@ -198,17 +230,28 @@ def compute(documents: Iterable[Document], coders: Sequence[str], unit: str = "c
 TABLE_DECIMALS = {"percent": 1, "kappa": 3, "alpha": 3}
 
 
+UNDEFINED_NAMES = {"percent_agreement": "agreement", "kappa": "kappa", "alpha": "alpha"}
+
+
+def undefined_text(a: Agreement) -> str:
+    """Why the undefined values of a row are undefined, in one line ("" when all are defined)."""
+    reasons: dict[str, list[str]] = {}
+    for key, reason in a.undefined.items():
+        reasons.setdefault(reason, []).append(UNDEFINED_NAMES.get(key, key))
+    return "; ".join(f"{' and '.join(names)}: {reason}" for reason, names in reasons.items())
+
+
 def agreement_table(report: AgreementReport, rounding: str = "half-up") -> tuple[list[str], list[list]]:
     """The agreement as a printable table, one row per code and the pooled '(all codes)' row:
     percent agreement in % and the coefficients rounded by the stated Decimal rule (the reports'
     :func:`~casestudy.reports.constants.round_decimal`), one number of decimals per column
     (:data:`TABLE_DECIMALS`); an undefined kappa or alpha stays empty."""
-    columns = ["Code", "Units", "Agreement (%)", "Cohen's kappa", "Krippendorff's alpha", *(f"Coded by {c}" for c in report.coders)]
+    columns = ["Code", "Units", "Agreement (%)", "Cohen's kappa", "Krippendorff's alpha", *(f"Coded by {c}" for c in report.coders), "Undefined because"]
     rows = []
     for a in [*report.per_code, report.overall]:
         # exact: the agreeing units are a whole number (the float ratio is recovered exactly)
         percent = None if a.percent_agreement is None else Fraction(100 * round(a.percent_agreement * a.units), a.units)
         rows.append([a.code, a.units, round_decimal(percent, TABLE_DECIMALS["percent"], rounding),
                      round_decimal(a.kappa, TABLE_DECIMALS["kappa"], rounding), round_decimal(a.alpha, TABLE_DECIMALS["alpha"], rounding),
-                     *(a.coded_units.get(c, 0) for c in report.coders)])
+                     *(a.coded_units.get(c, 0) for c in report.coders), undefined_text(a)])
     return columns, rows

@@ -87,3 +87,10 @@ def ensure_demo_users(session: Session) -> None:
     for username, display in DEMO_CODERS:
         if username not in existing:
             users.add_user(session, username, DEMO_CODER_PASSWORD, "coder", display)
+
+
+def add_demo_members(session: Session, study: Study) -> None:
+    """The demo accounts join the demo study: the demo administrator as owner, the coders as coders."""
+    for username, role in ((config.DEMO_ADMIN_USERNAME, "owner"), *((name, "coder") for name, _ in DEMO_CODERS)):
+        if studies.study_role(session, study.id, users.get_user(session, username).id) is None:
+            studies.add_member(session, study, username, role)

@@ -13,7 +13,7 @@ import re
 from sqlalchemy.orm import Session
 
 from casestudy.codebook import tree as codebook
-from casestudy.coding import spans
+from casestudy.coding import elicitation, spans
 from casestudy.interviews import store
 from casestudy.models import Study
 
@@ -61,3 +61,21 @@ def load_demo_codings(session: Session, study: Study) -> None:
                 second = ALTERNATIVE.get(path, path) if counter % 7 == 0 else path
                 spans.apply_codes(session, interview, [codes[second]], coders[1], sentence.start, sentence.end)
                 break
+    _mark_by_hand(session, study)
+
+
+# A researcher's correction of the suggestion: this turn lies in the probe stage, but the question
+# before it is an open one of no probe ("Was there a moment when you thought it could still be
+# turned around?"), and Case A's manager answered on her own account.
+HAND_MARKS = (("case-a-manager.txt", "could still be turned around", "spontaneous"),)
+
+
+def _mark_by_hand(session: Session, study: Study) -> None:
+    """Set the elicitation of the turns in :data:`HAND_MARKS` by hand (the turn after the quoted one)."""
+    by_file = {i.file_name: i for i in store.list_interviews(session, study)}
+    for file_name, words, value in HAND_MARKS:
+        interview = by_file[file_name]
+        turns = store.turns_of(session, interview)
+        asked = next(t.ordinal for t in turns if t.role == "interviewer" and words in interview.text[t.text_start : t.end])
+        if elicitation.codings_in_turn(session, interview, asked + 1):
+            elicitation.set_turn_elicitation(session, study, interview, asked + 1, value, by=None)

@@ -182,7 +182,7 @@ def _email(name: str) -> str:
 
 def release_demo_texts(session: Session, study: Study) -> int:
     """A released masked sketch for every case that has no released text yet."""
-    released = {row.case_id for row in session.scalars(select(MaskedText).where(MaskedText.study_id == study.id, MaskedText.status == "released"))}
+    released = {row.case_id for row in session.scalars(select(MaskedText).where(MaskedText.study_id == study.id, MaskedText.status == "released", MaskedText.text_kind == "narrative"))}
     count = 0
     for case in studies.list_cases(session, study):
         sketch = CASE_SKETCHES.get(case.internal_label)
@@ -253,4 +253,73 @@ def load_demo_panel(session: Session, study: Study) -> None:
         if state == "declined":
             panel_members.decline(session, member)
             member.declined_at = day
+    session.flush()
+
+
+# --- the Delphi rounds ------------------------------------------------------------------------
+# Every item already has IQR <= 1 after round 1 (linear quartiles), so the demo's rule, chosen
+# before round 1 closed, is stricter: consensus at IQR <= 0.5, or stability (at most 15 % of the
+# experts changing their answer).
+DELPHI_RULE = ("either", "0.5", "0.15", "linear")
+DELPHI_CLOSED = START + dt.timedelta(days=21)
+DELPHI_OPENED = START + dt.timedelta(days=23)
+DELPHI_ROUND_TWO_CLOSED = START + dt.timedelta(days=33)
+REASONS = (
+    "Seeing the panel's median I read the case again; the description supports the middle view better than my first answer.",
+    "I weighed one incident too heavily in round 1; over the whole period the picture is closer to the group's.",
+    "On reflection the team's own account points the same way as most of the panel.",
+    "My first rating mixed up two levels; rated on this level alone it is closer to the median.",
+)
+
+
+def delphi_revisions() -> list[tuple[str, str, str, int, int, str]]:
+    """(expert, statement, case, round-1 answer, round-2 answer, reason) of the demo's round 2:
+    on every item without consensus after round 1, every other expert whose answer lies a point
+    or more from the median moves one point towards it, with a reason."""
+    from fractions import Fraction
+
+    from casestudy.panel.delphi import item_stats
+
+    rule_iqr = Fraction(DELPHI_RULE[1])
+    revisions, turn = [], 0
+    for index, item in enumerate(RATING_ITEMS):
+        for case_index, case in enumerate("ABCDEFG"):
+            answers = {expert: int(scores[index][case_index]) for expert, scores in RATINGS.items()}
+            stats = item_stats(answers.values(), DELPHI_RULE[3])
+            if stats.iqr <= rule_iqr:
+                continue
+            movers = [e for e, v in answers.items() if abs(v - stats.median) >= 1]
+            for expert in movers[::2]:
+                before = answers[expert]
+                after = before + (1 if stats.median > before else -1)
+                revisions.append((expert, item, case, before, after, REASONS[turn % len(REASONS)]))
+                turn += 1
+    return revisions
+
+
+def load_demo_delphi(session: Session, study: Study) -> None:
+    """A two-round Delphi on the demo panel: the rule set in advance, round 1 closed, round 2
+    answered by all twelve experts (revisions with reasons, the rest kept) and closed."""
+    from casestudy import access
+    from casestudy.panel import delphi
+
+    delphi.set_stopping_rule(session, study, *DELPHI_RULE[:1], iqr_max=DELPHI_RULE[1], change_max=DELPHI_RULE[2],
+                             quartile_method=DELPHI_RULE[3], actor="demo")
+    closed = delphi.close_round(session, study, "demo")
+    closed.closed_at = DELPHI_CLOSED
+    delphi.plan_of(session, study).fixed_at = DELPHI_CLOSED
+    opened = delphi.open_round(session, study, "demo")
+    opened.opened_at = DELPHI_OPENED
+    labels = {c.public_label[-1]: c.public_label for c in studies.list_cases(session, study)}
+    revisions = delphi_revisions()
+    for number, pseudonym in enumerate(sorted(RATINGS)):
+        member = panel_members.get_member(session, study, pseudonym)
+        principal = access.Principal(access.EXPERT, member.id, pseudonym, study_id=study.id)
+        for expert, item, case, _, after, reason in revisions:
+            if expert == pseudonym:
+                delphi.save_revision(session, principal, item, labels[case], after, reason)
+        response = delphi.submit_round(session, principal)
+        response.started_at = DELPHI_OPENED + dt.timedelta(days=1 + number % 5, hours=1)
+        response.submitted_at = response.started_at + dt.timedelta(minutes=25 + 3 * number)
+    delphi.close_round(session, study, "demo").closed_at = DELPHI_ROUND_TWO_CLOSED
     session.flush()

@@ -11,3 +11,7 @@ OFFSET_HELP = {
     "crlf1": "code points with CRLF counted as one character (ATLAS.ti)",
     "utf8": "UTF-8 bytes (Taguette)",
 }
+
+# Export options: how positions are counted and how lines end in the written sources.
+EXPORT_OFFSETS = {"codepoints": "code points (standard)", "utf16": "UTF-16 units (NVivo)"}
+LINE_ENDINGS = {"lf": "LF (as stored)", "crlf": "CRLF (Windows tools)"}

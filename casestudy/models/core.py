@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casestudy.models.base import Base, Versioned, utcnow
 
 __all__ = [
     "DEFAULT_LEVELS", "CASE_OUTCOMES", "RESPONDENT_ROLES", "PERSPECTIVES", "CONSENT_SCOPES", "USER_ROLES",
-    "TOKEN_PURPOSES", "Study", "Organisation", "Case", "ProgrammeComponent", "Respondent", "ConsentRecord",
+    "STUDY_ROLES", "TOKEN_PURPOSES", "SUSTAINMENT", "Study", "StudyMember", "Organisation", "Case", "ProgrammeComponent", "Respondent", "ConsentRecord",
     "User", "AccessToken", "AuditEvent",
 ]
 
@@ -21,7 +21,11 @@ RESPONDENT_ROLES = ("manager", "therapist", "other")
 PERSPECTIVES = ("top-down", "bottom-up", "other")
 CONSENT_SCOPES = ("interview", "recording", "member_check", "final_text")
 USER_ROLES = ("admin", "coder", "viewer")
-TOKEN_PURPOSES = ("respondent", "expert")
+# A member's role in one study, weakest first (the access guard compares positions).
+STUDY_ROLES = ("viewer", "coder", "owner")
+TOKEN_PURPOSES = ("respondent", "expert", "participant")
+# A programme component's external-validity indicator: still running, stopped (on a date) or never started.
+SUSTAINMENT = ("sustained", "discontinued", "never_started", "unknown")
 
 
 class Study(Versioned, Base):
@@ -34,9 +38,35 @@ class Study(Versioned, Base):
     levels: Mapped[list] = mapped_column(default=lambda: list(DEFAULT_LEVELS))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # An archived study keeps all its data but leaves the study lists until it is unarchived.
+    archived_at: Mapped[dt.datetime | None]
+    # Set by the study owner: coders then see only their own codings (casestudy.coding.blinding).
+    blind_coding: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="study")
     cases: Mapped[list[Case]] = relationship(back_populates="study", order_by="Case.public_label")
+
+
+class StudyMember(Versioned, Base):
+    """A researcher account's role in one study (owner, coder or viewer).
+
+    Researchers see only the studies they are members of; the server administrator
+    (``User.role == "admin"``) may open every study without a membership.
+    """
+
+    __tablename__ = "study_member"
+    __table_args__ = (UniqueConstraint("study_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    def audit_label(self) -> str:
+        return f"study {self.study_id} member {self.user_id}"
 
 
 class Organisation(Versioned, Base):
@@ -95,6 +125,10 @@ class ProgrammeComponent(Versioned, Base):
     dosage: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(100), default="")  # running, stopped, never started
     outcome_class: Mapped[str | None] = mapped_column(String(20))
+    # The external-validity indicator: whether the component was sustained, and since when it stopped.
+    sustainment: Mapped[str] = mapped_column(String(20), default="unknown", server_default="unknown")
+    discontinued_on: Mapped[dt.date | None]
+    sustainment_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     case: Mapped[Case] = relationship(back_populates="components")
 

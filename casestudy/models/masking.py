@@ -10,9 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casestudy.models.base import Base, Versioned, utcnow
 from casestudy.models.core import Case
 
-__all__ = ["MASK_STATUSES", "RegisterEntry", "MaskedText"]
+__all__ = ["MASK_STATUSES", "MASKED_TEXT_KINDS", "RegisterEntry", "MaskedText"]
 
 MASK_STATUSES = ("draft", "released")
+# What a masked text is: a case's narrative (what the panel reads) or its short case summary.
+MASKED_TEXT_KINDS = ("narrative", "summary")
 
 
 class RegisterEntry(Versioned, Base):
@@ -50,6 +52,7 @@ class MaskedText(Versioned, Base):
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     source_ref: Mapped[str] = mapped_column(String(200), default="")
+    text_kind: Mapped[str] = mapped_column(String(20), default="narrative", server_default="narrative")
     source_hash: Mapped[str] = mapped_column(String(64))
     source_text: Mapped[str] = mapped_column(Text)
     masked_text: Mapped[str] = mapped_column(Text)

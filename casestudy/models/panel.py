@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casestudy.models.base import Base, Versioned, utcnow
@@ -12,7 +12,7 @@ from casestudy.panel.constants import EXPERTISE_FIELDS, ITEM_KINDS  # re-exporte
 
 __all__ = [
     "MEMBER_STATUSES", "ITEM_KINDS", "EXPERTISE_FIELDS", "PanelMember", "Questionnaire", "QuestionnaireItem",
-    "Answer", "CaseTiming",
+    "Answer", "CaseTiming", "DelphiPlan", "PanelRound", "RoundResponse",
 ]
 
 # new: added, not yet invited; the rest is the invitation funnel.
@@ -124,3 +124,57 @@ class CaseTiming(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     seconds: Mapped[float] = mapped_column(default=0.0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DelphiPlan(Versioned, Base):
+    """The Delphi stopping rule of a study's panel, chosen before any feedback is seen: fixed
+    (``fixed_at``) when round 1 closes. ``rule`` is consensus, stability or either."""
+
+    __tablename__ = "panel_delphi_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), unique=True)
+    rule: Mapped[str] = mapped_column(String(20), default="consensus")
+    iqr_max: Mapped[float] = mapped_column(Float, default=1.0)  # consensus: IQR <= iqr_max
+    change_max: Mapped[float] = mapped_column(Float, default=0.15)  # stability: share of answers changed <= change_max
+    quartile_method: Mapped[str] = mapped_column(String(30), default="linear")
+    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    set_by: Mapped[str] = mapped_column(String(200), default="")
+    fixed_at: Mapped[dt.datetime | None]
+
+    def audit_label(self) -> str:
+        return "Delphi stopping rule"
+
+
+class PanelRound(Versioned, Base):
+    """One Delphi round. Round 1 is the panel's questionnaire as the members answered it
+    (``questionnaire_id`` empty); from round 2 a round has its own copy of the rating items."""
+
+    __tablename__ = "panel_round"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    questionnaire_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire.id", ondelete="RESTRICT"))
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(200), default="")
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[str] = mapped_column(String(200), default="")
+
+    def audit_label(self) -> str:
+        return f"Delphi round {self.number}"
+
+
+class RoundResponse(Base):
+    """One expert's part in a round from round 2 on: open until they submit it."""
+
+    __tablename__ = "panel_round_response"
+    __table_args__ = (UniqueConstraint("round_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("panel_round.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_member.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, started, submitted
+    started_at: Mapped[dt.datetime | None]
+    submitted_at: Mapped[dt.datetime | None]

@@ -49,7 +49,7 @@ MAX_SECONDS_PER_VISIT = 4 * 3600
 
 
 # --- the expert's side ----------------------------------------------------------------------
-def _member_for(session: Session, principal: Principal) -> PanelMember:
+def member_for(session: Session, principal: Principal) -> PanelMember:
     access.require_kind(principal, access.EXPERT)
     member = session.get(PanelMember, principal.subject_id)
     if member is None or member.study_id != principal.study_id:
@@ -98,14 +98,15 @@ def _shown_cases(session: Session, principal: Principal, member: PanelMember) ->
     return shown
 
 
-def _released_positions(session: Session, member: PanelMember) -> dict[str, tuple[int, int]]:
+def released_positions(session: Session, member: PanelMember) -> dict[str, tuple[int, int]]:
     """Public label -> (case id, shown position) of the cases the expert rates; no texts are loaded.
 
     Saves need only this; it follows the same rule as :func:`_shown_cases` (cases with a released text,
     in the member's order) without reading and re-hashing every text on every autosave.
     """
     released = set(session.scalars(
-        select(MaskedText.case_id).where(MaskedText.study_id == member.study_id, MaskedText.status == "released")
+        select(MaskedText.case_id).where(MaskedText.study_id == member.study_id, MaskedText.status == "released",
+               MaskedText.text_kind == "narrative")
     ))
     rows = dict(session.execute(select(Case.id, Case.public_label).where(Case.study_id == member.study_id)).all())
     order = [c for c in (member.case_order or []) if c in rows] + sorted((c for c in rows if c not in (member.case_order or [])), key=rows.get)
@@ -186,7 +187,7 @@ def answer_key(item_key: str, case_label: str | None = None) -> str:
 
 def expert_view(session: Session, principal: Principal) -> ExpertView:
     """What the expert's page shows: public labels, released masked texts, their own answers only."""
-    member = _member_for(session, principal)
+    member = member_for(session, principal)
     q = _questionnaire_of(session, member)
     cases = _shown_cases(session, principal, member)
     answers = answers_of(session, member)
@@ -206,7 +207,7 @@ def expert_view(session: Session, principal: Principal) -> ExpertView:
 
 def open_questionnaire(session: Session, principal: Principal) -> bool:
     """First visit: mark opened, bind the member to the current version and freeze it. True if changed."""
-    member = _member_for(session, principal)
+    member = member_for(session, principal)
     changed = False
     if member.questionnaire_id is None:
         q = require_questionnaire(session, session.get(Study, member.study_id))
@@ -251,7 +252,7 @@ def _clean_list(value) -> list[str]:
     return result
 
 
-def _check_value(q: Questionnaire, item: QuestionnaireItem, value):
+def check_value(q: Questionnaire, item: QuestionnaireItem, value):
     if item.kind == "likert_per_case":
         if value is None or value == "":
             return None
@@ -309,17 +310,17 @@ def _reconcile_order(session: Session, member: PanelMember, q: Questionnaire, so
 
 def save_answer(session: Session, principal: Principal, item_key: str, value, case_label: str | None = None) -> dict:
     """Autosave one answer of the expert behind ``principal``; refused once submitted."""
-    member = _member_for(session, principal)
+    member = member_for(session, principal)
     if member.status == "submitted":
         raise UserError("your answers are submitted and locked; contact the research team to change them")
     if member.questionnaire_id is None or member.status == "invited":
         open_questionnaire(session, principal)
     q = session.get(Questionnaire, member.questionnaire_id)
     item = get_item(q, item_key)
-    value = _check_value(q, item, value)
+    value = check_value(q, item, value)
     case_id, position = None, None
     if item.kind == "likert_per_case":
-        shown = _released_positions(session, member)
+        shown = released_positions(session, member)
         if case_label not in shown:
             raise UserError(f"there is no case {case_label!r} in your questionnaire")
         case_id, position = shown[case_label]
@@ -346,10 +347,10 @@ def save_answer(session: Session, principal: Principal, item_key: str, value, ca
 
 def record_time(session: Session, principal: Principal, case_label: str, seconds: float) -> None:
     """Add the seconds one case was on the expert's screen (capped per visit)."""
-    member = _member_for(session, principal)
+    member = member_for(session, principal)
     if member.status == "submitted":
         return
-    shown = _released_positions(session, member)
+    shown = released_positions(session, member)
     if case_label not in shown:
         raise UserError(f"there is no case {case_label!r} in your questionnaire")
     seconds = max(0.0, min(float(seconds), MAX_SECONDS_PER_VISIT))
@@ -374,7 +375,7 @@ def validate(session: Session, principal: Principal) -> list[str]:
 
 
 def submit(session: Session, principal: Principal) -> PanelMember:
-    member = _member_for(session, principal)
+    member = member_for(session, principal)
     if member.status == "submitted":
         raise UserError("your answers were submitted already")
     view = expert_view(session, principal)

@@ -25,8 +25,10 @@ YAML is the native format (lossless; :func:`instrument_yaml` / :func:`read_instr
 
 Reading is defensive: at most :data:`MAX_BYTES` of YAML and :data:`MAX_ITEMS` items, no
 anchors or aliases (a small file cannot expand into a huge one), plain data only
-(``yaml.safe_load``). CSV (:func:`instrument_csv`) is an export for reading and printing, one
-row per item and one per sub-criterion. The instruments shipped with Casestudy live in
+(``security.load_yaml``). CSV (:func:`instrument_csv`) and XLSX (:func:`instrument_xlsx`) carry
+the same content as tables: the instrument's fields (``field,value``: name, title, version,
+source, description, scale_min, scale_max, ``label N``) and one row per item and one per
+sub-criterion; they read back through the bounded readers of :mod:`casestudy.tabular`. The instruments shipped with Casestudy live in
 ``panel/shipped/`` and load by name (:func:`load_shipped`).
 """
 
@@ -37,7 +39,7 @@ from pathlib import Path
 
 import yaml
 
-from casestudy import shipped, tabular
+from casestudy import security, shipped, tabular
 from casestudy.errors import UserError
 from casestudy.panel.scale import Scale
 from casestudy.text import collapse_spaces, decode_utf8
@@ -48,6 +50,7 @@ MAX_BYTES = 1_000_000
 MAX_ITEMS = 2000
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 CSV_COLUMNS = ("item", "level", "secondary_level", "sub_criterion", "text", "threshold")
+FIELD_COLUMNS = ("field", "value")
 TOP_FIELDS = {"format", "format_version", "name", "title", "version", "source", "description", "scale", "levels"}
 ITEM_FIELDS = {"key", "text", "secondary_level", "sub_criteria"}
 SUB_FIELDS = {"letter", "text", "threshold"}
@@ -243,30 +246,21 @@ def build_instrument(document) -> Instrument:
                       _text(document.get("description"), "the description", required=False))
 
 
-# --- YAML and CSV ---------------------------------------------------------------------------
-def _refuse_anchors(text: str) -> None:
-    """UserError at the first anchor (``&a``) or alias (``*a``): they let a few bytes expand."""
+# --- YAML, CSV and XLSX -----------------------------------------------------------------------
+def read_instrument_yaml(data: str | bytes) -> Instrument:
+    """An instrument from YAML text or UTF-8 bytes, read by the one bounded YAML reader
+    (:func:`casestudy.security.load_yaml`: at most :data:`MAX_BYTES`, no anchors or aliases),
+    checked whole by :func:`build_instrument`."""
+    if isinstance(data, bytes):
+        security.check_input_size("the instrument file", len(data), MAX_BYTES)
+        data = decode_utf8("the instrument file", data, retry="try again")
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise UserError(f"the instrument file uses a YAML anchor or alias (line {line}); write every value out")
+        document = security.load_yaml(data, "the instrument file", max_bytes=MAX_BYTES)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UserError(f"the instrument file is malformed YAML{where}: {getattr(exc, 'problem', None) or exc}")
-
-
-def read_instrument_yaml(data: str | bytes) -> Instrument:
-    """An instrument from YAML text or UTF-8 bytes: at most :data:`MAX_BYTES`, no anchors or
-    aliases, checked whole by :func:`build_instrument`."""
-    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
-    if size > MAX_BYTES:
-        raise UserError(f"the instrument file is {size:,} bytes; at most {MAX_BYTES:,} are allowed")
-    if isinstance(data, bytes):
-        data = decode_utf8("the instrument file", data, retry="try again")
-    _refuse_anchors(data)
-    return build_instrument(yaml.safe_load(data))
+    return build_instrument(document)
 
 
 def instrument_yaml(instrument: Instrument) -> str:
@@ -283,15 +277,131 @@ def instrument_rows(instrument: Instrument) -> list[list[str]]:
     return rows
 
 
+def field_rows(instrument: Instrument) -> list[list]:
+    """The instrument's own fields as (field, value) rows: name, title, version, source,
+    description, scale_min, scale_max and one ``label <point>`` per scale point."""
+    rows = [["name", instrument.name], ["title", instrument.title], ["version", instrument.version],
+            ["source", instrument.source], ["description", instrument.description],
+            ["scale_min", instrument.scale.min], ["scale_max", instrument.scale.max]]
+    rows += [[f"label {point}", label] for point, label in sorted(instrument.scale.labels.items())]
+    return rows
+
+
 def instrument_csv(instrument: Instrument) -> str:
-    return tabular.csv_text(CSV_COLUMNS, instrument_rows(instrument))
+    """The instrument as one CSV: its :func:`field_rows` (``field,value``), a blank row, then the
+    item table (:data:`CSV_COLUMNS`). :func:`read_instrument_table` reads it back whole."""
+    fields = tabular.csv_text(FIELD_COLUMNS, field_rows(instrument))
+    return fields + "\r\n" + tabular.csv_text(CSV_COLUMNS, instrument_rows(instrument))
 
 
-EXPORTERS = {"yaml": instrument_yaml, "csv": instrument_csv}
+def instrument_xlsx(instrument: Instrument) -> bytes:
+    """The instrument as a workbook: sheet ``Instrument`` (field, value) and sheet ``Items``."""
+    return tabular.xlsx_bytes({"Instrument": (FIELD_COLUMNS, field_rows(instrument)),
+                               "Items": (CSV_COLUMNS, instrument_rows(instrument))})
 
 
-def export(instrument: Instrument, fmt: str) -> str:
-    """The instrument as ``yaml`` or ``csv`` text."""
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def instrument_from_tables(field_table: list[list], item_table: list[list], what: str) -> Instrument:
+    """An instrument from its field rows and its item table (header :data:`CSV_COLUMNS` first);
+    UserError names the row of the first problem (then :func:`build_instrument` checks the whole)."""
+    document: dict = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION}
+    labels: dict = {}
+    scale: dict = {}
+    for number, row in enumerate(field_table, start=1):
+        cells = [_cell(c) for c in row]
+        if not any(cells) or cells[:2] == list(FIELD_COLUMNS):
+            continue
+        field, value = cells[0].casefold(), (cells[1] if len(cells) > 1 else "")
+        if field.startswith("label "):
+            labels[field.removeprefix("label ").strip()] = value
+        elif field in ("scale_min", "scale_max"):
+            try:
+                scale[field.removeprefix("scale_")] = int(value)
+            except ValueError:
+                raise UserError(f"{what}: {field} must be a whole number, not {value!r}")
+        elif field in ("name", "title", "version", "source", "description"):
+            if value:
+                document[field] = value
+        else:
+            raise UserError(f"{what}, field row {number}: unknown field {cells[0]!r}; use name, title, version, source, "
+                            "description, scale_min, scale_max or 'label N'")
+    document["scale"] = {**scale, "labels": labels}
+    if not item_table:
+        raise UserError(f"{what} has no item table (header: {', '.join(CSV_COLUMNS)})")
+    header = [_cell(c).casefold() for c in item_table[0]]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise UserError(f"{what}: the item table misses column(s) {', '.join(missing)}")
+    index = {c: header.index(c) for c in CSV_COLUMNS}
+    levels: dict[str, list[dict]] = {}
+    items: dict[str, dict] = {}
+    for number, row in enumerate(item_table[1:], start=2):
+        cells = {c: (_cell(row[i]) if i < len(row) else "") for c, i in index.items()}
+        if not any(cells.values()):
+            continue
+        key, level = cells["item"], cells["level"]
+        if not key or not level:
+            raise UserError(f"{what}, item row {number}: every row needs an item and a level")
+        if cells["sub_criterion"]:
+            item = items.get(key.casefold())
+            if item is None:
+                raise UserError(f"{what}, item row {number}: sub-criterion {cells['sub_criterion']!r} of item {key!r} "
+                                "comes before the item's own row")
+            sub = {"letter": cells["sub_criterion"], "text": cells["text"]}
+            if cells["threshold"]:
+                sub["threshold"] = cells["threshold"]
+            item.setdefault("sub_criteria", []).append(sub)
+            continue
+        if key.casefold() in items:
+            raise UserError(f"{what}, item row {number}: item {key!r} is listed twice")
+        item = {"key": key, "text": cells["text"]}
+        if cells["secondary_level"]:
+            item["secondary_level"] = cells["secondary_level"]
+        items[key.casefold()] = item
+        levels.setdefault(level, []).append(item)
+    document["levels"] = [{"level": level, "items": level_items} for level, level_items in levels.items()]
+    return build_instrument(document)
+
+
+def read_instrument_table(data: bytes | str, fmt: str) -> Instrument:
+    """An instrument from its CSV (:func:`instrument_csv`) or XLSX (:func:`instrument_xlsx`) form,
+    read through the bounded readers of :mod:`casestudy.tabular`."""
+    if fmt == "xlsx":
+        if isinstance(data, str):
+            raise UserError("an XLSX instrument must be read as bytes")
+        sheets = tabular.read_xlsx_sheets(data, "the instrument workbook")
+        by_name = {name.casefold(): rows for name, rows in sheets.items()}
+        if "items" not in by_name:
+            raise UserError("the instrument workbook has no sheet 'Items'")
+        return instrument_from_tables(by_name.get("instrument", []), by_name["items"], "the instrument workbook")
+    table = tabular.read_csv_rows(data, "the instrument CSV")
+    start = next((i for i, row in enumerate(table) if [_cell(c).casefold() for c in row[:2]] == ["item", "level"]), None)
+    if start is None:
+        raise UserError(f"the instrument CSV has no item table (a header row {', '.join(CSV_COLUMNS)})")
+    return instrument_from_tables(table[:start], table[start:], "the instrument CSV")
+
+
+def read_instrument(data: bytes, fmt: str) -> Instrument:
+    """An instrument file in ``fmt`` (``yaml``, ``csv`` or ``xlsx``)."""
+    if fmt in ("yaml", "yml"):
+        return read_instrument_yaml(data)
+    if fmt in ("csv", "xlsx"):
+        return read_instrument_table(data, fmt)
+    raise UserError(f"unknown instrument format {fmt!r}; use one of {', '.join(EXPORTERS)}")
+
+
+EXPORTERS = {"yaml": instrument_yaml, "csv": instrument_csv, "xlsx": instrument_xlsx}
+
+
+def export(instrument: Instrument, fmt: str) -> str | bytes:
+    """The instrument as ``yaml`` or ``csv`` text, or ``xlsx`` bytes; each reads back equal."""
     if fmt not in EXPORTERS:
         raise UserError(f"unknown instrument format {fmt!r}; use one of {', '.join(EXPORTERS)}")
     return EXPORTERS[fmt](instrument)

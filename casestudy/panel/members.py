@@ -26,6 +26,7 @@ from casestudy.models import (
     Answer,
     Case,
     PanelMember,
+    PanelRound,
     Study,
     utcnow,
 )
@@ -185,6 +186,21 @@ def import_members_csv(session: Session, study: Study, text: str) -> list[PanelM
     return added
 
 
+# --- Delphi round 1 ---------------------------------------------------------------------------
+def round_one_closed(session: Session, study_id: int):
+    """When the panel's first round was closed (:mod:`casestudy.panel.delphi`), None while open."""
+    return session.scalar(select(PanelRound.closed_at).where(PanelRound.study_id == study_id, PanelRound.number == 1))
+
+
+def require_round_one_open(session: Session, study_id: int, what: str) -> None:
+    """Refuse ``what`` once round 1 is closed: the answers submitted before it closed are frozen
+    (the later rounds' feedback is computed from them). An expert who had not submitted may still
+    finish round 1 late; those answers do not count in the Delphi rounds."""
+    closed = round_one_closed(session, study_id)
+    if closed is not None:
+        raise UserError(f"round 1 of the panel was closed on {closed:%Y-%m-%d %H:%M} UTC; its answers are frozen, so {what} is not possible")
+
+
 # --- status ---------------------------------------------------------------------------------
 def set_status(member: PanelMember, status: str) -> None:
     if status == member.status:
@@ -213,6 +229,9 @@ def reopen(session: Session, member: PanelMember) -> PanelMember:
     """Unlock a submitted member's answers (a researcher's correction step)."""
     if member.status != "submitted":
         raise UserError(f"{member.pseudonym} has not submitted; nothing to re-open")
+    closed = round_one_closed(session, member.study_id)
+    if closed is not None and member.submitted_at is not None and member.submitted_at <= closed:
+        require_round_one_open(session, member.study_id, f"re-opening {member.pseudonym}'s answers")
     set_status(member, "in_progress")
     member.submitted_at = None
     session.flush()
@@ -260,6 +279,12 @@ def invite(session: Session, study: Study, member: PanelMember, base_url: str, d
         member.case_order = design.order_for(member.position, case_ids(session, study.id))
     if member.status in ("new", "declined"):
         set_status(member, "invited")
+    return new_link(session, study, member, base_url, days)
+
+
+def new_link(session: Session, study: Study, member: PanelMember, base_url: str, days: int = 60) -> dict:
+    """A fresh link for the member (the previous ones revoked), as a link record with a mailto draft."""
+    access.check_link_days(days)
     revoke_links(session, member)
     token, secret = access.issue_token(session, study.id, access.EXPERT, SUBJECT_TYPE, member.id, days, label=member.pseudonym)
     session.flush()

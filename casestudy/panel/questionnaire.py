@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casestudy.errors import UserError
 from casestudy.models import (
     ITEM_KINDS,
+    PanelRound,
     Questionnaire,
     QuestionnaireItem,
     Study,
@@ -58,10 +59,18 @@ def list_questionnaires(session: Session, study: Study) -> list[Questionnaire]:
 
 
 def current_questionnaire(session: Session, study: Study) -> Questionnaire | None:
-    """The newest version: the one new experts receive."""
+    """The newest version: the one new experts receive. A Delphi round's copy of the rating items
+    (:mod:`casestudy.panel.delphi`) is not a version of the panel's questionnaire."""
+    round_copies = select(PanelRound.questionnaire_id).where(PanelRound.study_id == study.id, PanelRound.questionnaire_id.is_not(None))
     return session.scalar(
-        select(Questionnaire).where(Questionnaire.study_id == study.id).order_by(Questionnaire.number.desc()).limit(1)
+        select(Questionnaire).where(Questionnaire.study_id == study.id, Questionnaire.id.not_in(round_copies))
+        .order_by(Questionnaire.number.desc()).limit(1)
     )
+
+
+def next_number(session: Session, study: Study) -> int:
+    """The number the study's next questionnaire (a version or a Delphi round's copy) gets."""
+    return (session.scalar(select(func.max(Questionnaire.number)).where(Questionnaire.study_id == study.id)) or 0) + 1
 
 
 def require_questionnaire(session: Session, study: Study) -> Questionnaire:
@@ -114,7 +123,7 @@ def new_version(session: Session, study: Study) -> Questionnaire:
     if old.frozen_at is None:
         raise UserError(f"version {old.number} is not frozen yet; edit it directly")
     q = Questionnaire(
-        study_id=study.id, number=old.number + 1, title=old.title, introduction=old.introduction,
+        study_id=study.id, number=next_number(session, study), title=old.title, introduction=old.introduction,
         scale_min=old.scale_min, scale_max=old.scale_max, scale_labels=dict(old.scale_labels),
     )
     for item in old.items:

@@ -21,7 +21,7 @@ from casestudy.models import (
 )
 from casestudy.panel import results
 from casestudy.panel.answers import upsert_answers
-from casestudy.panel.members import list_members, set_status
+from casestudy.panel.members import list_members, require_round_one_open, set_status
 from casestudy.panel.questionnaire import get_item, require_questionnaire, scale_of
 from casestudy.panel.results import short_label
 
@@ -56,6 +56,7 @@ def import_responses(session: Session, study: Study, ratings_text: str | None = 
     """
     if not ratings_text and not determinants_text:
         raise UserError("give a ratings CSV, a determinants CSV, or both")
+    require_round_one_open(session, study.id, "importing responses")
     q = require_questionnaire(session, study)
     errors: list[str] = []
     members = {m.pseudonym.upper(): m for m in list_members(session, study)}

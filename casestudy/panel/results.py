@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casestudy import status
 from casestudy import study as studies
 from casestudy.models import (
     Answer,
@@ -22,11 +23,12 @@ from casestudy.models import (
 )
 from casestudy.panel.answers import answers_of
 from casestudy.panel.members import list_members
+from casestudy.status import StageStatus
 
 
 # --- researchers: progress, answers, exports ------------------------------------------------
 def short_label(label: str) -> str:
-    return re.sub(r"^(case|unit)\s+", "", label.strip(), flags=re.I)
+    return re.sub(r"^(case|unit)\s+", "", label.strip(), flags=re.IGNORECASE)
 
 
 def _submitted(session: Session, study: Study) -> list[PanelMember]:
@@ -124,9 +126,27 @@ def panel_figures(session: Session, study: Study):
     )
 
 
-def stage_status(session: Session, case: Case) -> str | None:
-    count = session.scalar(select(func.count(Answer.id)).where(Answer.case_id == case.id))
-    return f"{count} ratings" if count else None
+def stage_status(session: Session, case: Case) -> StageStatus:
+    """Done when every invited expert who has not declined submitted; the panel is the study's,
+    so the experts it waits for are the same for every case."""
+    count = session.scalar(select(func.count(Answer.id)).where(Answer.case_id == case.id)) or 0
+    members = [m for m in list_members(session, session.get(Study, case.study_id)) if m.status != "declined"]
+    new = sum(1 for m in members if m.invited_at is None)
+    invited = len(members) - new
+    if not invited:
+        return status.not_started(f"panel: invite {status.plural(new, 'new member')}" if new else "panel: add and invite the experts")
+    summary = status.plural(count, "rating")
+    submitted = sum(1 for m in members if m.status == "submitted")
+    if new:
+        return status.still_open(summary, f"panel: invite {status.plural(new, 'new member')}")
+    if submitted < invited:
+        return status.still_open(
+            summary,
+            f"panel: {submitted} of {status.plural(invited, 'expert')} submitted; "
+            f"waiting for {status.plural(invited - submitted, 'expert')}",
+            status.EXPERTS,
+        )
+    return status.done(summary)
 
 
 @dataclass(frozen=True)

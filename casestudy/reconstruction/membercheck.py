@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casestudy import access, audit
+from casestudy import access, audit, signoffs
+from casestudy import status as chain_status
 from casestudy import study as studies
 from casestudy.access import AccessDenied, Principal
 from casestudy.errors import UserError
@@ -42,7 +43,9 @@ from casestudy.models import (
 )
 from casestudy.reconstruction import narrative
 from casestudy.reconstruction import references as reconstruction_references
+from casestudy.reconstruction import signoff as reconstruction_signoff
 from casestudy.reconstruction.constants import DEFAULT_BASE_URL
+from casestudy.status import StageStatus
 
 DECISION_LABELS = {"none": "not decided", "agree": "agrees", "changes_needed": "changes needed"}
 MAX_COMMENT_CHARS = 20_000
@@ -106,6 +109,9 @@ def send_to_member_check(
 ) -> SendResult:
     """Open the next round on the latest version and issue one link per respondent.
 
+    Refused (UserError) while the study requires a second researcher's sign-off of the version
+    and it has none that matches the version's text (:mod:`casestudy.reconstruction.signoff`).
+
     The link secrets are in the result only: they are shown once and never stored. Each
     respondent's earlier links are revoked; ``expires_in_days`` is 1..``access.MAX_LINK_DAYS``.
     """
@@ -123,6 +129,7 @@ def send_to_member_check(
     respondents = list(case.respondents)
     if not respondents:
         raise UserError(f"{case.public_label} has no respondents to review the reconstruction")
+    reconstruction_signoff.require_before_member_check(session, version)
     missing = [r.name for r in respondents if studies.consent_state(r)["member_check"] != "given"]
     if missing:
         raise UserError(f"record member_check consent first; missing for: {', '.join(missing)}")
@@ -546,12 +553,56 @@ def status_all(session: Session, study: Study) -> list[CaseState]:
     return [case_state(session, case) for case in studies.list_cases(session, study)]
 
 
-def stage_status(session: Session, case: Case) -> str | None:
+def _who(respondents: list[Respondent]) -> str:
+    """'the manager', 'the manager and the therapist', 'the 2 therapists' (by role, as the
+    researcher thinks of them)."""
+    roles: dict[str, int] = {}
+    for respondent in respondents:
+        roles[respondent.role] = roles.get(respondent.role, 0) + 1
+    return chain_status.names_and([f"the {role}" if n == 1 else f"the {n} {role}s" for role, n in roles.items()])
+
+
+def stage_status(session: Session, case: Case) -> StageStatus:
+    """Done when every respondent agreed to the latest version (and still consents); otherwise
+    who has to act: the researcher (send, revise) or the respondents who have not answered."""
     state = case_state(session, case)
-    if state.round is None and state.state not in ("agreed", "reopened"):
-        return None
     if state.state == "agreed":
-        return f"agreed (version {state.agreed_version})"
+        return chain_status.done(f"agreed (version {state.agreed_version})")
     if state.state == "reopened":
-        return "reopened"
-    return f"round {state.round}: {state.answered}/{state.respondents} answered" if state.state != "draft" else "revising"
+        return chain_status.still_open("reopened", f"member check: {state.detail}; revise and send again")
+    if state.state == "no version":
+        return chain_status.not_started("member check: save a version of the reconstruction first")
+    if state.state == "draft" and (waiting := _signoff_wait(session, case)) is not None:
+        return waiting if state.round is not None else chain_status.not_started(waiting.next_action, waiting.waiting_for)
+    if state.round is None:
+        return chain_status.not_started(f"member check: send version {state.version} to the respondents")
+    summary = f"round {state.round}: {state.answered}/{state.respondents} answered"
+    if state.state == "draft":
+        return chain_status.still_open("revising", f"member check: send version {state.version} to the respondents")
+    round_ = latest_round(session, case)
+    answered = {r.respondent_id for r in responses_of(session, round_) if r.submitted_at is not None}
+    if state.state == "changes requested":
+        asked = [r for r in responses_of(session, round_) if r.submitted_at is not None and r.decision == "changes_needed"]
+        who = _who([session.get(Respondent, r.respondent_id) for r in asked])
+        return chain_status.still_open(
+            summary, f"member check round {state.round}: {who} asked for changes; revise and save a new version"
+        )
+    waiting = [r for r in case.respondents if r.id not in answered]
+    answers = "answer" if len(waiting) == 1 else "answers"
+    return chain_status.still_open(
+        summary, f"member check round {state.round}: waiting for {_who(waiting)}'s {answers}".replace("s's ", "s' "),
+        chain_status.RESPONDENTS,
+    )
+
+
+def _signoff_wait(session: Session, case: Case) -> StageStatus | None:
+    """While the latest version waits for a required sign-off: the open status saying so."""
+    version = narrative.latest_version(session, case)
+    target = reconstruction_signoff.target(session, version)
+    state = signoffs.state_of(session, target)
+    if state not in (signoffs.AWAITING, signoffs.INVALIDATED):
+        return None
+    return chain_status.still_open(
+        "awaiting sign-off", f"member check: version {version.number} awaits a sign-off by a second researcher before it is sent",
+        chain_status.SECOND_RESEARCHER,
+    )

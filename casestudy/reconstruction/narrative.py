@@ -22,6 +22,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casestudy import status
 from casestudy.db import apply_edit
 from casestudy.errors import UserError
 from casestudy.models import (
@@ -32,6 +33,7 @@ from casestudy.models import (
     utcnow,
 )
 from casestudy.reconstruction.references import strip_references
+from casestudy.status import StageStatus
 
 
 # --- text helpers ---------------------------------------------------------------------
@@ -230,7 +232,7 @@ def diff_html(ops: list[tuple[str, str]]) -> str:
 def diff_versions(session: Session, case: Case, old_number: int, new_number: int) -> dict:
     old, new = get_version(session, case, old_number), get_version(session, case, new_number)
     ops = diff_ops(old.text, new.text)
-    words = lambda kind: sum(len(t.split()) for op, t in ops if op == kind)  # noqa: E731
+    words = lambda kind: sum(len(t.split()) for op, t in ops if op == kind)
     return {
         "case": case.public_label,
         "old": old.number,
@@ -243,9 +245,12 @@ def diff_versions(session: Session, case: Case, old_number: int, new_number: int
 
 
 # --- stage probe ----------------------------------------------------------------------
-def stage_status(session: Session, case: Case) -> str | None:
+def stage_status(session: Session, case: Case) -> StageStatus:
+    """Done once a version is saved (the member check takes it from there)."""
     count = session.scalar(select(func.count()).select_from(ReconstructionVersion).where(ReconstructionVersion.case_id == case.id))
     if count:
-        return f"{count} version{'s' if count != 1 else ''}"
+        return status.done(status.plural(count, "version"))
     draft = get_reconstruction(session, case)
-    return "draft" if draft is not None and draft.text.strip() else None
+    if draft is not None and draft.text.strip():
+        return status.still_open("draft", "reconstruction: save the draft as a version")
+    return status.not_started("reconstruction: write the narrative")

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casestudy.access import Principal
 from casestudy.codebook import tree as codebook
 from casestudy.coding.retrieval import SegmentFilter, segments
 from casestudy.errors import UserError
+from casestudy.interviews import store as interviews_store
 from casestudy.models import Case, Coding, Interview, Study
 from casestudy.text import collapse_spaces
 
@@ -155,7 +157,7 @@ def resolve_coding(session: Session, reference: Reference) -> ResolvedReference 
     path = codebook.code_paths(codebook.all_codes(session, study)).get(found.code_id, "")
     interview = found.interview
     return ResolvedReference(
-        label=f"{path} · {interview.respondent.name} ({interview.respondent.role}) · {interview.file_name} lines {found.start_line}-{found.end_line}",
+        label=f"{path} · {interviews_store.source_label(interview)} · {interview.file_name} lines {found.start_line}-{found.end_line}",
         excerpt=interview.text[found.start : found.end],
         target={"interview_id": interview.id, "start": found.start, "end": found.end, "coding_id": found.id},
     )
@@ -186,8 +188,9 @@ def interview_evidence(session: Session, case: Case) -> list[EvidenceItem]:
             for row in interviews]
 
 
-def coded_evidence(session: Session, case: Case) -> list[EvidenceItem]:
-    """The case's coded segments for the reconstruction editor (filterable by level and code)."""
+def coded_evidence(session: Session, case: Case, *, principal: Principal) -> list[EvidenceItem]:
+    """The case's coded segments ``principal`` may see, for the reconstruction editor (filterable
+    by level and code)."""
     study = session.get(Study, case.study_id)
     return [
         EvidenceItem(
@@ -195,13 +198,13 @@ def coded_evidence(session: Session, case: Case) -> list[EvidenceItem]:
             label=f"{s['code']} · {s['respondent']} ({s['role']}) · lines {s['start_line']}-{s['end_line']} · {s['coder']}",
             text=s["text"], reference=f"[[coding:{s['coding_id']}]]", level=s["level"], code=s["code"], source_id=s["interview_id"],
         )
-        for s in segments(session, study, SegmentFilter(case_ids=[case.id]), with_context=False)
+        for s in segments(session, study, SegmentFilter(case_ids=[case.id]), with_context=False, principal=principal)
     ]
 
 
-def evidence_for(session: Session, case: Case) -> tuple[list[EvidenceItem], bool]:
+def evidence_for(session: Session, case: Case, *, principal: Principal) -> tuple[list[EvidenceItem], bool]:
     """Evidence for the editor's side panel: coded segments, then the interviews to quote from.
 
     The flag says whether there is any source at all (an interview of the case)."""
     interviews = interview_evidence(session, case)
-    return coded_evidence(session, case) + interviews, bool(interviews)
+    return coded_evidence(session, case, principal=principal) + interviews, bool(interviews)

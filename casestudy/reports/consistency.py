@@ -10,8 +10,10 @@ Input is the tables as text cells, exactly as typed in the manuscript:
   scores as printed (``6``, ``2/3``); optional rows whose first cell is ``mean`` (each period's
   stated summary, ``6.1 (4-7)`` or ``6.1``), ``legend`` and ``scale`` (text in the second cell,
   e.g. the scale as the methods name it: ``5-point scale``).
-* Free text (e.g. the results section) for percentages, and for the number of scale points a
-  paragraph about Table 4 or the consensus names.
+* Free text (e.g. the results section) for percentages, for the number of scale points a
+  paragraph about Table 4 or the consensus names, and for the period summaries it states
+  (a period's name, or the part before its hyphen such as PRE for PRE-REORG, followed in the
+  same sentence by ``6.1 (4-7)`` or ``6.1 (range 4-7)``), checked like the table's mean row.
 
 Checks (each finding names the table, row and column):
 
@@ -33,7 +35,7 @@ Checks (each finding names the table, row and column):
                     (4.125), which is not flagged although (4.3 + 4.0)/2 = 4.15.
 ``decimals``        a value printed with a different number of decimals than the rest of its column.
 ``table4-cell``     a Table 4 cell that is not a score of the scale or a split of two adjacent points.
-``table4-mean``     a stated period mean that no split rule (midpoint, lower, upper) with either
+``table4-mean``     a stated period mean (the mean row or the text) that no split rule (midpoint, lower, upper) with either
                     rounding rule (half up, half even) reproduces from the cells (an error; the
                     message says whether rounding down would); reproduced only without the
                     midpoint rule: a warning to state the rule.
@@ -399,34 +401,72 @@ def check_table4(table4: PublishedTable4, scale: Scale, texts: dict[str, str] | 
                 values[period].append(consensus_table.parse_score(cell, scale))
             except UserError as exc:
                 findings.append(Finding("table4-cell", f"Table 4, {item!r}, {period}", exc.message))
-    for period, stated in table4.means.items():
-        where = f"Table 4, mean, {period}"
-        scores = values.get(period) or []
-        match = CELL.match(stated)
-        if not match or not scores:
-            findings.append(Finding("table4-mean", where, f"{stated!r} is not of the form 'mean (min-max)' or has no cells to check against", "warning"))
-            continue
-        mean, places = _value(match.group("mean")), _decimals(match.group("mean"))
-        exact = {rule: sum(s.value(rule) for s in scores) / len(scores) for rule in SPLIT_RULES}
-        reproduced = [(rule, rounding) for rule in SPLIT_RULES for rounding in ROUNDINGS
-                      if Fraction(round_decimal(exact[rule], places, rounding)) == mean]
-        computed = ", ".join(f"{rule} {float(value):.{places + 2}f} -> {round_decimal(value, places)}" for rule, value in exact.items())
-        if not reproduced:
-            truncating = [rule for rule, value in exact.items() if _truncated(value, places) == mean]
-            hint = f"; rounding the {' or '.join(truncating)} mean down gives {match.group('mean')}" if truncating else ""
-            findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} is not reproduced from the {len(scores)} cells "
-                                                          f"by any split rule and rounding rule ({computed}){hint}"))
-        elif not any(rule == "midpoint" for rule, _ in reproduced):
-            rules = sorted({rule for rule, _ in reproduced})
-            findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} follows only with the {' or '.join(rules)} split rule "
-                                                          f"({computed}); state that rule in the note", "warning"))
-        if match.group("low") is not None:
-            stated_range = (int(match.group("low")), int(match.group("high")))
-            ranges = {(min(s.value(rule) for s in scores), max(s.value(rule) for s in scores)) for rule in SPLIT_RULES}
-            ranges.add((Fraction(min(s.low for s in scores)), Fraction(max(s.high for s in scores))))
-            if stated_range not in ranges:
-                shown = ", ".join(sorted(f"{float(lo):g}-{float(hi):g}" for lo, hi in ranges))
-                findings.append(Finding("table4-range", where, f"stated range {stated_range[0]}-{stated_range[1]} follows from no split rule (the cells give {shown})"))
+    stated_means = [(f"Table 4, mean, {period}", period, stated) for period, stated in table4.means.items()]
+    stated_means += text_period_means(texts or {}, table4.periods)
+    for where, period, stated in stated_means:
+        findings += _check_stated_mean(where, stated, values.get(period) or [])
+    return findings
+
+
+STATED_IN_TEXT = re.compile(r"(?P<mean>\d+(?:[.,]\d+)?)\s*\(\s*(?:range\s*)?(?P<low>\d+)\s*(?:[-–]|to)\s*(?P<high>\d+)\s*\)")
+
+
+def text_period_means(texts: dict[str, str], periods: list[str]) -> list[tuple[str, str, str]]:
+    """(where, period, 'm (a-b)') for each period summary a text states: a period's name (or the
+    part before its first hyphen, e.g. PRE for PRE-REORG, when no other period starts so)
+    followed within one sentence by 'm (a-b)' or 'm (range a-b)'."""
+    aliases: dict[str, str] = {}
+    for period in periods:
+        aliases[period.casefold()] = period
+        head = period.split("-")[0]
+        if head != period and sum(p.split("-")[0].casefold() == head.casefold() for p in periods) == 1:
+            aliases.setdefault(head.casefold(), period)
+    names = sorted(aliases, key=len, reverse=True)
+    if not names:
+        return []
+    mention = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])", re.I)
+    found = []
+    for name, text in texts.items():
+        for number, paragraph in enumerate(re.split(r"\n\s*\n", text), start=1):
+            mentions = list(mention.finditer(paragraph))
+            for index, m in enumerate(mentions):
+                end = mentions[index + 1].start() if index + 1 < len(mentions) else len(paragraph)
+                stretch = re.split(r"(?<=[.;])\s", paragraph[m.end():end], maxsplit=1)[0]
+                stated = STATED_IN_TEXT.search(stretch)
+                if stated:
+                    period = aliases[m.group(1).casefold()]
+                    found.append((f"{name}, paragraph {number}, {period}", period,
+                                  f"{stated.group('mean')} ({stated.group('low')}-{stated.group('high')})"))
+    return found
+
+
+def _check_stated_mean(where: str, stated: str, scores: list) -> list[Finding]:
+    """A period summary as printed ('6.1 (4-7)') against the consensus cells of that period."""
+    findings: list[Finding] = []
+    match = CELL.match(stated)
+    if not match or not scores:
+        return [Finding("table4-mean", where, f"{stated!r} is not of the form 'mean (min-max)' or has no cells to check against", "warning")]
+    mean, places = _value(match.group("mean")), _decimals(match.group("mean"))
+    exact = {rule: sum(s.value(rule) for s in scores) / len(scores) for rule in SPLIT_RULES}
+    reproduced = [(rule, rounding) for rule in SPLIT_RULES for rounding in ROUNDINGS
+                  if Fraction(round_decimal(exact[rule], places, rounding)) == mean]
+    computed = ", ".join(f"{rule} {float(value):.{places + 2}f} -> {round_decimal(value, places)}" for rule, value in exact.items())
+    if not reproduced:
+        truncating = [rule for rule, value in exact.items() if _truncated(value, places) == mean]
+        hint = f"; rounding the {' or '.join(truncating)} mean down gives {match.group('mean')}" if truncating else ""
+        findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} is not reproduced from the {len(scores)} cells "
+                                                      f"by any split rule and rounding rule ({computed}){hint}"))
+    elif not any(rule == "midpoint" for rule, _ in reproduced):
+        rules = sorted({rule for rule, _ in reproduced})
+        findings.append(Finding("table4-mean", where, f"stated mean {match.group('mean')} follows only with the {' or '.join(rules)} split rule "
+                                                      f"({computed}); state that rule in the note", "warning"))
+    if match.group("low") is not None:
+        stated_range = (int(match.group("low")), int(match.group("high")))
+        ranges = {(min(s.value(rule) for s in scores), max(s.value(rule) for s in scores)) for rule in SPLIT_RULES}
+        ranges.add((Fraction(min(s.low for s in scores)), Fraction(max(s.high for s in scores))))
+        if stated_range not in ranges:
+            shown = ", ".join(sorted(f"{float(lo):g}-{float(hi):g}" for lo, hi in ranges))
+            findings.append(Finding("table4-range", where, f"stated range {stated_range[0]}-{stated_range[1]} follows from no split rule (the cells give {shown})"))
     return findings
 
 

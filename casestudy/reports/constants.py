@@ -37,6 +37,10 @@ TEXT_FORMATS = ("csv", "md", "tex")
 BINARY_FORMATS = ("xlsx", "docx")
 EXPORT_FORMATS = ("json", *TEXT_FORMATS, *BINARY_FORMATS)
 
+# Statistical-package files (reports.statpackages) and the data sets they hold.
+STAT_FORMATS = ("sav", "dta")
+STAT_DATASETS = ("ratings-long", "ratings-wide", "case-code-matrix", "segments")
+
 # Figure formats of the plots.
 FIGURE_FORMATS = ("html", "png", "svg")
 
@@ -69,3 +73,7 @@ def round_decimal(value, places: int = 1, rounding: str = "half-up") -> Decimal 
         # an exact tie (…5 followed by zeros) is exactly representable for denominators 2^a 5^b.
         result = exact.quantize(quantum, rounding=ROUNDINGS[rounding])
     return result.copy_abs() if result.is_zero() else result
+
+# Reporting checklists (shipped as reports/checklists/<name>.yaml) and their export formats.
+CHECKLISTS = ("coreq", "srqr")
+CHECKLIST_FORMATS = ("json", "md", "docx")

@@ -295,8 +295,11 @@ def confirm_mappings(session, study, principal, mapping: dict[str, str], code_id
         label = " ".join((label or "").split())
         if not key or not label:
             raise UserError(f"mapping of {text!r}: the determinant and its canonical label must both be filled")
-        code_id = (code_ids or {}).get(key)
         row = existing.get(key)
+        # Without a code for this text, a code linked earlier (integration.map_code) is kept, and a
+        # new text mapped to a determinant that has a code takes that code.
+        inherited = next((r.code_id for r in existing.values() if r.code_id is not None and normalise_text(r.canonical) == normalise_text(label)), None)
+        code_id = (code_ids or {}).get(key, row.code_id if row is not None else inherited)
         if row is None:
             row = DeterminantMapping(study_id=study.id, determinant_text=key, canonical=label, code_id=code_id,
                                      confirmed_by=principal.actor, confirmed_at=utcnow())

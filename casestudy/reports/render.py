@@ -196,10 +196,11 @@ def table4_tables(t) -> list[ReportTable]:
     return [printed, summary]
 
 
-def table1_table(rows: Sequence[dict]) -> ReportTable:
+def table1_table(rows: Sequence[dict], note: str = "") -> ReportTable:
+    """Table 1; ``note`` expands the component types used (``reports.outcomes.table1_note``)."""
     return ReportTable("Table 1. Cases: programme, outcome and determinants", ["Case", "Programme", "Outcome", "Determinants"],
                        [[r["case"], r["programme"], r["outcome"], "; ".join(r["determinants"]) if isinstance(r["determinants"], list) else r["determinants"]] for r in rows],
-                       ["Note. PH = partial hospitalisation; IOP = intensive outpatient programme."], "Table 1")
+                       [note] if note else [], "Table 1")
 
 
 def findings_table(findings) -> ReportTable:
@@ -227,8 +228,9 @@ def level_sentence(t: Table2) -> str:
     return f" The highest average{'s were' if len(best) > 1 else ' was'} {named}."
 
 
-def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=None) -> str:
-    """A methods paragraph stating the panel figures and how the tables were computed."""
+def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=None, ethics: str = "") -> str:
+    """A methods paragraph stating the panel figures and how the tables were computed, ending
+    with the study's ethics sentence (``ethics``, see :func:`casestudy.ethics.ethics_sentence`)."""
     parts = []
     if figures and figures.invited:
         rate = figures.response_rate
@@ -253,6 +255,8 @@ def methods_paragraph(figures: PanelFigures | None, t: Table2 | None = None, r=N
             + (f" (W = {round_decimal(r.kendall_w, 2)}; N = {r.kendall_objects} determinants, m = {r.kendall_raters} experts)."
                if r.kendall_w is not None else ".")
         )
+    if ethics:
+        parts.append(ethics)
     return " ".join(parts)
 
 

@@ -5,16 +5,8 @@ quartile with a NAMED method, min and max. Means, medians and quartiles are comp
 fractions; formatted values are rounded with :mod:`decimal` (half-up by default, half-even
 available), so 4.25 -> 4.3 (half-up) or 4.2 (half-even) and never a binary-float surprise.
 
-Quartile methods (Hyndman & Fan 1996 types; x_(j) the j-th order statistic, h = n p + m):
-
-* ``linear``  (HF 7, pandas/numpy default): m = 1 - p
-* ``weibull`` (HF 6, "(n+1)p", SPSS/Minitab): m = p
-* ``hazen``   (HF 5): m = 1/2
-* ``median_unbiased`` (HF 8): m = (p + 1)/3
-* ``normal_unbiased`` (HF 9): m = p/4 + 3/8
-
-Q(p) = x_(j) + g (x_(j+1) - x_(j)) with j = floor(h), g = h - j, clamped to [x_(1), x_(n)].
-Example: [3,3,3,4,4,4,4,4,4,5,5,5] has IQR 0.5 (linear) and 1.5 (weibull).
+Quartiles and the IQR come from :mod:`casestudy.quantiles` (the one definition, with its named
+methods).
 
 The average column is either the mean of the case means (every case weighs the same) or the
 pooled mean of all ratings of the item (every rating weighs the same); they differ when cells have
@@ -30,6 +22,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from casestudy.errors import UserError
+from casestudy.quantiles import iqr, quantile  # noqa: F401  (re-exported)
 from casestudy.panel.results import Rating
 from casestudy.panel.scale import PANEL_SCALE, Scale
 from casestudy.reports.constants import (  # also re-exported
@@ -38,31 +31,6 @@ from casestudy.reports.constants import (  # also re-exported
     ROUNDINGS,
     round_decimal,
 )
-
-
-def quantile(values: Sequence, p, method: str = "linear", presorted: bool = False) -> Fraction:
-    """Exact sample quantile of ``values`` at probability ``p`` by a named method (see module doc)."""
-    if method not in QUARTILE_METHODS:
-        raise UserError(f"unknown quartile method {method!r}; choose from {', '.join(QUARTILE_METHODS)}")
-    xs = values if presorted else sorted(values)
-    if not len(xs):
-        raise UserError("no values for a quantile")
-    n = len(xs)
-    p = Fraction(p)
-    h = n * p + QUARTILE_METHODS[method][1](p)
-    j = math.floor(h)
-    g = h - j
-    if j < 1:
-        return Fraction(xs[0])
-    if j >= n:
-        return Fraction(xs[-1])
-    low = Fraction(xs[j - 1])
-    return low + g * (Fraction(xs[j]) - low)
-
-
-
-def iqr(values: Sequence, method: str = "linear") -> Fraction:
-    return quantile(values, Fraction(3, 4), method) - quantile(values, Fraction(1, 4), method)
 
 
 def rounding_text(rounding: str, scale: Scale | None = None) -> str:

@@ -17,65 +17,18 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from casestudy.errors import UserError
+from casestudy.panel.consensus import ConsensusScore, check_on_scale, parse_score  # also imported from here
 from casestudy.panel.instruments import Instrument
 from casestudy.panel.scale import Scale
 from casestudy.reports.constants import ROUNDINGS, SPLIT_RULES  # noqa: F401  (re-exported)
 from casestudy.reports.table2 import fmt, round_decimal
 
 COLUMNS = ("item", "level", "period", "score")
-SCORE = re.compile(r"^\s*(-?\d+)\s*(?:/\s*(-?\d+)\s*)?$")
-
-
-@dataclass(frozen=True)
-class ConsensusScore:
-    """A whole point (``low == high``) or a split between adjacent points (``high == low + 1``)."""
-
-    low: int
-    high: int
-
-    @property
-    def split(self) -> bool:
-        return self.high != self.low
-
-    @property
-    def text(self) -> str:
-        """As entered and printed: '6' or '2/3'."""
-        return f"{self.low}/{self.high}" if self.split else str(self.low)
-
-    def value(self, split_rule: str = "midpoint") -> Fraction:
-        """The number this score counts as under ``split_rule``."""
-        if split_rule == "lower":
-            return Fraction(self.low)
-        if split_rule == "upper":
-            return Fraction(self.high)
-        return Fraction(self.low + self.high, 2)
-
-
-def parse_score(text: str, scale: Scale, where: str = "") -> ConsensusScore:
-    """'6' or '2/3' on ``scale``; UserError (prefixed by ``where``) for anything else."""
-    prefix = f"{where}: " if where else ""
-    match = SCORE.match(text or "")
-    if not match:
-        raise UserError(f"{prefix}score {text!r} is not a whole number or a split a/b such as 2/3")
-    low = int(match.group(1))
-    high = int(match.group(2)) if match.group(2) is not None else low
-    if match.group(2) is not None and high != low + 1:
-        raise UserError(f"{prefix}split score {text.strip()!r} does not join two adjacent points (a/b needs b = a + 1)")
-    score = ConsensusScore(low, high)
-    check_on_scale(score, scale, prefix)
-    return score
-
-
-def check_on_scale(score: ConsensusScore, scale: Scale, prefix: str = "") -> None:
-    """UserError '<prefix>score 7/8 lies outside the scale 1-7' unless both points are on ``scale``."""
-    if not (scale.contains(score.low) and scale.contains(score.high)):
-        raise UserError(f"{prefix}score {score.text!r} lies outside the scale {scale.text()}")
 
 
 @dataclass(frozen=True)
@@ -276,3 +229,23 @@ def table4(rows: Sequence[ScoreRow], instrument: Instrument, split_rule: str = "
             warnings.append(f"period {period}: mean {printed} by the {split_rule} rule; "
                             + ", ".join(f"{value} by the {rule} rule" for rule, value in others.items()))
     return t
+
+
+def study_rows(session, group) -> tuple[list[ScoreRow], Instrument]:
+    """The consensus scores of a stored focus group as score rows (item text, level, period
+    name, score as entered), in the instrument's item order and the periods' time order, with
+    the group's instrument: the same input a scores CSV of these cells gives."""
+    from casestudy.panel import focus
+
+    rows = [ScoreRow(c["text"], c["level"], c["period"], parse_score(c["score"], focus.instrument_of(session, group).scale))
+            for c in focus.consensus_of(session, group)]
+    if not rows:
+        raise UserError(f"{group.title} has no consensus scores yet (casestudy focus consensus ...)")
+    return rows, focus.instrument_of(session, group)
+
+
+def scores_csv(rows: Sequence[ScoreRow]) -> str:
+    """The scores CSV (``item,level,period,score``) of score rows; :func:`read_scores_csv` reads it back."""
+    from casestudy import tabular
+
+    return tabular.csv_text(COLUMNS, [[r.item, r.level, r.period, r.score.text] for r in rows])

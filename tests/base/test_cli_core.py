@@ -28,7 +28,7 @@ def test_user_errors_exit_2_with_one_line(cli, db_url):
         (["respondents", "add", "--case", "Case Q", "--name", "X", "--role", "manager"], "unknown case 'Case Q'"),
         (["consent", "record", "--case", "x", "--respondent", "y", "--scope", "interview", "--date", "2024-13-01"], "invalid date"),
         (["users", "add", "bob", "--password", "short"], "at least 10"),
-        (["cases", "add", "--internal", "U", "--public", "C", "--component", "PH:two"], "groups must be a whole number"),
+        (["cases", "add", "--internal", "U", "--public", "C", "--component", "PH:two"], "the number of groups as a whole number"),
     ]:
         result = cli("--db", db_url, *argv)
         assert result.code == 2, (argv, result)

@@ -32,7 +32,26 @@ def test_migrations_match_models(store):
     """Every table and column in the models exists in the migrations and vice versa."""
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == []
+    assert without_unnamed_sqlite_fks(diff, store) == []
+
+
+def without_unnamed_sqlite_fks(diff: list, store) -> list:
+    """``diff`` less the pairs "remove unnamed FK / add the same FK named" on SQLite.
+
+    A column added to a large table with ALTER TABLE (revision 0018: a rebuild would cascade-
+    delete the rows that hang on it) can only carry an inline reference, whose name SQLAlchemy's
+    SQLite reflection does not read; the constraint itself is the same (columns, table, action).
+    """
+    if store.engine.dialect.name != "sqlite":
+        return diff
+
+    def signature(fk):
+        return fk.table.name, tuple(c.name for c in fk.columns), fk.referred_table.name if fk.referred_table is not None else fk.elements[0].target_fullname.split(".")[0]
+
+    removed = {signature(d[1]) for d in diff if d[0] == "remove_fk" and d[1].name is None}
+    added = {signature(d[1]) for d in diff if d[0] == "add_fk"}
+    paired = removed & added
+    return [d for d in diff if not (d[0] in ("remove_fk", "add_fk") and signature(d[1]) in paired)]
 
 
 def test_upgrade_is_idempotent_and_reports_heads(store):
@@ -132,3 +151,46 @@ def test_unopenable_sqlite_path(tmp_path):
 
 
 # Killed writers (big transaction, bulk import, burst of saves) on both backends: tests/test_concurrency.py
+
+
+def test_writers_of_one_process_take_turns_in_arrival_order_and_time_out_cleanly():
+    import threading
+    import time
+
+    from casestudy.db import BUSY_MESSAGE, WriterQueue
+
+    queue, order, started = WriterQueue(), [], []
+    holder_in, holder_go = threading.Event(), threading.Event()
+
+    def holder():
+        with queue.turn(5):
+            holder_in.set()
+            holder_go.wait(5)
+            with queue.turn(5):  # re-entrant for the thread that holds it
+                order.append("holder")
+
+    def writer(name):
+        started.append(name)
+        with queue.turn(5):
+            order.append(name)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    holder_in.wait(5)
+    waiting = []
+    for name in ("a", "b", "c"):
+        waiting.append(threading.Thread(target=writer, args=(name,)))
+        waiting[-1].start()
+        while name not in started:
+            time.sleep(0.001)
+        time.sleep(0.02)  # queued before the next arrives
+    with pytest.raises(UserError) as refused:
+        with queue.turn(0.05):
+            pass
+    assert refused.value.message == BUSY_MESSAGE
+    holder_go.set()
+    for thread in [first, *waiting]:
+        thread.join(5)
+    assert order == ["holder", "a", "b", "c"]
+    with queue.turn(0.05):  # free again
+        pass

@@ -38,10 +38,12 @@ def test_wheel_contains_the_package_data(tmp_path):
     expected = [
         *(f"casestudy/codebook/shipped/{p.name}" for p in (ROOT / "casestudy/codebook/shipped").glob("*.yaml")),
         *(f"casestudy/panel/shipped/{p.name}" for p in (ROOT / "casestudy/panel/shipped").glob("*.yaml")),
+        *(f"casestudy/reports/checklists/{p.name}" for p in (ROOT / "casestudy/reports/checklists").glob("*.yaml")),
         *(f"casestudy/demo/data/{p.name}" for p in (ROOT / "casestudy/demo/data").iterdir() if p.is_file()),
         *(f"casestudy/exchange/refi_schema/{p.name}" for p in (ROOT / "casestudy/exchange/refi_schema").glob("*.xsd")),
         *(f"casestudy/migrations/versions/{p.name}" for p in (ROOT / "casestudy/migrations/versions").glob("*.py")),
-        "casestudy/migrations/env.py", "casestudy/migrations/script.py.mako",
+        "casestudy/migrations/env.py", "casestudy/migrations/script.py.mako", "casestudy/interviews/sentence_rules.json",
+        "casestudy/ui/components/coding_workbench.js", "casestudy/ui/components/coding_workbench.css",
         "casestudy/codebook/shipped/mbt-implementation.yaml", "casestudy/panel/shipped/mbt-adherence-audit.yaml",
         "casestudy/panel/shipped/mbt-focus-group-checklist.yaml", "casestudy/demo/data/manifest.csv",
         "casestudy/demo/data/case-a-manager.txt", "casestudy/exchange/refi_schema/Codebook.xsd",

@@ -81,7 +81,13 @@ PRINCIPALS = [("respondent", {"respondent"}), ("expert", {"expert"}), ("coder", 
 
 
 def _forbidden_pages(audience: set[str]) -> list[str]:
-    return [path for path, allowed in _audiences().items() if not allowed & audience and "anonymous" not in allowed]
+    """Paths of pages outside ``audience``, less those that are also an alias of one of its own
+    pages (a researcher typing the experts' /panel gets the researchers' Expert panel)."""
+    from casestudy.ui import navigation
+
+    own_aliases = {alias for m in navigation._page_modules() if set(m.PAGE.audience) & audience for alias in m.PAGE.aliases}
+    return [path for path, allowed in _audiences().items()
+            if not allowed & audience and "anonymous" not in allowed and path not in own_aliases]
 
 
 def _start(demo_store, app_env, who: str, runner: Callable | None = None, args: tuple = ()):

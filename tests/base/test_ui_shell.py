@@ -22,13 +22,16 @@ def test_first_start_offers_admin_creation(store, app_env):
     at = new_app()
     at.run()
     assert any("No account exists yet" in i.value for i in at.info)
+    assert not any("Demo study loaded" in i.value for i in at.info)  # no demo, no demo credentials
     at.text_input(key="admin_username").input("root")
     at.text_input(key="admin_password").input("a long admin secret")
     at.text_input(key="admin_password_repeat").input("a long admin secret")
     at.button[0].click()
     at.run()
     assert not at.exception
-    assert any("no study yet" in e.value for e in at.error)  # logged in: overview runs
+    # Logged in on an empty database: start a new study or explore the demo.
+    assert at.title[0].value == "Welcome to Casestudy"
+    assert [h.value for h in at.subheader] == ["Start a new study", "Explore the demo study"]
 
 
 def test_login_wrong_password_then_right(demo_store, app_env):
@@ -100,3 +103,19 @@ def test_token_principal_cannot_run_researcher_page(demo_store, app_env, kind):
     assert visible == ["review" if kind == "respondent" else "panel"]
     with pytest.raises(access.AccessDenied):
         access.require_researcher(principal)
+
+
+def test_sidebar_follows_the_chain():
+    """The researcher's pages in the sidebar come in the chain's order, each section in one block."""
+    from casestudy.ui import navigation
+
+    specs = navigation.researcher_pages()
+    chain = ["cases", "interviews", "codebook", "coding", "agreement", "analysis", "reconstructions", "masking",
+             "expert-panel", "reports", "exchange", "accounts"]
+    paths = [s.url_path for s in specs]
+    assert paths[0] == "overview" and [p for p in paths if p in chain] == chain
+    assert paths[-1] == "audit"
+    sections = [s.section for s in specs]
+    blocks = [section for i, section in enumerate(sections) if i == 0 or sections[i - 1] != section]
+    assert len(blocks) == len(set(blocks)), f"a section is split in the sidebar: {blocks}"
+    assert blocks == ["Study", "Analysis", "Results", "Administration"]

@@ -24,8 +24,11 @@ def schema():
 
 
 def _new_study(store, title="Target"):
+    """A new study; study titles are unique, so a repeated default title gets a number."""
     with store.write() as session:
-        return studies.create_study(session, title).id
+        taken = {s.title for s in studies.list_studies(session, include_archived=True)}
+        unique = next(t for t in (title, *(f"{title} {n}" for n in range(2, 1000))) if t not in taken)
+        return studies.create_study(session, unique).id
 
 
 def _records(store, study_id):
@@ -212,7 +215,7 @@ def test_bad_yaml_gives_one_message_and_imports_nothing(store, case):
 
 
 BAD_CSV = {
-    "no path column": ("name,level\nA,team\n", "has no 'path' column"),
+    "no known header": ("title,level\nA,team\n", "has no header row it can read: name the columns in the first row: 'path'"),
     "malformed quoting": ('path,level\n"A,team\n', "the CSV file is malformed"),
     "duplicate": ("path,level\nA,team\nA/B,team\na/b,team\n", "duplicate code name 'b' at one level of the tree (row 4"),
     "orphan": ("path,level\nA/B,team\n", "row 2: the parent 'A' of 'A/B' must come on an earlier row"),
@@ -241,8 +244,8 @@ def test_xlsx_from_another_tool_and_bad_xlsx(store):
     study_id = _new_study(store)
     with pytest.raises(UserError, match="malformed or not an Excel workbook"):
         _import(store, study_id, b"PK\x03\x04 not really a zip", "xlsx")
-    with pytest.raises(UserError, match="no header row with a 'path' column"):
-        _import(store, study_id, _xlsx([["name"], ["A"]]), "xlsx")
+    with pytest.raises(UserError, match="no header row: name the columns in the first row"):
+        _import(store, study_id, _xlsx([["title"], ["A"]]), "xlsx")
     with pytest.raises(UserError, match="duplicate code name 'A' at one level"):
         _import(store, study_id, _xlsx([["Path", "Level"], ["A", "team"], ["A", "team"]]), "xlsx")
     assert _codes_in(store, study_id) == 0
@@ -257,9 +260,6 @@ BAD_QDC = {
     "other root": (b"<html/>", "its root element is <html>"),
     "no codes": (f'<CodeBook xmlns="{NS}"/>'.encode(), "no <Codes> element"),
     "no guid": (f'<CodeBook xmlns="{NS}"><Codes><Code name="A" isCodable="true"/></Codes></CodeBook>'.encode(), "code 'A' in the REFI-QDA file has no guid"),
-    "duplicate": (f'<CodeBook xmlns="{NS}"><Codes><Code guid="2b7e1516-28ae-4d2a-a6ab-f7158809cf4f" name="A" isCodable="true"/>'
-                  f'<Code guid="3b7e1516-28ae-4d2a-a6ab-f7158809cf4f" name="a" isCodable="true"/></Codes></CodeBook>'.encode(),
-                  "duplicate code name 'a' at one level of the tree (at the top of the codebook)"),
     "bad colour": (f'<CodeBook xmlns="{NS}"><Codes><Code guid="2b7e1516-28ae-4d2a-a6ab-f7158809cf4f" name="A" isCodable="true" color="blue"/></Codes></CodeBook>'.encode(),
                    "code 'A': invalid colour 'blue'"),
     "unknown level": (f'<CodeBook xmlns="{NS}"><Codes><Code guid="2b7e1516-28ae-4d2a-a6ab-f7158809cf4f" name="A" isCodable="true"/></Codes>'
@@ -295,3 +295,36 @@ def test_read_file_by_extension(tmp_path, store):
         assert result["added"] == 3
         with pytest.raises(UserError, match="no shipped codebook 'nope'"):
             cio.load_shipped(session, studies.get_study(session, study_id), "nope")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Short.\n\nLevel: team", ("Short.", "team")),
+    ("Level: team", ("", "team")),
+    ("Short.\r\n\r\nLevel: team\r\n", ("Short.", "team")),
+    ("Short.\n\nWhen to use: always\n\nLevel: therapist", ("Short.\n\nWhen to use: always", "therapist")),
+    ("Short.\nLevel: team", None),  # a line of the paragraph, not a paragraph of its own
+    ("Level: team\n\nMore text", None),  # not the last line
+    ("Short.\n\nlevel: team", None),
+    ("Short.\n\nLevel:team", None),
+    ("Short.\n\nLevel:  team", None),
+    ("Short.\n\nLevel: ", None),
+    ("The Level: team decides", None),
+    ("", None),
+])
+def test_the_level_marker_is_read_only_in_its_exact_form(text, expected):
+    assert cio.split_marker(text, cio.LEVEL_MARKER) == (expected or (text, None))
+    if expected:
+        assert cio.with_marker(expected[0], cio.LEVEL_MARKER, expected[1]).replace("\r\n", "\n").rstrip() == text.replace("\r\n", "\n").rstrip()
+
+
+def test_qdc_levels_survive_a_tool_that_drops_sets(demo_with_history, schema):
+    store, source_id = demo_with_history
+    document = etree.fromstring(_export(store, source_id, "qdc"))
+    schema.assertValid(document)
+    document.remove(document.find(f"{{{NS}}}Sets"))
+    target_id = _new_study(store)
+    result = _import(store, target_id, etree.tostring(document), "qdc")
+    keep = ("path", "level", "short_definition", "definition", "when_to_use", "when_not_to_use", "example")
+    # before: the 'Organization and team' branch and its codes fell to the first level
+    assert [{k: r[k] for k in keep} for r in _records(store, target_id)] == [{k: r[k] for k in keep} for r in _records(store, source_id)]
+    assert any("45 code level(s) read from the 'Level: ...' line" in w for w in result["not_carried_over"])

@@ -75,6 +75,7 @@ def test_add_and_bad_merge_show_messages(page, demo_store):
 def test_viewer_sees_no_edit_controls(page, demo_store):
     with demo_store.write() as session:
         users.add_user(session, "viewer1", "a long viewer secret", "viewer")
+        studies.add_member(session, studies.get_study(session), "viewer1")
     at = page("viewer1")
     assert not at.exception
     labels = [e.label for e in at.expander]

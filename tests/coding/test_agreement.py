@@ -122,6 +122,6 @@ def test_agreement_table_rounds_half_up_with_one_precision_per_column():
     assert rows[0][:3] == ["x", 16, Decimal("31.3")]
     # kappa: p_o = 5/16, p_e = (16 x 5 + 0 x 11)/256 = 5/16 -> kappa 0 (never printed as -0.000)
     assert rows[0][3] == Decimal("0.000") and str(rows[0][3]) == "0.000"
-    assert rows[-1][0] == "(all codes)" and rows[0][5:] == [16, 5]
+    assert rows[-1][0] == "(all codes)" and rows[0][5:] == [16, 5, ""]  # every value defined: no reason
     everything = compute([Document("d", 5, [], [Span("A", "x", 0, 5), Span("B", "x", 0, 5)])], ["A", "B"])
     assert agreement_table(everything)[1][0][2:5] == [Decimal("100.0"), None, None]

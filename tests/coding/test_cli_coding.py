@@ -33,7 +33,7 @@ def test_codings_cli_round_trip(cli, store, setup, tmp_path):  # noqa: F811
     printed = cli("--db", db, "agreement", "--coders", "coder1", "coder2", "--format", "table").out
     assert "Agreement (%)" in printed and "100.0" in printed and "1.0\n" not in printed  # the printed table, rounded
     matrix = json.loads(cli("--db", db, "matrix", "--format", "json").out)
-    assert matrix == {"rows": ["Case A"], "columns": ["Leadership"], "matrix": [[2]]}
+    assert (matrix["rows"], matrix["columns"], matrix["matrix"]) == (["Case A"], ["Leadership"], [[1]])  # one passage, coded by both
     retrieved = json.loads(cli("--db", db, "retrieve", "--code", "Leadership", "--coder", "coder2", "--format", "json").out)
     assert [r["text"] for r in retrieved] == ["Leadership was strong"]
 

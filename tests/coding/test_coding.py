@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from casestudy.codebook import tree as codebook
+from casestudy import access
 from casestudy import study as studies
 from casestudy import users
 from casestudy.errors import UserError
@@ -19,6 +20,9 @@ from casestudy.coding import retrieval as coding_retrieval
 from casestudy.interviews import store as interviews_store
 from casestudy.coding import spans
 from casestudy.coding import suggestions
+
+#: An administrator: sees every coder's codings, also while the study is blind.
+ADMIN = access.Principal("researcher", 0, "admin", role="admin")
 
 TEXT_MANAGER = (
     "Interviewer: Was the start a success?\n"
@@ -42,6 +46,8 @@ def setup(store):
         for name in ("coder1", "coder2"):
             users.add_user(session, name, "a long password", "coder")
         users.add_user(session, "viewer", "a long password", "viewer")
+        for name in ("coder1", "coder2", "viewer"):
+            studies.add_member(session, study, name)  # with their global role
         org = codebook.add_code(session, study, "Support", "organization", codable=False, origin="a priori")
         codebook.add_code(session, study, "Board support", "organization", parent=org, origin="a priori")
         codebook.add_code(session, study, "Budget", "organization", parent=org, origin="a priori")
@@ -136,8 +142,9 @@ def test_blind_mode_shows_only_own_codings(store, setup):
     with store.read() as session:
         study = studies.get_study(session)
         interview = interviews_store.get_interview(session, study, setup["manager"])
-        assert len(spans.codings_of(session, interview)) == 2
-        mine = spans.codings_of(session, interview, spans.get_coder(session, "coder2"))
+        coder2 = access.researcher(spans.get_coder(session, "coder2"))
+        assert len(spans.codings_of(session, interview, principal=coder2)) == 2  # the study is not blind
+        mine = spans.codings_of(session, interview, spans.get_coder(session, "coder2"), principal=coder2)
         assert [c.coder.username for c in mine] == ["coder2"]
 
 
@@ -148,20 +155,20 @@ def test_retrieval_filters_context_and_exports(store, setup):
     with store.read() as session:
         study = studies.get_study(session)
         budget = _code(session, study, "Support/Budget")
-        found = coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(code_ids=[budget.id]))
+        found = coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(code_ids=[budget.id]), principal=ADMIN)
         assert [(s["respondent"], s["role"], s["text"]) for s in found] == [
             ("Ann", "manager", "the budget was enough"),
             ("Bo", "therapist", "The budget was tight"),
         ]
         assert found[0]["before"].endswith("from day one 😀 and ") and found[0]["after"].startswith(".")
         assert found[0]["code"] == "Support/Budget" and found[0]["start_line"] == 2
-        assert [s["coder"] for s in coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(role="therapist"))] == ["coder1", "coder2"]
-        assert len(coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(level="team"))) == 1
-        text = coding_retrieval.export_segments(session, study, "csv")
+        assert [s["coder"] for s in coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(role="therapist"), principal=ADMIN)] == ["coder1", "coder2"]
+        assert len(coding_retrieval.segments(session, study, coding_retrieval.SegmentFilter(level="team"), principal=ADMIN)) == 1
+        text = coding_retrieval.export_segments(session, study, "csv", principal=ADMIN)
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
         assert list(rows[0]) == list(coding_retrieval.SEGMENT_COLUMNS) and len(rows) == 3
         assert rows[0]["text"] == "the budget was enough"
-        workbook = openpyxl.load_workbook(io.BytesIO(coding_retrieval.export_segments(session, study, "xlsx")))
+        workbook = openpyxl.load_workbook(io.BytesIO(coding_retrieval.export_segments(session, study, "xlsx", principal=ADMIN)))
         assert workbook.active.max_row == 3 + 3  # title, blank, header + 3 rows
 
 
@@ -173,15 +180,24 @@ def test_matrices_and_role_comparison(store, setup):
     _apply(store, setup, "therapist", "coder1", "Support/Budget", "The budget was tight")
     with store.read() as session:
         study = studies.get_study(session)
-        rows, columns, counts = coding_matrices.case_code_matrix(session, study, "counts")
+        rows, columns, counts = coding_matrices.case_code_matrix(session, study, "counts", principal=ADMIN)
         assert rows[0] == "Case A" and columns == ["Leadership", "Support/Board support", "Support/Budget"]
         assert counts[0] == [2, 1, 2] and rows[1:] == []
-        _, _, characters = coding_matrices.case_code_matrix(session, study, "characters")
+        _, _, characters = coding_matrices.case_code_matrix(session, study, "characters", principal=ADMIN)
         assert characters[0][2] == len("the budget was enough") + len("The budget was tight")
-        labels, co = coding_matrices.cooccurrence_matrix(session, study)
+        labels, co = coding_matrices.cooccurrence_matrix(session, study, principal=ADMIN)
         board, leadership = labels.index("Support/Board support"), labels.index("Leadership")
         assert co[board][leadership] == co[leadership][board] == 1 and co[leadership][leadership] == 2
-        comparison = {r["code"]: r for r in coding_matrices.role_comparison(session, study, studies.get_case(session, study, "Case A"))}
+        # The filter narrows co-occurrence like the other matrices (it once counted every coding).
+        by_therapist = coding_matrices.cooccurrence_matrix(session, study, coding_retrieval.SegmentFilter(role="therapist"), principal=ADMIN)
+        assert by_therapist == (["Support/Budget"], [[1]])
+        _, team_columns, team_counts = coding_matrices.case_code_matrix(
+            session, study, flt=coding_retrieval.SegmentFilter(role="manager", level="team"), principal=ADMIN)
+        assert team_columns == ["Leadership"] and team_counts == [[2]]
+        _, budget_columns, budget_counts = coding_matrices.case_code_matrix(
+            session, study, flt=coding_retrieval.SegmentFilter(role="therapist", level="organization"), principal=ADMIN)
+        assert budget_columns == ["Support/Budget"] and budget_counts == [[1]]
+        comparison = {r["code"]: r for r in coding_matrices.role_comparison(session, study, studies.get_case(session, study, "Case A"), principal=ADMIN)}
         assert comparison["Leadership"]["only"] == "manager" and comparison["Support/Budget"]["only"] == ""
         assert comparison["Support/Budget"]["therapist"] == 1
 
@@ -213,6 +229,76 @@ def test_import_csv_all_or_nothing(store, setup):
     with pytest.raises(UserError, match="lacks the column"):
         with store.write() as session:
             spans.import_codings_csv(session, studies.get_study(session), "interview,code\n")
+
+
+def test_import_csv_resolves_interviews_by_name_or_id_within_the_study(store, setup):
+    with store.write() as session:
+        other = studies.create_study(session, "Other study")
+        case = studies.add_case(session, other, "Unit 9", "Case Z")
+        studies.add_respondent(session, case, "Zed", "manager")
+        (foreign,) = interviews_store.import_interviews(session, other, [interviews_store.ImportItem("zed.txt", TEXT_MANAGER.encode(), "Case Z", "Zed")])
+        foreign_id = foreign.id
+    with pytest.raises(UserError) as info:
+        with store.write() as session:
+            spans.import_codings_csv(session, studies.get_study(session, setup["study"]),
+                                     f"interview,coder,code,start,end\n{foreign_id},coder1,Leadership,0,5\nzed.txt,coder1,Leadership,0,5\n")
+    assert "row 2: unknown interview" in info.value.message and "row 3: unknown interview" in info.value.message
+    leadership = TEXT_MANAGER.index("Leadership")
+    data = (f"interview,coder,code,start,end\nMANAGER.TXT,coder1,Leadership,{leadership},{leadership + 10}\n"
+            f"{setup['therapist']},coder1,Leadership,0,11\n")
+    with store.write() as session:
+        assert spans.import_codings_csv(session, studies.get_study(session, setup["study"]), data).stored == 2
+    with store.read() as session:
+        stored = {(c.interview_id, c.start, c.end, c.start_line, c.end_line) for c in session.query(Coding)}
+    # Line numbers as apply_codes records them (line 4 of the manager's text; line 1 of the therapist's).
+    assert stored == {(setup["manager"], leadership, leadership + 10, 4, 4), (setup["therapist"], 0, 11, 1, 1)}
+
+
+def test_import_csv_errors_come_in_row_order(store, setup):
+    bad = ("interview,coder,code,start,end\n"
+           "manager.txt,coder1,Leadership,0,999999\n"  # found in the second pass (span)
+           "nosuch.txt,coder1,Leadership,0,5\n")  # found in the first pass (interview)
+    with pytest.raises(UserError) as info:
+        with store.write() as session:
+            spans.import_codings_csv(session, studies.get_study(session), bad)
+    message = info.value.message
+    assert message.index("row 2:") < message.index("row 3:")
+
+
+def test_import_csv_refuses_an_interview_whose_consent_was_withdrawn(store, setup):
+    import datetime as dt
+
+    data = "interview,coder,code,start,end\nmanager.txt,coder1,Leadership,0,5\ntherapist.txt,coder1,Leadership,0,5\n"
+    with store.write() as session:
+        study = studies.get_study(session)
+        ann = studies.get_respondent(session, studies.get_case(session, study, "Case A"), "Ann")
+        studies.record_consent(session, ann, "interview", dt.date(2024, 1, 1))
+        studies.withdraw_consent(session, ann, "interview", dt.date(2024, 2, 1))
+    with pytest.raises(UserError, match="nothing imported: manager.txt: Ann .*withdrew consent"):
+        with store.write() as session:
+            spans.import_codings_csv(session, studies.get_study(session), data)
+    with store.read() as session:
+        assert session.query(Coding).count() == 0
+
+
+def test_import_csv_rechecks_consent_when_it_stores(store, setup):
+    """A consent withdrawn between the check (no lock) and the move (under the lock) stores nothing."""
+    import datetime as dt
+
+    data = "interview,coder,code,start,end\nmanager.txt,coder1,Leadership,0,5\n"
+
+    def prepare_then_withdraw(session):
+        prepared = spans.prepare_codings_import(session, studies.get_study(session), data)
+        with store.write() as other:
+            ann = studies.get_respondent(other, studies.get_case(other, studies.get_study(other), "Case A"), "Ann")
+            studies.record_consent(other, ann, "interview", dt.date(2024, 1, 1))
+            studies.withdraw_consent(other, ann, "interview", dt.date(2024, 2, 1))
+        return prepared
+
+    with pytest.raises(UserError, match="nothing imported: manager.txt: .*withdrew consent"):
+        store.staged_write("test", prepare_then_withdraw, spans.store_codings_import)
+    with store.read() as session:
+        assert session.query(Coding).count() == 0
 
 
 def test_merge_moves_codings_and_collapses_duplicates(store, setup):
@@ -252,7 +338,7 @@ def test_agreement_from_database(store, setup):
     _apply(store, setup, "manager", "coder2", "Support/Budget", "the budget was enough")
     with store.read() as session:
         study = studies.get_study(session)
-        report = coding_comparison.agreement_report(session, study, ["coder1", "coder2"], "sentence")
+        report = coding_comparison.agreement_report(session, study, ["coder1", "coder2"], "sentence", principal=ADMIN)
         leadership = next(c for c in report.per_code if c.code == "Leadership")
         assert leadership.percent_agreement == 1.0 and leadership.alpha == pytest.approx(1.0)
         budget = next(c for c in report.per_code if c.code == "Support/Budget")

@@ -143,15 +143,20 @@ def test_export_validates_and_holds_every_part(coded_demo):
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = z.namelist()
     assert all(n == "project.qde" or n.startswith("sources/") for n in names)
-    assert report["sources"] == 14 == len([n for n in names if n.startswith("sources/")])
+    notes = {n.get("name"): n for n in root.iterfind("q:Notes/q:Note", ns)}
+    note_paths = [n.get("plainTextPath") for n in root.iterfind("q:Notes/q:Note", ns)]
+    assert len(set(note_paths)) == len(note_paths) == report["notes"]  # a file of its own per note
+    assert report["sources"] == 14 and len(names) == 1 + 14 + len(note_paths)
     with coded_demo.read() as session:
         codings = session.scalar(select(func.count()).select_from(Coding).where(Coding.study_id == 1))
     assert report["codings"] == codings >= 4 and report["cases"] == 7 and report["users"] >= 2
     assert report["released_masked_texts"] >= 1
     assert any("consent" in line for line in report["not_carried"]) and any("panel answers" in line for line in report["not_carried"])
-    # the report is in the archive as a project note
-    notes = {n.get("name"): n for n in root.iterfind("q:Notes/q:Note", ns)}
-    assert "consent records" in notes[exchange_schema.REPORT_NOTE_NAME].findtext("q:PlainTextContent", namespaces=ns)
+    # the report is in the archive as a project note (its text in a file of its own)
+    report_note = notes[exchange_schema.REPORT_NOTE_NAME]
+    assert report_note.find("q:PlainTextContent", ns) is None and report_note.get("plainTextPath").startswith("internal://")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "consent records" in z.read("sources/" + report_note.get("plainTextPath").removeprefix("internal://")).decode()
     # selections carry the coder, the code and the text
     sel = root.find(".//q:PlainTextSelection", ns)
     assert sel.get("creatingUser") == exchange_schema.user_guid("coder1") and sel.find("q:Coding/q:CodeRef", ns) is not None
@@ -387,11 +392,12 @@ def test_bad_archives_give_one_message_and_change_nothing(demo_store, case):
 
 
 def test_failure_late_in_the_import_rolls_everything_back(store):
-    # valid archive, but the second source repeats a sibling code name -> the codebook import fails after the study exists
+    # schema-valid, but two codes share a GUID -> the codebook import fails after the study exists
+    # (siblings sharing a name no longer fail: a foreign file's second one is renamed with a warning)
     xml = project(f'<TextSource guid="{S1}" name="a"><PlainTextContent>Text.</PlainTextContent></TextSource>')
-    xml = xml.replace(f'<Code guid="{{{C3}}}" name="Support"', f'<Code guid="{{{C3}}}" name="Barriers"')
+    xml = xml.replace(f'<Code guid="{{{C3}}}" name="Support"', f'<Code guid="{{{C2}}}" name="Support"')
     before = snapshot(store)
-    with pytest.raises(UserError, match="duplicate code name"):
+    with pytest.raises(UserError, match="is used twice"):
         do_import(store, archive(xml))
     assert snapshot(store) == before
 
@@ -488,6 +494,7 @@ def test_page_shows_a_bad_file_as_one_error(demo_store, monkeypatch):
 def test_viewer_sees_no_import(demo_store, monkeypatch):
     with demo_store.write("test") as session:
         users.add_user(session, "viewer1", "viewer-password-1", "viewer")
+        studies.add_member(session, studies.get_study(session), "viewer1")
     at = _page(demo_store, monkeypatch, "viewer1")
     at.run()
     assert not at.exception

@@ -120,9 +120,42 @@ def test_viewer_sees_reader_only(page_app, demo_store):
     _import(demo_store)
     with demo_store.write() as session:
         users.add_user(session, "viewer1", "a long viewer secret", "viewer")
+        studies.add_member(session, studies.get_study(session), "viewer1")
         viewer = next(u for u in users.list_users(session) if u.username == "viewer1")
         principal = access.researcher(viewer)
     at = page_app(principal)
     at.run()
     assert not at.exception
-    assert len(at.tabs) == 1 and not at.file_uploader
+    # A viewer reads the transcripts and the interview guide; nothing to import or edit.
+    assert [t.label for t in at.tabs] == ["Read", "Interview guide"] and not at.file_uploader
+
+
+def test_an_interview_takes_a_period_at_import_and_in_its_session(page_app, demo_store):
+    """Interviews (not only documents) are tied to one of the case's periods on the page; the list shows it."""
+    at = page_app()
+    at.run()
+    at.selectbox(key="upload_case").set_value("Case B")
+    at.run()
+    assert at.selectbox(key="upload_period").options == ["(no period)", "PRE-REORG", "REORG"]
+    at.selectbox(key="upload_period").set_value("REORG")
+    at.file_uploader(key="upload_files").set_value([("b.txt", TRANSCRIPT.encode(), "text/plain")])
+    at.run()
+    at.button(key="upload_import").click()
+    at.run()
+    assert not at.exception and any("Imported b.txt" in s.value for s in at.success)
+    with demo_store.read() as session:
+        [interview] = interviews_store.list_interviews(session, studies.get_study(session))
+        [record] = interviews_store.interview_records(session, [interview])
+        assert (record["kind"], record["case"], record["period"]) == ("interview", "Case B", "REORG")
+    at = page_app()
+    at.run()
+    assert at.dataframe[0].value["period"].tolist() == ["REORG"]
+    [period] = [s for s in at.selectbox if s.label == "Period" and s.key != "upload_period"]  # the session editor's
+    assert period.value == "REORG"
+    period.set_value("PRE-REORG")
+    next(b for b in at.button if "Save session" in b.label).click()
+    at.run()
+    assert not at.exception and not at.error
+    with demo_store.read() as session:
+        [record] = interviews_store.interview_records(session, interviews_store.list_interviews(session, studies.get_study(session)))
+        assert record["period"] == "PRE-REORG"

@@ -389,7 +389,7 @@ def test_demo_expert_view_contains_no_identities(demo_store):
         register = [e.term for e in masking_workflow.list_entries(session, study)]
         internal = [c.internal_label for c in studies.list_cases(session, study)]
         orgs = sorted({c.organisation.name for c in studies.list_cases(session, study) if c.organisation})
-        released = session.query(MaskedText).filter(MaskedText.status == "released").count()
+        released = session.query(MaskedText).filter(MaskedText.status == "released", MaskedText.text_kind == "narrative").count()
     assert released == 7
     principal = _principal(demo_store, secret)
     _complete(demo_store, principal)
@@ -515,12 +515,17 @@ def test_researcher_page(demo_store, app_env):
     at.button(key="panel_invite_new").click().run()
     assert not at.exception
     assert len(at.code) == 1 and "/?token=" in at.code[0].value
+    # fresh state: the funnel and the member list count the invitation without navigating away
+    assert {m.label: m.value for m in at.metric}["Invited"] == "21"
+    assert at.dataframe[0].value.set_index("pseudonym").loc["E21", "status"] == "invited"
+    assert at.button(key="panel_invite_new").disabled
     # The questionnaire is frozen (experts opened it): preview shows the legend, a new version is offered.
     assert any(c.value == "Scale 0-5: 0 = clearly contradicted in this case; 5 = completely confirmed in this case." for c in at.caption)
     at.button(key="panel_q_new_version").click().run()
     assert not at.exception and not at.error
     with demo_store.read() as session:
-        assert panel_questionnaire.current_questionnaire(session, studies.get_study(session)).number == 2
+        # version 2 is the demo's Delphi round-2 copy of the rating statements, so the new version is 3
+        assert panel_questionnaire.current_questionnaire(session, studies.get_study(session)).number == 3
 
 
 def test_expert_page(demo_store, app_env):

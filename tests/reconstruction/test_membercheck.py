@@ -104,7 +104,7 @@ def test_autosaved_comments_survive_and_agreement_locks_version_with_consent(mc_
         finals = [c for r in case.respondents for c in r.consents if c.scope == "final_text"]
         assert len(finals) == 2 and all(version.content_hash in c.note for c in finals)
         assert reconstruction_membercheck.review_for(session, _principal(session)).state == "agreed"
-        assert reconstruction_membercheck.stage_status(session, case) == "agreed (version 1)"
+        assert reconstruction_membercheck.stage_status(session, case).summary == "agreed (version 1)"
         source = reconstruction_membercheck.masking_source(session, case)
         assert source["source_ref"] == f"reconstruction_version:{version.id}" and source["version"] == 1
         assert "[[coding" not in source["text"] and "The team was small." in source["text"]
@@ -200,7 +200,7 @@ def test_withdrawing_consent_reopens_an_agreed_case(mc_store, scope):
         state = reconstruction_membercheck.case_state(session, case)
         assert state.state == "reopened" and f"withdrew {scope} consent" in state.detail
         assert reconstruction_membercheck.agreed_version(session, case) is None
-        assert reconstruction_membercheck.stage_status(session, case) == "reopened"
+        assert reconstruction_membercheck.stage_status(session, case).summary == "reopened"
         with pytest.raises(UserError, match="no agreed reconstruction"):
             reconstruction_membercheck.require_agreed_version(session, case)
         with pytest.raises(UserError, match="no agreed reconstruction"):

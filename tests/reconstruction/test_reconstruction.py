@@ -7,13 +7,15 @@ import hashlib
 import pytest
 
 from casestudy import study as studies
+from casestudy.coding import retrieval
 from casestudy.errors import UserError
 from casestudy.models import ReconstructionVersion
 from casestudy.reconstruction import narrative
 from casestudy.reconstruction import references as reconstruction_references
 from casestudy.reconstruction import summary as reconstruction_summary
-from casestudy.coding import retrieval
 from casestudy.reports import progress
+
+from tests.coding.test_coding import ADMIN
 
 
 @pytest.fixture
@@ -145,18 +147,20 @@ def test_case_summary_and_table1(case_setup):
 
 def test_evidence_panel_of_a_case_without_interviews(case_setup):
     with case_setup.read() as session:
-        items, available = reconstruction_references.evidence_for(session, _case(session))
+        items, available = reconstruction_references.evidence_for(session, _case(session), principal=ADMIN)
     assert (items, available) == ([], False)
 
 
 def test_stage_probe_reports_versions(case_setup):
     with case_setup.write("a") as session:
         case = _case(session)
-        assert narrative.stage_status(session, case) is None
+        assert not narrative.stage_status(session, case).started
         narrative.save_draft(session, case, "text", "", "a")
-        assert narrative.stage_status(session, case) == "draft"
+        assert narrative.stage_status(session, case).summary == "draft"
+        assert narrative.stage_status(session, case).next_action == "reconstruction: save the draft as a version"
         narrative.save_version(session, case, "text", "a")
-        assert narrative.stage_status(session, case) == "1 version"
+        assert narrative.stage_status(session, case).summary == "1 version"
+        assert narrative.stage_status(session, case).done
         overview = progress.overview(session, studies.get_study(session))[0]
     assert overview.stages["reconstruction"] == "1 version"
     assert session is not None and ReconstructionVersion.__tablename__ == "reconstruction_version"
@@ -184,7 +188,7 @@ def test_quote_references_resolve_against_the_interviews_stage(demo_store):
             reconstruction_references.find_quote(session, other, interview.id, phrase)
         with pytest.raises(UserError, match="does not occur"):
             reconstruction_references.find_quote(session, case, interview.id, "zzqx never said this")
-        items, available = reconstruction_references.evidence_for(session, case)
+        items, available = reconstruction_references.evidence_for(session, case, principal=ADMIN)
     assert available and {i.source_id for i in items if i.kind == "interview"} >= {interview.id}
 
 
@@ -194,10 +198,10 @@ def test_coding_references_and_evidence_come_from_the_coding_stage(demo_store):
     with demo_store.read() as session:
         study = studies.get_study(session)
         case = studies.get_case(session, study, "Case B")
-        items, available = reconstruction_references.evidence_for(session, case)
+        items, available = reconstruction_references.evidence_for(session, case, principal=ADMIN)
         coded = [i for i in items if i.kind == "coding"]
         assert available and coded and all(i.reference.startswith("[[coding:") for i in coded)
-        first = retrieval.segments(session, study, retrieval.SegmentFilter(case_ids=[case.id]), with_context=False)[0]
+        first = retrieval.segments(session, study, retrieval.SegmentFilter(case_ids=[case.id]), with_context=False, principal=ADMIN)[0]
         (status,) = reconstruction_references.resolve_references(session, f"As the manager said {first_ref(first)}.")
         assert status.problem == "" and status.resolved.excerpt == first["text"]
         assert status.resolved.target["coding_id"] == first["coding_id"]

@@ -157,7 +157,49 @@ def test_researcher_marks_comment_processed_and_saves_summary(demo_store, app_en
 def test_viewer_cannot_edit(demo_store, app_env):
     with demo_store.write("test") as session:
         users.add_user(session, "viewer1", "a viewer password 1", "viewer")
+        studies.add_member(session, studies.get_study(session), "viewer1")
     at = _researcher_app(demo_store, app_env, "viewer1")
     at.run()
     assert not at.exception
     assert not [b for b in at.button if b.key in ("save_version", "save_draft", "mc_send")]
+
+
+def test_saving_a_version_shows_send_and_the_new_state_at_once(demo_store, app_env):
+    """Fresh state: after "Save as new version" the Send button and the picker's state show the
+    new version without navigating away; after Send the state says under review."""
+    at = _researcher_app(demo_store, app_env)
+    at.run()
+    at.selectbox(key="recon_case").set_value("Case G").run()
+    assert not at.exception
+    assert "under review" in _page_text(at) and not [b for b in at.button if b.key == "mc_send"]
+    draft = next(t for t in at.text_area if t.key.startswith("draft_Case G"))
+    draft.input(draft.value + "\n\nA paragraph added after the round.").run()
+    at.text_input(key="note_Case G").input("added a paragraph").run()
+    at.button(key="save_version").click().run()
+    assert not at.exception
+    assert any("Saved version 3" in s.value for s in at.success)
+    assert at.button(key="mc_send").label == "Send version 3 to the member check"
+    assert "**draft** — version 3 not sent yet" in [m.value for m in at.markdown]
+    at.button(key="mc_send").click().run()
+    assert not at.exception
+    assert any(m.value.startswith("**under review**") for m in at.markdown)
+    assert not [b for b in at.button if b.key == "mc_send"]
+
+
+def test_case_picker_labels_stay_the_same_when_the_state_changes(demo_store, app_env):
+    """The browser keeps a selectbox's choice by its option label: a label that changed with the
+    member-check state (a new version, a send) made the picker jump back to the first case."""
+    at = _researcher_app(demo_store, app_env)
+    at.run()
+    at.selectbox(key="recon_case").select("Case B").run()
+    before = list(at.selectbox(key="recon_case").options)  # the labels the browser shows
+    shown = _page_text(at)
+    key = next(t.key for t in at.text_area if t.key.startswith("draft_Case B_"))
+    at.text_area(key=key).input(at.text_area(key=key).value + "\nOne more sentence.\n")
+    at.button(key="save_version").click().run()
+    at.run()
+    assert not at.exception
+    assert list(at.selectbox(key="recon_case").options) == before
+    assert at.selectbox(key="recon_case").value == "Case B"
+    # The state is shown beside the picker instead, and it is the new one.
+    assert "**agreed**" in shown and any(m.value.startswith("**draft**") for m in at.markdown)

@@ -127,7 +127,10 @@ def test_mapping_confirm_and_export(cli, demo_store, tmp_path):
     path.write_text("determinant,canonical\n  Team   SIZE ,size of the team\n", encoding="utf-8")
     assert cli("--db", demo_store.url, "report", "mapping-confirm", "--mapping", str(path)).code == 0
     out = cli("--db", demo_store.url, "report", "mapping-export", "--format", "csv").out
-    assert out.splitlines() == ["determinant,canonical", "team size,size of the team"]
+    lines = out.splitlines()
+    assert lines[0] == "determinant,canonical" and "team size,size of the team" in lines
+    # the demo's other confirmed mappings keep each ranked determinant as written (they carry its code)
+    assert all(left == right for left, right in (line.split(",") for line in lines[1:] if not line.startswith("team size")))
 
 
 def test_reliability_check_table1_methods(cli, demo_store):

@@ -102,3 +102,26 @@ def test_library_refuses_non_researchers(demo_store):
     viewer = access.Principal("researcher", 1, "v", role="viewer")
     with demo_store.write() as session, pytest.raises(access.AccessDenied):
         rankings.confirm_mappings(session, studies.get_study(session), viewer, {"a": "b"})
+
+
+def test_statistics_files_tab_prepares_a_labelled_stata_file(demo_store, app_env, panel, tmp_path):
+    import pyreadstat
+
+    at = _app(demo_store, app_env)
+    at.run()
+    at.selectbox(key="stat_dataset").set_value("ratings-wide")
+    at.radio(key="stat_format").set_value("dta")
+    at.button(key="stat_prepare").click().run()
+    assert not at.exception, at.exception
+    from casestudy.ui.pages import reports
+
+    assert "dl_stat_file" in [b.key for b in at.get("download_button")]
+    wanted, written = at.session_state["_stat_file"]
+    assert wanted[:2] == ("ratings-wide", "dta") and written.media_type == "application/x-stata-dta"
+    path = tmp_path / "wide.dta"
+    path.write_bytes(written.data)
+    frame, meta = pyreadstat.read_dta(str(path))
+    assert len(frame) == 84 and meta.column_names_to_labels["item02"] == "Organizational factors contributed"
+    assert reports.STAT_DATASET_LABELS.keys() == set(reports.STAT_DATASETS)
+    at.selectbox(key="stat_dataset").set_value("segments").run()  # another data set: the old file is not offered
+    assert "dl_stat_file" not in [b.key for b in at.get("download_button")]

@@ -155,12 +155,13 @@ def test_bad_rows_are_named(cli, tmp_path, body, message):
     assert f"error: scores CSV, {message}" in result.err
 
 
-def test_missing_column_names_the_header_and_no_scores_names_the_file(cli, tmp_path):
+def test_missing_column_names_the_header_and_no_scores_names_the_file(cli, tmp_path, store):
     path = tmp_path / "bad.csv"
     path.write_text("item,period,score\nx,P1,3\n", encoding="utf-8")
     result = cli("report", "table4", "--scores", path)
     assert result.code == 2 and "error: scores CSV, row 1 (header): missing column(s) level" in result.err
-    assert "error: pass --scores FILE.csv (focus-group consensus is not stored in the database yet)" in cli("report", "table4").err
+    assert cli("--db", store.url, "init", "--title", "Empty").code == 0
+    assert "error: the study has no focus group with consensus scores: pass --scores FILE.csv" in cli("--db", store.url, "report", "table4").err
     with pytest.raises(UserError, match="unknown split rule"):
         small_table(split="average")
 
@@ -234,3 +235,21 @@ def test_bad_cells_legend_and_text_scale():
     assert ("scale-legend", "Table 4 legend") in found  # legend 1-5 beside the instrument's 1-7
     # only the paragraph about the consensus is read; it names 5 points as the legend does
     assert not any(check == "scale-points" for check, _ in found)
+
+
+def test_check_reads_the_period_summaries_stated_in_the_text(cli, tmp_path):
+    """The published text's PRE 6.1 (4-7) follows from the cells; REORG 2.4 (1-4) does not."""
+    text = EXAMPLES / "reference-published-table4-text.txt"
+    result = cli("report", "check", "--table4", PUBLISHED_GRID, "--text", text, "--format", "json")
+    assert result.code == 0, result
+    from_text = [f for f in json.loads(result.out) if f["where"].startswith(text.name)]
+    assert [(f["check"], f["where"]) for f in from_text] == [
+        ("scale-points", f"{text.name}, paragraph 1"), ("table4-mean", f"{text.name}, paragraph 1, REORG")]
+    assert "stated mean 2.4 is not reproduced" in from_text[1]["message"] and "rounding the midpoint mean down gives 2.4" in from_text[1]["message"]
+    # another wording: the full period name, 'range', a wrong range, a sentence boundary before the next number
+    other = tmp_path / "methods.txt"
+    other.write_text("Before the reorganisation (PRE-REORG) the mean was 6.1 (range 3-7). The scores were spread. "
+                     "During it (REORG) the consensus mean was 2.5 (1-4).\n", encoding="utf-8")
+    findings = json.loads(cli("report", "check", "--table4", PUBLISHED_GRID, "--text", other, "--format", "json").out)
+    from_other = [(f["check"], f["where"]) for f in findings if f["where"].startswith("methods.txt")]
+    assert from_other == [("table4-range", "methods.txt, paragraph 1, PRE-REORG")]

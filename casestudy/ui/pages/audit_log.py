@@ -9,7 +9,7 @@ from casestudy import audit
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store
 
-PAGE = PageSpec(title="Audit log", url_path="audit", audience=("admin",), section="Administration", order=95)
+PAGE = PageSpec(title="Audit log", url_path="audit", audience=("admin",), section="Administration", order=210)
 
 
 def render() -> None:

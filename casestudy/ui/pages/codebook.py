@@ -7,15 +7,16 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from casestudy import study as studies
 from casestudy.codebook import exchange as cio
 from casestudy.codebook import tree as cb
 from casestudy.models import CODE_ORIGINS, CODE_POLARITIES
 from casestudy.ui.codebook_panel import show_code_definition
+from casestudy.ui.current_study import current_study, study_or_stop
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.ui.widgets import form_done, form_start
 
-PAGE = PageSpec(title="Codebook", url_path="codebook", audience=("researcher",), section="Analysis", order=30)
+PAGE = PageSpec(title="Codebook", url_path="codebook", audience=("researcher",), section="Analysis", order=40)
 MIME = {"yaml": "application/x-yaml", "csv": "text/csv", "qdc": "application/xml",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -38,11 +39,11 @@ def _tree_table(nodes) -> pd.DataFrame:
 
 
 def render() -> None:
-    principal = principal_or_stop()
+    principal = study_or_stop(principal_or_stop())
     st.title("Codebook")
     show_all = st.toggle("Show merged and retired codes", key="codebook_show_all")
     with user_errors("codebook"), store().read() as session:
-        study = studies.get_study(session)
+        study = current_study(session)
         levels = list(study.levels)
         by_level = cb.tree_by_level(session, study, include_inactive=show_all)
         records = cb.records(session, study)
@@ -54,7 +55,7 @@ def render() -> None:
     query = st.text_input("Search by name or definition", key="codebook_search")
     if query.strip():
         with user_errors("codebook search"), store().read() as session:
-            hits = cb.search(session, studies.get_study(session), query, include_inactive=show_all)
+            hits = cb.search(session, current_study(session), query, include_inactive=show_all)
         if hits:
             st.dataframe(pd.DataFrame([{"Code": h["path"], "Level": h["level"], "Found in": ", ".join(h["matched"])} for h in hits]), hide_index=True)
         else:
@@ -78,12 +79,12 @@ def render() -> None:
         with st.container(border=True):
             show_code_definition(selected)
         with user_errors("codebook references"), store().read() as session:
-            references = cb.references_of(session, cb.get_code(session, studies.get_study(session), selected["id"]))
+            references = cb.references_of(session, cb.get_code(session, current_study(session), selected["id"]))
 
     with st.expander("As of an earlier date"):
         when = st.date_input("Date", value=dt.date.today(), key="codebook_as_of")
         with user_errors("codebook as of"), store().read() as session:
-            nodes = cb.flatten(cb.as_of(session, studies.get_study(session), dt.datetime.combine(when, dt.time.max), include_inactive=show_all))
+            nodes = cb.flatten(cb.as_of(session, current_study(session), dt.datetime.combine(when, dt.time.max), include_inactive=show_all))
         if nodes:
             st.dataframe(_tree_table(nodes), hide_index=True, width="stretch")
         else:
@@ -93,7 +94,7 @@ def render() -> None:
         fmt = st.radio("Format", cio.FORMATS, horizontal=True, key="codebook_export_format")
         if records:
             with user_errors("codebook export"), store().read() as session:
-                data = cio.EXPORTERS[fmt](session, studies.get_study(session))
+                data = cio.EXPORTERS[fmt](session, current_study(session))
             st.download_button(f"Download codebook.{fmt}", data, file_name=f"codebook.{fmt}", mime=MIME[fmt], key="codebook_export")
 
     if not principal.can_edit:
@@ -101,18 +102,20 @@ def render() -> None:
     actor = principal.actor
 
     with st.expander("Import a codebook file"):
-        upload = st.file_uploader("YAML, CSV, XLSX or REFI-QDA .qdc", type=["yaml", "yml", "csv", "xlsx", "qdc"], key="codebook_upload")
+        upload = st.file_uploader("YAML, CSV, XLSX (ours, MAXQDA's Code/Memo or NVivo's Name/Description) or REFI-QDA .qdc", type=["yaml", "yml", "csv", "xlsx", "qdc"], key="codebook_upload")
         replace = st.checkbox("Replace: update matching codes, add new ones, retire codes missing from the file", key="codebook_replace")
         if upload is not None and st.button("Import", key="codebook_import"):
             fmt = cio.EXTENSIONS.get("." + upload.name.rsplit(".", 1)[-1].lower(), "")
-            with user_errors("codebook import"), store().write(actor) as session:
-                result = cio.import_data(session, studies.get_study(session), upload.getvalue(), fmt, replace, upload.name)
+            with user_errors("codebook import"), st.spinner("Importing the codebook…"), store().write(actor) as session:
+                result = cio.import_data(session, current_study(session), upload.getvalue(), fmt, replace, upload.name)
                 st.success(f"Imported: {result['added']} added, {result['updated']} updated, {result['retired']} retired.")
                 for warning in result["not_carried_over"]:
                     st.warning(f"Not carried over: {warning}")
 
     with st.expander("Add a code"):
-        with st.form("codebook_add", clear_on_submit=True):
+        form_start("codebook_add")
+        added = None
+        with st.form("codebook_add", clear_on_submit=False):
             name = st.text_input("Name", key="add_name")
             parent = st.selectbox("Parent", ["(top)"] + paths, key="add_parent")
             level = st.selectbox("Level", levels, key="add_level")
@@ -122,10 +125,13 @@ def render() -> None:
             origin = st.selectbox("Origin", CODE_ORIGINS, index=1, key="add_origin")
             if st.form_submit_button("Add code"):
                 with user_errors("add code"), store().write(actor) as session:
-                    study = studies.get_study(session)
+                    study = current_study(session)
                     parent_code = None if parent == "(top)" else cb.get_code(session, study, parent)
                     code = cb.add_code(session, study, name, level, parent_code, codable=codable, polarity=polarity, origin=origin, **texts)
-                    st.success(f"Added {cb.code_path(session, code)}.")
+                    added = f"Added {cb.code_path(session, code)}."
+        if added:  # the tree shows the new code at once; the form starts empty for the next
+            form_done("codebook_add", added, ["add_name", "add_parent", "add_level", "add_codable", "add_polarity", "add_origin",
+                                               *(f"add_{k}" for k in ("short", "definition", "use", "nouse", "example", "sources"))])
 
     if selected is None:
         return
@@ -145,7 +151,7 @@ def render() -> None:
             st.session_state.setdefault(version_key, versions[code_id])
             if st.form_submit_button("Save"):
                 with user_errors("edit code"), store().write(actor) as session:
-                    code = cb.get_code(session, studies.get_study(session), code_id)
+                    code = cb.get_code(session, current_study(session), code_id)
                     cb.edit_code(session, code, st.session_state[version_key], name=name, level=level, secondary_levels=secondary,
                                  colour=colour, polarity=polarity, codable=codable, **texts)
                     session.flush()
@@ -157,7 +163,7 @@ def render() -> None:
         target = st.selectbox("New parent", ["(top)"] + others, key="move_target")
         if st.button("Move", key="move_button"):
             with user_errors("move code"), store().write(actor) as session:
-                study = studies.get_study(session)
+                study = current_study(session)
                 code = cb.get_code(session, study, code_id)
                 cb.move_code(session, code, None if target == "(top)" else cb.get_code(session, study, target))
                 st.success(f"Moved to {cb.code_path(session, code)}.")
@@ -168,7 +174,7 @@ def render() -> None:
         confirm = st.checkbox(f"Yes, merge {selected['name']!r} into the chosen code", key="merge_confirm")
         if st.button("Merge", key="merge_button", disabled=not confirm or not others):
             with user_errors("merge codes"), store().write(actor) as session:
-                study = studies.get_study(session)
+                study = current_study(session)
                 result = cb.merge_codes(session, cb.get_code(session, study, code_id), cb.get_code(session, study, target))
                 st.success(f"Merged {result['source']!r} into {result['target']!r}.")
 
@@ -182,7 +188,7 @@ def render() -> None:
         confirm = st.checkbox("Yes, split this code", key="split_confirm")
         if st.button("Split", key="split_button", disabled=not confirm):
             with user_errors("split code"), store().write(actor) as session:
-                study = studies.get_study(session)
+                study = current_study(session)
                 new = cb.split_code(session, cb.get_code(session, study, code_id), new_name, chosen)
                 st.success(f"Created {cb.code_path(session, new)}.")
 
@@ -191,7 +197,7 @@ def render() -> None:
         confirm = st.checkbox(f"Yes, retire {selected['name']!r}", key="retire_confirm")
         if st.button("Retire", key="retire_button", disabled=not confirm):
             with user_errors("retire code"), store().write(actor) as session:
-                cb.retire_code(session, cb.get_code(session, studies.get_study(session), code_id))
+                cb.retire_code(session, cb.get_code(session, current_study(session), code_id))
                 st.success(f"Retired {selected['name']!r}.")
 
 

@@ -15,6 +15,8 @@ import streamlit as st
 
 from casestudy import access
 from casestudy.panel import answers as panel_answers
+from casestudy.panel import delphi
+from casestudy.ui.markdown import show_markdown
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import (
     current_principal,
@@ -100,6 +102,12 @@ def _track_time(principal, case_label: str | None) -> None:
 def render() -> None:
     principal = principal_or_stop(access.EXPERT)
     st.title("Expert panel")
+    round_view = None
+    with user_errors("expert round"), store().read() as session:
+        round_view = delphi.expert_round_view(session, principal)
+    if round_view is not None:
+        _render_round(principal, round_view)
+        return
     view = None
     with user_errors("expert view"):
         with store().read() as session:
@@ -130,7 +138,7 @@ def render() -> None:
     if st.session_state.get(ERROR_KEY):
         st.error(st.session_state[ERROR_KEY])
     with st.expander("How this works", expanded=view.done == 0):
-        st.markdown(_md(q["introduction"]))
+        show_markdown(q["introduction"])
     st.progress(view.progress, text=f"Progress: {view.done} of {view.total} required answers")
     if st.session_state.get(SAVED_KEY):
         st.caption(f"All answers are saved automatically (last save {st.session_state[SAVED_KEY]}).")
@@ -159,8 +167,7 @@ def _render_case(view, case) -> None:
     with text_column:
         st.markdown(f"### {_md(case.label)}")
         with st.container(height=560, border=True):
-            for paragraph in case.text.split("\n\n"):
-                st.markdown(_md(paragraph))
+            show_markdown(case.text)  # headings, emphasis and lists as in the researchers' preview
     with form_column:
         st.markdown("#### Your ratings")
         st.caption(_md(q["legend"]))
@@ -238,3 +245,101 @@ def _render_submitted(principal, view) -> None:
                        file_name=f"answers-{view.pseudonym}.html", mime="text/html", key="expert_copy")
     if st.toggle("Show my answers here", key="expert_show_copy"):
         st.html(copy)
+
+
+# --- Delphi rounds (from round 2) ---------------------------------------------------------------
+ROUND_STEP_KEY = "expert_round_step"
+
+
+def _number(value) -> str:
+    return f"{value:g}"
+
+
+def _feedback_text(item) -> str:
+    f = item.feedback
+    if not f:
+        return "No group answer in the previous round."
+    return (f"Panel in the previous round (n = {f['n']}): median **{_number(f['median'])}**, interquartile range "
+            f"**{_number(f['q1'])} to {_number(f['q3'])}** (IQR {_number(f['iqr'])})")
+
+
+def _render_round(principal, view) -> None:
+    """A later Delphi round: per case the statements with the group's median and IQR and the
+    expert's own previous answer; keep or revise (a revision needs a reason), then submit."""
+    st.subheader(f"Round {view.number}")
+    if view.status == "submitted":
+        st.success(f"Thank you. Your answers for round {view.number} are submitted and locked.")
+        return
+    if view.status == "closed":
+        st.info(f"Round {view.number} is closed; answers can no longer be given. Thank you for taking part.")
+        return
+    with st.expander("How this round works", expanded=True):
+        show_markdown(view.introduction)
+        st.caption(_md(f"{view.legend} Quartiles by {view.quartile_method}."))
+    texts = {}
+    with user_errors("expert round texts"), store().read() as session:
+        texts = {c.label: c.text for c in panel_answers.expert_view(session, principal).cases}
+    revised = sum(1 for i in view.items if i.revised)
+    touched = sum(1 for i in view.items if i.value is not None)
+    st.caption(f"{touched} of {len(view.items)} statements answered in this round ({revised} revised); "
+               "untouched statements keep your previous answer when you submit.")
+    steps = view.cases + [FINISH]
+    if st.session_state.get(ROUND_STEP_KEY) not in steps:
+        st.session_state[ROUND_STEP_KEY] = steps[0]
+    st.radio("Part of the questionnaire", steps, key=ROUND_STEP_KEY, horizontal=True)
+    step = st.session_state[ROUND_STEP_KEY]
+    if step == FINISH:
+        _render_round_finish(principal, view)
+        return
+    text_column, form_column = st.columns([2, 3], gap="large")
+    with text_column:
+        st.markdown(f"### {_md(step)}")
+        with st.container(height=520, border=True):
+            show_markdown(texts.get(step, ""))
+    with form_column:
+        _render_round_case(principal, view, step)
+
+
+def _render_round_case(principal, view, case: str) -> None:
+    points = list(range(view.scale["min"], view.scale["max"] + 1))
+    with st.form(f"round|{case}"):
+        for number, item in enumerate(view.items_of(case), start=1):
+            with st.container(border=True):
+                st.markdown(f"**{number}\\. {_md(item.text)}**")
+                st.markdown(_feedback_text(item))
+                st.markdown(f"Your answer in the previous round: **{item.previous}**")
+                current = item.value if item.value is not None else item.previous
+                st.radio(f"Your answer in round {view.number}", points, index=points.index(current) if current in points else None,
+                         key=f"round|{item.key}|{case}", horizontal=True)
+                st.text_input("Reason, if you change your answer", value=item.reason, key=f"reason|{item.key}|{case}",
+                              max_chars=delphi.MAX_REASON)
+        submitted = st.form_submit_button(f"Save my answers for {case}", type="primary")
+    if submitted:
+        answers = {item.key: (st.session_state.get(f"round|{item.key}|{case}"), st.session_state.get(f"reason|{item.key}|{case}") or "")
+                   for item in view.items_of(case)}
+        saved = False
+        with user_errors("expert round save"), store().write(principal.actor) as session:
+            delphi.save_case_revisions(session, principal, case, answers)
+            saved = True
+        if saved:  # rerun outside the transaction, or it would roll back
+            st.session_state[SAVED_KEY] = time.strftime("%H:%M:%S")
+            st.rerun()
+    if st.session_state.get(SAVED_KEY):
+        st.caption(f"Saved at {st.session_state[SAVED_KEY]}.")
+
+
+def _render_round_finish(principal, view) -> None:
+    revisions = [i for i in view.items if i.revised]
+    if revisions:
+        st.markdown("Your revisions in this round:\n\n" + "\n".join(
+            f"- {_md(i.case)}, {_md(i.text)}: {i.previous} to {i.value} ({_md(i.reason)})" for i in revisions))
+    else:
+        st.markdown("You have not revised any answer; submitting keeps all your previous answers.")
+    if st.button(f"Submit my round {view.number} answers", type="primary", key="expert_round_submit"):
+        submitted = False
+        with user_errors("expert round submit"), store().write(principal.actor) as session:
+            delphi.submit_round(session, principal)
+            submitted = True
+        if submitted:
+            st.session_state.pop(ROUND_STEP_KEY, None)
+            st.rerun()

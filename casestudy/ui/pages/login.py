@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from casestudy import users
+from casestudy import config, demo, users
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import login, show_notice, store, user_errors
 
@@ -19,8 +19,21 @@ def render() -> None:
     if first_start:
         _create_admin_form()
     else:
+        _demo_hint()
         _login_form()
     st.caption("Respondents and experts: open the personal link you received; no login is needed.")
+
+
+def _demo_hint() -> None:
+    """On a demo server with the demo loaded: how to sign in to it (never outside demo mode)."""
+    if not config.demo_mode():
+        return
+    with store().read() as session:
+        loaded = demo.is_loaded(session)
+    if loaded:
+        coders = " or ".join(f"`{name}`" for name in config.DEMO_CODER_USERNAMES)
+        st.info(f"**Demo study loaded.** Sign in as `{config.DEMO_ADMIN_USERNAME}` with password "
+                f"`{config.DEMO_ADMIN_PASSWORD}`, or as a coder: {coders} with password `{config.DEMO_CODER_PASSWORD}`.")
 
 
 def _login_form() -> None:

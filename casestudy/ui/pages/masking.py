@@ -12,14 +12,19 @@ import html
 import pandas as pd
 import streamlit as st
 
+from casestudy import signoffs
 from casestudy import study as studies
 from casestudy import text as text_module
 from casestudy.masking import engine as masking
 from casestudy.masking import workflow as wf
+from casestudy.ui.current_study import current_study, study_or_stop
+from casestudy.ui.markdown import show_markdown
 from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.ui.session import principal_or_stop, rerun_with, show_flash, store, user_errors
+from casestudy.ui.signoff_panel import signoff_panel
+from casestudy.ui.widgets import form_done, form_start, preselect_case
 
-PAGE = PageSpec(title="Masking", url_path="masking", audience=("researcher",), section="Analysis", order=60)
+PAGE = PageSpec(title="Masking", url_path="masking", audience=("researcher",), section="Analysis", order=80)
 
 STYLE = (
     "<style>.mask-review{white-space:pre-wrap;line-height:1.7;font-family:inherit}"
@@ -48,11 +53,11 @@ def highlight_html(source: str, replacements: list[dict], candidates: list[dict]
 
 
 def render() -> None:
-    principal = principal_or_stop()
+    principal = study_or_stop(principal_or_stop())
     st.title("Masking")
     st.caption("Researchers only: the register, the unmasked texts and the comparison never reach experts or respondents.")
     with user_errors("masking"), store().read() as session:
-        study = studies.get_study(session)
+        study = current_study(session)
         entries = [
             {"id": r.id, "term": r.term, "replacement": r.replacement, "kind": r.kind, "variants": ";".join(r.variants or []),
              "options": masking.options_text(wf.engine_entry(r))}
@@ -60,7 +65,7 @@ def render() -> None:
         ]
         cases = [c.public_label for c in studies.list_cases(session, study)]
         drafts = [
-            {"id": m.id, "case": m.case.public_label, "source": m.source_ref, "status": m.status,
+            {"id": m.id, "case": m.case.public_label, "kind": m.text_kind, "source": m.source_ref, "status": m.status,
              "replacements": len(m.replacements), "open candidates": sum(1 for c in m.candidates if c.get("status") == "open")}
             for m in wf.list_masked(session, study)
         ]
@@ -80,7 +85,9 @@ def _register(principal, entries: list[dict]) -> None:
         st.info("The register is empty. Add entries or import a CSV (term,replacement,kind[,variants]).")
     if not principal.can_edit:
         return
-    with st.form("register_add", clear_on_submit=True):
+    form_start("register_add")
+    added = None
+    with st.form("register_add", clear_on_submit=False):
         cols = st.columns(4)
         term = cols[0].text_input("Term", key="reg_term")
         replacement = cols[1].text_input("Replacement", key="reg_replacement", placeholder="[city]")
@@ -89,8 +96,10 @@ def _register(principal, entries: list[dict]) -> None:
         off = st.multiselect("Switch off for this entry", list(masking.OPTION_DEFAULTS), key="reg_off")
         if st.form_submit_button("Add to register"):
             with user_errors("register add"), store().write(principal.actor) as session:
-                wf.add_entry(session, studies.get_study(session), term, replacement, kind, variants.split(";"), {k: False for k in off})
-                st.success(f"Added {term}.")
+                wf.add_entry(session, current_study(session), term, replacement, kind, variants.split(";"), {k: False for k in off})
+                added = f"Added {term.strip()}."
+    if added:  # the register table above lists the new entry at once
+        form_done("register_add", added, ["reg_term", "reg_replacement", "reg_kind", "reg_variants", "reg_off"])
     if entries:
         with st.form("register_edit"):
             ids = [e["id"] for e in entries]
@@ -108,24 +117,27 @@ def _register(principal, entries: list[dict]) -> None:
     upload = st.file_uploader("Import register CSV", type=["csv"], key="reg_upload")
     if upload is not None and st.button("Import", key="reg_import"):
         with user_errors("register import"), store().write(principal.actor) as session:
-            counts = wf.import_register_csv(session, studies.get_study(session), text_module.decode_utf8(upload.name, upload.getvalue()), upload.name)
+            counts = wf.import_register_csv(session, current_study(session), text_module.decode_utf8(upload.name, upload.getvalue()), upload.name)
             st.success(f"Imported: {counts['added']} added, {counts['updated']} updated.")
     with user_errors("register export"), store().read() as session:
-        st.download_button("Export register CSV", wf.export_register_csv(session, studies.get_study(session)), "register.csv", "text/csv", key="reg_export")
+        st.download_button("Export register CSV", wf.export_register_csv(session, current_study(session)), "register.csv", "text/csv", key="reg_export")
 
 
 def _generate(principal, cases: list[str]) -> None:
     if not cases or not principal.can_edit:
         st.info("Add cases first." if not cases else "Your account can only view.")
         return
+    show_flash("masking generate")
+    preselect_case("gen_case", cases)
     case_label = st.selectbox("Case", cases, key="gen_case")
     st.write("The normal path: mask the case's agreed reconstruction (only an agreed version can be masked).")
+    done = None
     if st.button("Generate from the agreed reconstruction", key="gen_agreed", type="primary"):
         with user_errors("generate from agreed"), store().write(principal.actor) as session:
-            case = studies.get_case(session, studies.get_study(session), case_label)
+            case = studies.get_case(session, current_study(session), case_label)
             row = wf.generate_from_agreed(session, case)
             st.session_state["mask_review_id"] = row.id
-            st.success(f"Draft {row.id} from {row.source_ref}: {len(row.replacements)} replacement(s), {len(row.candidates)} candidate(s). Review it in the next tab.")
+            done = f"Draft {row.id} from {row.source_ref}: {len(row.replacements)} replacement(s), {len(row.candidates)} candidate(s). Review it in the next tab."
     st.write("Or mask another text for this case (pasted or uploaded):")
     upload = st.file_uploader("Text file (UTF-8)", type=["txt", "md"], key="gen_upload")
     text = st.text_area("Or paste the text", height=200, key="gen_text")
@@ -133,10 +145,12 @@ def _generate(principal, cases: list[str]) -> None:
     if st.button("Generate masked version", key="gen_button"):
         with user_errors("generate"), store().write(principal.actor) as session:
             body = text_module.decode_utf8(upload.name, upload.getvalue()) if upload is not None else text
-            case = studies.get_case(session, studies.get_study(session), case_label)
+            case = studies.get_case(session, current_study(session), case_label)
             row = wf.generate_masked(session, case, body, source_ref)
             st.session_state["mask_review_id"] = row.id
-            st.success(f"Draft {row.id}: {len(row.replacements)} replacement(s), {len(row.candidates)} candidate(s). Review it in the next tab.")
+            done = f"Draft {row.id}: {len(row.replacements)} replacement(s), {len(row.candidates)} candidate(s). Review it in the next tab."
+    if done:
+        rerun_with(done, "masking generate")
 
 
 def _review(principal, drafts: list[dict]) -> None:
@@ -156,8 +170,11 @@ def _review(principal, drafts: list[dict]) -> None:
         released_hash = row.released_hash
     st.markdown("**Source with replacements (yellow, R) and candidates (blue, C)**")
     st.html(highlight_html(source, replacements, candidates))
-    st.markdown("**Masked text**")
-    st.text(masked_text)
+    st.markdown("**Masked text** (as the experts will see it)")
+    with st.container(border=True):
+        show_markdown(masked_text)
+    with st.expander("Masked text as typed (plain characters)"):
+        st.text(masked_text)
     if findings:
         st.error("Leak scan: " + "; ".join(f"line {f.line}:{f.column} {f.text!r} ({f.term})" for f in findings))
     else:
@@ -174,6 +191,7 @@ def _review(principal, drafts: list[dict]) -> None:
     if status == "released":
         st.info(f"Released and frozen; sha256 {released_hash}.")
         return
+    signoff_panel(principal, signoffs.MASKED_TEXT, masked_id, f"masked_{masked_id}")
     if not principal.can_edit:
         return
     if open_linkage:

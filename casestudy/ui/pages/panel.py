@@ -5,31 +5,28 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from casestudy import study as studies
 from casestudy import text as text_module
 from casestudy.models import EXPERTISE_FIELDS, ITEM_KINDS
+from casestudy.panel import delphi
 from casestudy.panel import members as panel_members
 from casestudy.panel import questionnaire as panel_questionnaire
 from casestudy.panel import responses as panel_responses
 from casestudy.panel import results
+from casestudy.panel.constants import DELPHI_RULES
+from casestudy.quantiles import QUARTILE_METHODS
+from casestudy.reports import delphi as delphi_report
+from casestudy.reports import render as report_render
+from casestudy.ui.current_study import current_study, study_or_stop
+from casestudy.ui.links import link_base_notice
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.ui.widgets import form_done, form_start
 
-PAGE = PageSpec(title="Expert panel", url_path="expert-panel", audience=("researcher",), section="Study", order=60)
+PAGE = PageSpec(title="Expert panel", url_path="expert-panel", audience=("researcher",), section="Results", order=90,
+                aliases=("panel",))  # /panel is the experts' own page; a researcher typing it means this one
 
 LINKS_KEY = "_panel_links"
 NOTICE_KEY = "_panel_notice"
-DEFAULT_BASE_URL = "http://localhost:8501"
-
-
-def _base_url() -> str:
-    try:
-        url = st.context.url or ""
-    except Exception:  # noqa: BLE001 - older runtimes or AppTest
-        url = ""
-    return url.split("?")[0].rsplit("/", 1)[0] if url.startswith("http") else DEFAULT_BASE_URL
-
-
 def _notice(text: str) -> None:
     st.session_state[NOTICE_KEY] = text
 
@@ -38,18 +35,18 @@ def _act(principal, where: str, fn) -> bool:
     """Run fn(session, study) in one write transaction; True when it committed (rerun afterwards, never inside)."""
     done = False
     with user_errors(where), store().write(principal.actor) as session:
-        fn(session, studies.get_study(session))
+        fn(session, current_study(session))
         done = True
     return done
 
 
 def render() -> None:
-    principal = principal_or_stop()
+    principal = study_or_stop(principal_or_stop())
     st.title("Expert panel")
     if st.session_state.get(NOTICE_KEY):
         st.success(st.session_state.pop(NOTICE_KEY))
     with user_errors("panel"), store().read() as session:
-        study = studies.get_study(session)
+        study = current_study(session)
         funnel = panel_members.funnel(session, study)
         q = panel_questionnaire.current_questionnaire(session, study)
         q_record = panel_questionnaire.questionnaire_record(q) if q else None
@@ -68,7 +65,7 @@ def render() -> None:
     columns[5].metric("Response rate", funnel.response_rate.split(", ")[-1] if funnel.invited else "-")
     st.caption(f"Response rate: {funnel.response_rate}")
 
-    tabs = st.tabs(["Members", "Links and reminders", "Questionnaire", "Import responses", "Export answers"])
+    tabs = st.tabs(["Members", "Links and reminders", "Questionnaire", "Delphi rounds", "Import responses", "Export answers"])
     with tabs[0]:
         _members_tab(principal, funnel, members)
     with tabs[1]:
@@ -76,8 +73,10 @@ def render() -> None:
     with tabs[2]:
         _questionnaire_tab(principal, q_record, versions)
     with tabs[3]:
-        _import_tab(principal)
+        _delphi_tab(principal)
     with tabs[4]:
+        _import_tab(principal)
+    with tabs[5]:
         _export_tab()
 
 
@@ -93,15 +92,18 @@ def _members_tab(principal, funnel, members) -> None:
     if not principal.can_edit:
         return
     with st.expander("Add a member"):
-        with st.form("panel_add_member", clear_on_submit=True):
+        form_start("panel_add_member")
+        added = []
+        with st.form("panel_add_member", clear_on_submit=False):
             name = st.text_input("Name", key="panel_member_name")
             email = st.text_input("E-mail", key="panel_member_email")
             organisation = st.text_input("Organisation", key="panel_member_org")
             expertise = st.multiselect("Expertise", EXPERTISE_FIELDS, key="panel_member_expertise")
-            if st.form_submit_button("Add member") and _act(principal, "panel add member", lambda s, study: _notice(
-                f"Added {panel_members.add_member(s, study, name, email, organisation, expertise).pseudonym}."
-            )):
-                st.rerun()
+            if st.form_submit_button("Add member"):
+                _act(principal, "panel add member", lambda s, study: added.append(
+                    f"Added {panel_members.add_member(s, study, name, email, organisation, expertise).pseudonym}."))
+        if added:  # the funnel and the member list count the new member at once
+            form_done("panel_add_member", added[0], ["panel_member_name", "panel_member_email", "panel_member_org", "panel_member_expertise"])
     with st.expander("Import members from CSV"):
         st.caption("Columns: name, email, organisation, expertise (separated by ;), optionally pseudonym. All rows or none.")
         upload = st.file_uploader("Members CSV", type=["csv"], key="panel_members_csv")
@@ -139,31 +141,42 @@ def _links_tab(principal, members) -> None:
     )
     if not principal.can_edit:
         return
-    base_url = st.text_input("App address the experts open", value=_base_url(), key="panel_base_url")
+    base_url = link_base_notice()
     days = st.number_input("Days until a link expires", min_value=1, max_value=365, value=60, key="panel_days")
     new = [p for p, _, status in members if status == "new"]
+    def invite(pseudonyms):
+        def run(session, study):
+            panel_questionnaire.ensure_questionnaire(session, study)
+            st.session_state[LINKS_KEY] = [
+                panel_members.invite(session, study, panel_members.get_member(session, study, p), base_url, int(days)) for p in pseudonyms
+            ]
+        return run
+
+    def remind(session, study):
+        st.session_state[LINKS_KEY] = panel_members.reminder_links(session, study, base_url, int(days))
+
+    # Each action reruns the page after its transaction, so the funnel and the member list
+    # above show the new state at once.
     left, right = st.columns(2)
     if left.button(f"Invite all new members ({len(new)})", disabled=not new, key="panel_invite_new"):
-        with user_errors("panel invite"), store().write(principal.actor) as session:
-            study = studies.get_study(session)
-            panel_questionnaire.ensure_questionnaire(session, study)
-            st.session_state[LINKS_KEY] = [panel_members.invite(session, study, panel_members.get_member(session, study, p), base_url, int(days)) for p in new]
+        if _act(principal, "panel invite", invite(new)):
+            st.rerun()
     if right.button("New links for every non-responder (reminders)", key="panel_remind"):
-        with user_errors("panel remind"), store().write(principal.actor) as session:
-            st.session_state[LINKS_KEY] = panel_members.reminder_links(session, studies.get_study(session), base_url, int(days))
+        if _act(principal, "panel remind", remind):
+            st.rerun()
     invitable = [p for p, _, status in members if status != "submitted"]
     if invitable:
         pick = st.selectbox("One member", invitable, key="panel_link_member")
         one, two = st.columns(2)
         if one.button("New link for this member", key="panel_invite_one"):
-            with user_errors("panel invite one"), store().write(principal.actor) as session:
-                study = studies.get_study(session)
-                panel_questionnaire.ensure_questionnaire(session, study)
-                st.session_state[LINKS_KEY] = [panel_members.invite(session, study, panel_members.get_member(session, study, pick), base_url, int(days))]
+            if _act(principal, "panel invite one", invite([pick])):
+                st.rerun()
         if two.button("Revoke this member's link", key="panel_revoke"):
-            with user_errors("panel revoke"), store().write(principal.actor) as session:
-                count = panel_members.revoke_links(session, panel_members.get_member(session, studies.get_study(session), pick))
-                st.success(f"Revoked {count} link(s).")
+            if _act(principal, "panel revoke", lambda s, study: _notice(
+                f"Revoked {panel_members.revoke_links(s, panel_members.get_member(s, study, pick))} link(s) of {pick}."
+            )):
+                st.session_state.pop(LINKS_KEY, None)
+                st.rerun()
     rows = st.session_state.get(LINKS_KEY)
     if rows:
         st.markdown("#### Links (copy them now; they are not shown again)")
@@ -214,18 +227,20 @@ def _questionnaire_tab(principal, record, versions) -> None:
                 scale_min=int(low), scale_max=int(high), scale_labels=labels,
             )):
                 st.rerun()
-    with st.form("panel_q_add_item", clear_on_submit=True):
+    form_start("panel_q_add_item")
+    with st.form("panel_q_add_item", clear_on_submit=False):
         st.markdown("Add an item")
-        kind = st.selectbox("Kind", ITEM_KINDS)
-        key = st.text_input("Key (letters, digits, _)")
-        text = st.text_area("Wording the expert reads")
-        label = st.text_input("Short label for tables")
-        optional = st.checkbox("Optional")
+        kind = st.selectbox("Kind", ITEM_KINDS, key="panel_item_kind")
+        key = st.text_input("Key (letters, digits, _)", key="panel_item_key")
+        text = st.text_area("Wording the expert reads", key="panel_item_text")
+        label = st.text_input("Short label for tables", key="panel_item_label")
+        optional = st.checkbox("Optional", key="panel_item_optional")
         if st.form_submit_button("Add item"):
             if _act(principal, "panel add item", lambda s, study: panel_questionnaire.add_item(
                 s, panel_questionnaire.require_questionnaire(s, study), kind, key, text, label, not optional
             )):
-                st.rerun()
+                form_done("panel_q_add_item", f"Added the item {key.strip()}.",
+                          ["panel_item_kind", "panel_item_key", "panel_item_text", "panel_item_label", "panel_item_optional"])
     keys = [i["key"] for i in record["items"]]
     if keys:
         pick = st.selectbox("Item", keys, key="panel_item_pick")
@@ -239,6 +254,76 @@ def _questionnaire_tab(principal, record, versions) -> None:
                 st.rerun()
 
 
+DELPHI_LINKS_KEY = "_delphi_links"
+
+
+def _delphi_tab(principal) -> None:
+    """The Delphi rounds: the stopping rule (chosen before round 1 closes), close and open
+    rounds, links for the open round, and the report (items per round, consensus, movement)."""
+    status = result = None
+    with user_errors("delphi status"), store().read() as session:
+        study = current_study(session)
+        status = delphi.round_status(session, study, principal)
+        result = delphi.delphi_results(session, study, principal)
+    if status is None:
+        return
+    st.caption("From round 2 every expert sees per statement and case only the group's median and interquartile range "
+               "of the previous round and their own previous answer; a changed answer needs a reason.")
+    rule = status["stopping_rule"]
+    st.markdown(f"**Stopping rule{' (fixed when round 1 closed)' if status['rule_fixed'] else ''}:** {rule['text']}")
+    if principal.can_edit and not status["rule_fixed"]:
+        with st.form("delphi_rule"):
+            left, middle, right, far = st.columns(4)
+            chosen = left.selectbox("Rule", DELPHI_RULES, index=DELPHI_RULES.index(rule["rule"]), key="delphi_rule_kind")
+            iqr = middle.number_input("Consensus: IQR at most", min_value=0.0, value=rule["iqr_max"], step=0.25, key="delphi_rule_iqr")
+            change = right.number_input("Stability: share changed at most", min_value=0.0, max_value=1.0, value=rule["change_max"],
+                                        step=0.05, key="delphi_rule_change")
+            method = far.selectbox("Quartile method", list(QUARTILE_METHODS), index=list(QUARTILE_METHODS).index(rule["quartile_method"]),
+                                   format_func=lambda m: QUARTILE_METHODS[m][0], key="delphi_rule_method")
+            if st.form_submit_button("Set the stopping rule"):
+                if _act(principal, "delphi rule", lambda session, study: delphi.set_stopping_rule(
+                        session, study, chosen, str(iqr), str(change), method, actor=principal.actor)):
+                    _notice("Stopping rule set; it is fixed when round 1 closes.")
+                    st.rerun()
+    st.dataframe(pd.DataFrame(status["rounds"]), hide_index=True, key="delphi_rounds")
+    st.info(f"Next: {status['next']}")
+    newest = status["rounds"][-1]
+    if principal.can_edit:
+        left, middle, right = st.columns(3)
+        if newest["status"] == "open":
+            if left.button(f"Close round {newest['round']}", key="delphi_close", type="primary"):
+                if _act(principal, "delphi close", lambda session, study: delphi.close_round(session, study, principal.actor)):
+                    _notice(f"Round {newest['round']} closed; its answers are frozen.")
+                    st.rerun()
+        elif middle.button(f"Open round {newest['round'] + 1}", key="delphi_open", type="primary"):
+            if _act(principal, "delphi open", lambda session, study: _notice(
+                    f"Round {delphi.open_round(session, study, principal.actor).number} is open for the experts who submitted "
+                    "the previous round; they use the link they have (or give them new ones below).")):
+                st.rerun()
+        if newest["status"] == "open" and newest["round"] > 1:
+            base_url = link_base_notice()
+            if right.button("New links for this round", key="delphi_links"):
+                def links(session, study):
+                    st.session_state[DELPHI_LINKS_KEY] = delphi.round_links(session, study, base_url)
+                if _act(principal, "delphi links", links):
+                    st.rerun()
+    if st.session_state.get(DELPHI_LINKS_KEY):
+        st.markdown("#### Links (copy them now; they are not shown again)")
+        _show_links(st.session_state[DELPHI_LINKS_KEY])
+    tables = delphi_report.delphi_tables(result)
+    st.markdown("#### Items per round")
+    items = tables[1]
+    st.dataframe(pd.DataFrame(items.rows, columns=items.columns), hide_index=True, key="delphi_items")
+    st.caption(items.notes[0])
+    if tables[3].rows:
+        with st.expander(f"Revisions with the experts' reasons ({len(tables[3].rows)})"):
+            st.dataframe(pd.DataFrame(tables[3].rows, columns=tables[3].columns), hide_index=True, key="delphi_revisions")
+    columns = st.columns(3)
+    for column, fmt in zip(columns, ("md", "xlsx", "docx")):
+        column.download_button(f"Delphi report ({fmt.upper()})", report_render.render(tables, fmt), f"delphi.{fmt}",
+                               report_render.MEDIA_TYPES[fmt], key=f"delphi_dl_{fmt}")
+
+
 def _import_tab(principal) -> None:
     st.caption("Responses collected on paper or in another tool. Ratings CSV: expert,case,item,score. "
                "Determinants CSV: expert,task,rank,determinant (task recurring or additional). Experts are matched by "
@@ -248,9 +333,9 @@ def _import_tab(principal) -> None:
     ratings = st.file_uploader("Ratings CSV", type=["csv"], key="panel_ratings_csv")
     determinants = st.file_uploader("Determinants CSV", type=["csv"], key="panel_determinants_csv")
     if st.button("Import responses", key="panel_import_responses", disabled=ratings is None and determinants is None):
-        with user_errors("panel import responses"), store().write(principal.actor) as session:
+        with user_errors("panel import responses"), st.spinner("Importing the responses…"), store().write(principal.actor) as session:
             result = panel_responses.import_responses(
-                session, studies.get_study(session),
+                session, current_study(session),
                 text_module.decode_utf8(ratings.name, ratings.getvalue()) if ratings else None,
                 text_module.decode_utf8(determinants.name, determinants.getvalue()) if determinants else None,
             )
@@ -259,7 +344,7 @@ def _import_tab(principal) -> None:
 
 def _export_tab() -> None:
     with user_errors("panel export"), store().read() as session:
-        ratings, mentions, _ = results.answers_rows(session, studies.get_study(session))
+        ratings, mentions, _ = results.answers_rows(session, current_study(session))
     st.caption("Submitted answers, pseudonyms only.")
     left, right = st.columns(2)
     left.download_button("Ratings CSV", results.ratings_csv(ratings), "panel-ratings.csv", "text/csv", key="panel_dl_ratings")

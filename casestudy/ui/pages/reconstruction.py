@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from casestudy import signoffs
 from casestudy import study as studies
 from casestudy.models import CASE_OUTCOMES
 from casestudy.reconstruction import documents
@@ -13,28 +14,38 @@ from casestudy.reconstruction import membercheck as reconstruction_membercheck
 from casestudy.reconstruction import narrative as reconstruction_narrative
 from casestudy.reconstruction import references as reconstruction_references
 from casestudy.reconstruction import summary as reconstruction_summary
+from casestudy.ui.links import link_base_notice
+from casestudy.ui.markdown import show_markdown
+from casestudy.ui.current_study import current_study, study_or_stop
 from casestudy.ui.navigation import PageSpec
-from casestudy.ui.session import principal_or_stop, store, user_errors
+from casestudy.ui.session import principal_or_stop, rerun_with, show_flash, store, user_errors
+from casestudy.ui.signoff_panel import signoff_panel
+from casestudy.ui.widgets import form_done, form_start, preselect_case
 
-PAGE = PageSpec(title="Reconstructions", url_path="reconstructions", audience=("researcher",), section="Analysis", order=40)
+PAGE = PageSpec(title="Reconstructions", url_path="reconstructions", audience=("researcher",), section="Analysis", order=70)
 
 LINKS_KEY = "_mc_links"
 EXPORT_KEY = "_mc_export"
 
 
 def render() -> None:
-    principal = principal_or_stop()
+    principal = study_or_stop(principal_or_stop())
     st.title("Reconstructions and member check")
     labels = []
     with user_errors("reconstructions"), store().read() as session:
-        study = studies.get_study(session)
+        study = current_study(session)
         labels = [(c.public_label, c.internal_label) for c in studies.list_cases(session, study)]
         states = {s.case: s for s in reconstruction_membercheck.status_all(session, study)}
     if not labels:
         st.info("No cases yet. Add them on the Cases page.")
         return
-    label = st.selectbox("Case", [l for l, _ in labels], key="recon_case",
-                         format_func=lambda l: f"{l} ({dict(labels)[l]}): {states[l].state}" if l in states else l)
+    # The state is shown beside the picker, not in its option labels: a keyed selectbox keeps
+    # the label it was given when the option was chosen, so a changed state would not show.
+    picker, state = st.columns([2, 3], vertical_alignment="bottom")
+    preselect_case("recon_case", [l for l, _ in labels])
+    label = picker.selectbox("Case", [l for l, _ in labels], key="recon_case", format_func=lambda l: f"{l} ({dict(labels)[l]})")
+    if label in states:
+        state.markdown(f"**{states[label].state}** — {states[label].detail}")
     editor, versions, member_check, summary = st.tabs(["Editor", "Versions", "Member check", "Case summary"])
     with editor:
         _editor(principal, label)
@@ -46,8 +57,8 @@ def render() -> None:
         _summary(principal, label)
 
 
-def _case(session, label):
-    return studies.get_case(session, studies.get_study(session), label)
+def _case(session, label, minimum: str | None = None):
+    return studies.get_case(session, current_study(session, minimum), label)
 
 
 # --- editor ---------------------------------------------------------------------------
@@ -59,7 +70,7 @@ def _editor(principal, label: str) -> None:
         changed = reconstruction_narrative.draft_changed(session, case)
         latest = reconstruction_narrative.latest_version(session, case)
         under_review = reconstruction_membercheck.open_round(session, case)
-        evidence, available = reconstruction_references.evidence_for(session, case)
+        evidence, available = reconstruction_references.evidence_for(session, case, principal=principal)
         references = reconstruction_references.resolve_references(session, text)
     left, right = st.columns([3, 2])
     with left:
@@ -78,15 +89,19 @@ def _editor(principal, label: str) -> None:
                 st.caption(f"Version {latest.number} is under review in round {under_review.number}; saving a new "
                            "version closes that round, and the respondents review the new version in the next one.")
             note = st.text_input("Change note for a new version", key=f"note_{label}")
+            show_flash("reconstruction editor")
             c1, c2 = st.columns(2)
+            done = None
             if c1.button("Save draft", key="save_draft"):
                 with user_errors("save draft"), store().write(principal.actor) as session:
                     reconstruction_narrative.save_draft(session, _case(session, label), new_text, new_summary, principal.actor, expected_version=row_version)
-                    st.success("Draft saved.")
+                    done = "Draft saved."
             if c2.button("Save as new version", key="save_version", type="primary"):
                 with user_errors("save version"), store().write(principal.actor) as session:
                     version = reconstruction_narrative.save_version(session, _case(session, label), new_text, principal.actor, note, new_summary)
-                    st.success(f"Saved version {version.number}.")
+                    done = f"Saved version {version.number}. Send it to the member check in the Member check tab."
+            if done:  # the case picker, the versions and the member check show the new state
+                rerun_with(done, "reconstruction editor")
         if references:
             with st.expander(f"Evidence references in the draft ({len(references)})"):
                 for status in references:
@@ -141,7 +156,7 @@ def _versions(label: str) -> None:
     numbers = list(texts)
     shown = st.selectbox("Show version", numbers, index=len(numbers) - 1, key="show_version")
     with st.expander(f"Text of version {shown}"):
-        st.markdown(texts[shown])
+        show_markdown(texts[shown])
     if len(numbers) < 2:
         return
     c1, c2 = st.columns(2)
@@ -172,8 +187,10 @@ def _member_check(principal, label: str) -> None:
         st.success("Links for the respondents (shown only now; copy them into your message):")
         for link in links:
             st.code(f"{link.respondent} ({link.role}): {link.link}", language=None)
+    if latest is not None:
+        signoff_panel(principal, signoffs.RECONSTRUCTION, latest.id, f"version_{latest.id}")
     if principal.can_edit and latest is not None and board["state"] in ("draft", "reopened"):
-        base = st.text_input("Address of this app for the links", value=reconstruction_membercheck.DEFAULT_BASE_URL, key="mc_base")
+        base = link_base_notice()
         if st.button(f"Send version {latest.number} to the member check", key="mc_send", type="primary"):
             with user_errors("send"), store().write(principal.actor) as session:
                 result = reconstruction_membercheck.send_to_member_check(session, _case(session, label), principal.actor, base_url=base)
@@ -209,27 +226,32 @@ def _member_check(principal, label: str) -> None:
 
     if principal.can_edit and board["round_open"]:
         st.subheader("Offline review")
+        form_start("offline_response")
         with user_errors("docx"), store().read() as session:
             data = documents.version_docx(session, _case(session, label), board["version"])
         st.download_button("Download this version as DOCX (numbered paragraphs)", data, key="mc_docx",
                            file_name=f"{label}-v{board['version']}.docx".replace(" ", "-"),
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        with st.form("offline_response", clear_on_submit=True):
-            who = st.selectbox("Respondent", respondents)
-            decision = st.radio("Decision", ["agree", "changes_needed"], horizontal=True)
-            general = st.text_area("General comment")
-            paragraphs = st.text_area("Paragraph comments, one per line as 'N: text'")
+        offline_fields = ["offline_who", "offline_decision", "offline_general", "offline_paragraphs"]
+        with st.form("offline_response", clear_on_submit=False):
+            who = st.selectbox("Respondent", respondents, key="offline_who")
+            decision = st.radio("Decision", ["agree", "changes_needed"], horizontal=True, key="offline_decision")
+            general = st.text_area("General comment", key="offline_general")
+            paragraphs = st.text_area("Paragraph comments, one per line as 'N: text'", key="offline_paragraphs")
+            recorded = None
             if st.form_submit_button("Record the returned answer"):
                 with user_errors("offline"), store().write(principal.actor) as session:
                     case = _case(session, label)
                     respondent = studies.get_respondent(session, case, who)
                     reconstruction_membercheck.record_offline_response(session, case, respondent, decision, general, reconstruction_membercheck.parse_comments(paragraphs))
-                    st.success(f"Recorded {who}'s answer.")
+                    recorded = f"Recorded {who}'s answer."
+                if recorded:  # the answers table and the open comments show it at once
+                    form_done("offline_response", recorded, offline_fields)
 
     st.subheader("History for the audit trail")
     c1, c2 = st.columns(2)
     if c1.button("Prepare the history export", key="mc_history"):
-        with user_errors("history"), store().write(principal.actor) as session:
+        with user_errors("history"), st.spinner("Writing the history (Markdown and DOCX)…"), store().write(principal.actor) as session:
             case = _case(session, label)
             st.session_state[EXPORT_KEY] = (label, documents.history_markdown(session, case), documents.history_docx(session, case))
     export = st.session_state.get(EXPORT_KEY)

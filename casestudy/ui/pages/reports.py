@@ -2,59 +2,46 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
-from casestudy import audit, tabular
-from casestudy import study as studies
-from casestudy.reports import consistency, inputs, plots, rankings, reliability
+from casestudy import audit, ethics, tabular
+from casestudy.coding import constants as coding_constants
+from casestudy.reports import (
+    consistency,
+    inputs,
+    plots,
+    rankings,
+    reliability,
+    statpackages,
+)
+from casestudy.reports import outcomes as outcome_reports
+from casestudy.reports import elicitation as elicitation_report
 from casestudy.reports import render as reports
 from casestudy.reports import table2 as aggregation
+from casestudy.reports.constants import STAT_DATASETS, STAT_FORMATS
 from casestudy.text import decode_utf8
+from casestudy.ui.current_study import current_study, study_or_stop
 from casestudy.ui.navigation import PageSpec
+from casestudy.ui.report_widgets import downloads as _downloads
+from casestudy.ui.report_widgets import figure as _figure
+from casestudy.ui.report_widgets import show_table as _show
 from casestudy.ui.session import principal_or_stop, store, user_errors
 
-PAGE = PageSpec(title="Reports", url_path="reports", audience=("researcher",), section="Analysis", order=80)
+PAGE = PageSpec(title="Reports", url_path="reports", audience=("researcher",), section="Results", order=100)
 
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "docx": "DOCX", "tex": "LaTeX", "md": "Markdown", "json": "JSON"}
-
-
-def _downloads(key: str, tables, json_data, csv_table=None, paragraphs=()) -> None:
-    columns = st.columns(len(FORMAT_LABELS))
-    for column, (fmt, label) in zip(columns, FORMAT_LABELS.items()):
-        if fmt == "json":
-            data = json.dumps(json_data, ensure_ascii=False, indent=2)
-        else:
-            data = reports.render(tables, fmt, csv_table=csv_table, paragraphs=paragraphs)
-        column.download_button(label, data, file_name=f"{key}.{fmt}", mime=reports.MEDIA_TYPES[fmt], key=f"dl_{key}_{fmt}")
-
-
-def _show(table: reports.ReportTable) -> None:
-    st.markdown(f"**{table.title}**")
-    st.dataframe(pd.DataFrame(table.rows, columns=table.columns), hide_index=True, width="stretch")
-    for note in table.notes:
-        st.caption(note)
-
-
-def _figure(fig, key: str) -> None:
-    st.plotly_chart(fig, key=f"fig_{key}")
-    cols = st.columns(3)
-    cols[0].download_button("HTML", plots.figure_bytes(fig, "html", self_contained=False), help="loads plotly.js from its CDN; the CLI writes a self-contained file", file_name=f"{key}.html", mime="text/html", key=f"dl_fig_{key}_html")
-    for column, fmt in zip(cols[1:], ("png", "svg")):
-        state_key = f"_fig_{key}_{fmt}"
-        if st.session_state.get(state_key) is None:
-            if column.button(f"Prepare {fmt.upper()}", key=f"prep_{key}_{fmt}"):
-                with user_errors("figure"):
-                    st.session_state[state_key] = plots.figure_bytes(fig, fmt)
-                    st.rerun()
-        else:
-            column.download_button(fmt.upper(), st.session_state[state_key], file_name=f"{key}.{fmt}", mime=f"image/{'svg+xml' if fmt == 'svg' else 'png'}", key=f"dl_fig_{key}_{fmt}")
-
-
+STAT_FORMAT_LABELS = {"sav": "SPSS (.sav)", "dta": "Stata (.dta)"}
+STAT_DATASET_LABELS = {
+    "ratings-long": "Ratings, long",
+    "ratings-wide": "Ratings, wide",
+    "case-code-matrix": "Case x code matrix",
+    "segments": "Coded segments",
+}
+STAT_DATASET_HELP = ("Ratings, long: one row per expert, case and statement. Ratings, wide: one row per expert and case, "
+                     "one variable per statement. Case x code matrix: one row per case, one variable per code. "
+                     "Coded segments: one row per coded segment with its text.")
 def render() -> None:
-    principal = principal_or_stop()
+    principal = study_or_stop(principal_or_stop())
     st.title("Reports")
     st.caption("Tables and figures for publication from the expert panel, or from CSV files of a panel run elsewhere.")
 
@@ -73,11 +60,12 @@ def render() -> None:
     t = r = None
     outcomes: dict[str, str] = {}
     table1_rows: list[dict] = []
+    table1_note, table1_unknown = "", []
     figures = ratings = mentions = mapping = None
     scale = inputs.PANEL_SCALE
     with user_errors("reports inputs"):
         with store().read() as session:
-            study = studies.get_study(session)
+            study = current_study(session)
             found = inputs.report_inputs(
                 session, study, principal,
                 ratings_source=ratings_file.getvalue() if ratings_file else None,
@@ -86,6 +74,7 @@ def render() -> None:
                 scale_text=scale_text.strip() or None,
             )
             table1_rows = reports.study_table1(session, study, principal)
+            table1_note, table1_unknown = outcome_reports.table1_note(outcome_reports.component_types(session, study))
         scale, outcomes, figures = found.scale, found.outcomes, found.figures
         ratings, mentions, mapping = found.ratings, found.mentions, found.mapping
         if ratings:
@@ -93,7 +82,9 @@ def render() -> None:
         if mentions:
             r = rankings.rank_determinants(mentions, mapping, experts=int(experts) or None)
 
-    tabs = st.tabs(["Table 2", "Rankings", "Reliability", "Table 1", "Consistency check", "Plots", "Methods"])
+    tabs = st.tabs(["Table 2", "Rankings", "Reliability", "Table 1", "Consistency check", "Plots", "Methods", "SPSS / Stata", "Elicitation"])
+    with tabs[8]:
+        _elicitation(principal)
     with tabs[0]:
         if t is None:
             st.info("No expert-panel answers are in the database yet: upload a ratings CSV above.")
@@ -139,8 +130,10 @@ def render() -> None:
 
     with tabs[3]:
         with user_errors("table 1"):
-            table = reports.table1_table(table1_rows)
+            table = reports.table1_table(table1_rows, table1_note)
             _show(table)
+            if table1_unknown:
+                st.warning(f"The note cannot expand {', '.join(table1_unknown)}: write it out in the programme column.")
             _downloads("table1", [table], table1_rows)
 
     with tabs[4]:
@@ -174,10 +167,52 @@ def render() -> None:
                 st.info("Plots need ratings or determinants.")
 
     with tabs[6]:
-        paragraph = reports.methods_paragraph(figures, t, r)
+        with store().read() as session:
+            ethics_sentence = ethics.ethics_sentence(ethics.get_ethics(session, current_study(session, "viewer")))
+        paragraph = reports.methods_paragraph(figures, t, r, ethics_sentence)
         st.write(paragraph or "Upload ratings or determinants to draft the methods paragraph.")
         if paragraph:
             st.download_button("Methods paragraph (Markdown)", paragraph, file_name="methods.md", mime="text/markdown", key="dl_methods")
+
+    with tabs[7]:
+        _statistics_files(principal, ratings, scale)
+
+
+def _elicitation(principal) -> None:
+    """Per case and level: determinants raised spontaneously vs only after a probe (``report elicitation``)."""
+    st.caption("The check against confirmation bias of the two-stage interview: which determinants (codes with a level) "
+               "came up on the respondents' own account, and which only after the interviewer probed them.")
+    with user_errors("elicitation report"), store().read() as session:
+        found = elicitation_report.elicitation_report(session, current_study(session), principal=principal)
+        if not found.summary:
+            st.info("No coded determinants yet.")
+            return
+        tables = found.tables()
+        _show(tables[0])
+        with st.expander("Per determinant"):
+            _show(tables[1])
+        _downloads("elicitation", tables, found.as_json())
+
+
+def _statistics_files(principal, ratings, scale) -> None:
+    """SPSS and Stata files of the ratings (uploaded or the panel's), the matrix and the segments."""
+    st.caption("Data files with variable and value labels (the scale's point labels, the statements, case labels and level names).")
+    left, middle, right = st.columns(3)
+    dataset = left.selectbox("Data set", list(STAT_DATASETS), format_func=STAT_DATASET_LABELS.get, key="stat_dataset", help=STAT_DATASET_HELP)
+    fmt = middle.radio("Format", list(STAT_FORMATS), format_func=STAT_FORMAT_LABELS.get, horizontal=True, key="stat_format")
+    measure = right.selectbox("Matrix cells", list(coding_constants.MATRIX_MEASURES), key="stat_measure", disabled=dataset != "case-code-matrix")
+    wanted = (dataset, fmt, measure if dataset == "case-code-matrix" else None, len(ratings or ()))
+    if st.button("Prepare file", key="stat_prepare"):
+        with user_errors("statistics file"), st.spinner("Writing the file..."):
+            with store().read() as session:
+                dataset_ = statpackages.study_dataset(session, current_study(session, "viewer"), principal, dataset, ratings=ratings, scale=scale, measure=measure)
+            st.session_state["_stat_file"] = (wanted, statpackages.write_dataset(dataset_, fmt))
+    prepared = st.session_state.get("_stat_file")
+    if prepared is not None and prepared[0] == wanted:
+        written = prepared[1]
+        for warning in written.warnings:
+            st.warning(warning)
+        st.download_button(f"Download {STAT_FORMAT_LABELS[fmt]}", written.data, file_name=f"{dataset}.{fmt}", mime=written.media_type, key="dl_stat_file")
 
 
 def _mapping_editor(principal, mentions, mapping: dict[str, str]) -> None:
@@ -202,7 +237,7 @@ def _mapping_editor(principal, mentions, mapping: dict[str, str]) -> None:
         st.download_button("Mapping CSV", tabular.csv_text(columns, mapping_table), file_name="mapping.csv", mime="text/csv", key="dl_mapping")
         if principal.can_edit and st.button("Confirm and store this mapping", key="confirm_mapping"):
             with user_errors("confirm mapping"), store().write(principal.actor) as session:
-                study = studies.get_study(session)
+                study = current_study(session)
                 changed = rankings.confirm_mappings(session, study, principal, dict(mapping_table))
                 audit.record(session, "determinant_mapping", "confirm", study_id=study.id, mappings=len(mapping_table), changed=changed)
                 st.success(f"Stored {len(mapping_table)} mapping(s) ({changed} new or changed).")

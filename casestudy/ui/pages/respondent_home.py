@@ -12,6 +12,7 @@ import streamlit as st
 from casestudy import access
 from casestudy.errors import UserError
 from casestudy.reconstruction import membercheck as reconstruction_membercheck
+from casestudy.ui.markdown import show_markdown
 from casestudy.ui.navigation import PageSpec
 from casestudy.ui.session import (
     current_principal,
@@ -73,7 +74,7 @@ def _render_open(principal, view: reconstruction_membercheck.ReviewView) -> None
     )
     for index, paragraph in enumerate(view.paragraphs):
         with st.container(border=True):
-            st.markdown(paragraph)
+            show_markdown(paragraph)
             key = _box(f"review_{view.round}_p{index}", view.comments.get(index, ""))
             st.text_area(f"Your comment on paragraph {index + 1}", key=key, on_change=_save, args=("comment", key, index),
                          height=68, placeholder="Optional: what is missing, wrong or unclear here?")
@@ -112,7 +113,7 @@ def _render_read_only(view: reconstruction_membercheck.ReviewView) -> None:
     st.markdown(f"Your answer: **{CHOICES.get(view.decision, view.decision)}**"
                 + (f" (sent {view.submitted_at:%Y-%m-%d %H:%M} UTC)" if view.submitted_at else ""))
     for index, paragraph in enumerate(view.paragraphs):
-        st.markdown(paragraph)
+        show_markdown(paragraph)
         if view.comments.get(index):
             st.caption(f"Your comment on paragraph {index + 1}: {view.comments[index]}")
     if view.general_comment:
