@@ -298,6 +298,8 @@ def chromium_browser():
     path = require_chromium()
     from playwright.sync_api import sync_playwright
 
+    act_as_a_user_who_waits()
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=path,
@@ -322,10 +324,61 @@ def wait_for_app(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def wait_for_idle(page) -> None:
-    """Wait until Streamlit has no script run going or queued (its own ``data-test-script-state``):
-    a click during a run's last re-render can land on an element about to be replaced."""
-    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'")
+# How long Streamlit's script state must stay "notRunning" before the page counts as settled. A
+# click reaches the server a round trip before the state turns "running", so one look is not enough.
+QUIET_MS = 300
+_QUIET_JS = """(quietMs) => {
+    const app = document.querySelector('[data-testid=stApp]');
+    if (!app) return true;  // not a Streamlit page (a download, a blank tab)
+    const now = performance.now();
+    if (app.dataset.testScriptState !== 'notRunning') { window.__casestudyQuietSince = null; return false; }
+    if (window.__casestudyQuietSince == null) window.__casestudyQuietSince = now;
+    return now - window.__casestudyQuietSince >= quietMs;
+}"""
+
+
+def wait_for_idle(page, timeout: float | None = None) -> None:
+    """Wait until Streamlit has had no script run going or queued for ``QUIET_MS`` (its own
+    ``data-test-script-state``): a click during a run's last re-render can land on an element
+    about to be replaced, and the click is then lost."""
+    page.evaluate("() => { window.__casestudyQuietSince = null; }")
+    page.wait_for_function(_QUIET_JS, arg=QUIET_MS, timeout=timeout)
+
+
+def act_as_a_user_who_waits() -> None:
+    """Make every Playwright click, fill, check, selection, upload, key press and mouse press of the
+    browser tests first wait for its element and for Streamlit to settle (:func:`wait_for_idle`).
+
+    A person sees the page redraw and acts after it; a test acting at machine speed under CI load
+    clicked a radio of the previous case or typed into a grid that was being replaced, and that
+    input was lost (stops 23-25 failed on such races). Idempotent; called by ``chromium_browser``.
+    """
+    from playwright.sync_api import Keyboard, Locator, Mouse
+    from playwright.sync_api._generated import mapping
+
+    if getattr(Locator, "_casestudy_waits", False):
+        return
+
+    def on_locator(action, state):
+        def settled(self, *args, **kwargs):
+            self.first.wait_for(state=state, timeout=kwargs.get("timeout"))
+            wait_for_idle(self.page, kwargs.get("timeout"))
+            return action(self, *args, **kwargs)
+        return settled
+
+    def on_device(action):
+        def settled(self, *args, **kwargs):
+            wait_for_idle(mapping.from_impl(self._impl_obj._page))
+            return action(self, *args, **kwargs)
+        return settled
+
+    for name in ("click", "dblclick", "fill", "check", "uncheck", "set_checked", "select_option", "press", "press_sequentially", "type"):
+        setattr(Locator, name, on_locator(getattr(Locator, name), "visible"))
+    Locator.set_input_files = on_locator(Locator.set_input_files, "attached")  # the file input is hidden
+    for name in ("click", "dblclick", "down"):
+        setattr(Mouse, name, on_device(getattr(Mouse, name)))
+    Keyboard.press = on_device(Keyboard.press)
+    Locator._casestudy_waits = True
 
 
 def login_as_admin(page, base: str) -> None:
