@@ -258,7 +258,8 @@ def restore(store: Store, path: str | Path, *, force: bool = False, actor: str =
             )
     total = 0
     with translate_db_errors(store.url), zipfile.ZipFile(path) as archive:
-        with store.writer_engine().begin() as connection:
+        # The backup's own revision first, then every later one: a rebuilt table must not cascade.
+        with migrate.migration_connection(store) as connection:
             existing = _reflect(connection)
             filled = {t.name: n for t in _data_tables(existing) if (n := _row_count(connection, t))}
             if filled and not force:

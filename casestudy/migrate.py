@@ -9,8 +9,10 @@ the process-wide :class:`~casestudy.db.Store` for a URL, upgraded once. This mod
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from casestudy import config
 from casestudy.db import Store, sqlite_backup, translate_db_errors
+from casestudy.errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -71,12 +74,71 @@ def upgrade(store: Store):
         backup = sqlite_backup(store) if current_revisions(store) else None
         cfg = alembic_config(store)
         # A writer transaction: several app processes starting at once upgrade one after another.
-        with store.writer_engine().begin() as connection:
+        with migration_connection(store) as connection:
             if not pending_revisions(store):  # another process may have upgraded meanwhile
                 return None
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")
         return backup
+
+
+@contextlib.contextmanager
+def migration_connection(store: Store) -> Iterator:
+    """A writer transaction for Alembic to migrate in; on SQLite without foreign-key enforcement.
+
+    SQLite changes most of a table's definition by rebuilding it (Alembic's batch mode: copy,
+    ``DROP``, rename), and with foreign keys on, that ``DROP`` deletes every row of every child
+    table through ``ON DELETE CASCADE``: rebuilding ``study`` emptied the whole database. SQLite's
+    documented procedure (https://sqlite.org/lang_altertable.html, "making other kinds of table
+    schema changes") turns enforcement off outside the transaction and runs ``PRAGMA
+    foreign_key_check`` before the commit; any dangling reference rolls the whole upgrade back.
+    PostgreSQL alters tables in place and needs none of it.
+    """
+    with store.writer_engine().connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction, so before BEGIN
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        table, rowid, parent, _ = dangling[0]
+                        raise UserError(f"the upgrade was rolled back and nothing was changed: {len(dangling)} row(s) point at "
+                                        f"rows that do not exist (first: table {table}, row {rowid}, missing in {parent}); "
+                                        "repair them or restore a backup, then upgrade again")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
+def delete_cascading(connection, table: str, where: str, _depth: int = 0) -> None:
+    """For migrations: delete the rows of ``table`` that match the SQL condition ``where`` and do
+    what their foreign keys' ``ON DELETE CASCADE`` and ``SET NULL`` would have done.
+
+    Under :func:`migration_connection` SQLite enforces no foreign keys, so a plain ``DELETE`` would
+    leave the children behind (and the final ``foreign_key_check`` would roll the upgrade back);
+    this walks SQLite's own foreign-key list, grandchildren first. PostgreSQL cascades itself.
+    ``table`` and ``where`` are the migration's own SQL, never user input.
+    """
+    if connection.dialect.name == "sqlite":
+        if _depth > 8:
+            raise RuntimeError(f"foreign keys nest too deep below {table}")
+        tables = [name for (name,) in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for child in tables:
+            for fk in connection.exec_driver_sql(f'PRAGMA foreign_key_list("{child}")').mappings().all():
+                if fk["table"] != table:
+                    continue
+                matches = f'"{fk["from"]}" IN (SELECT "{fk["to"] or "id"}" FROM "{table}" WHERE {where})'
+                if not connection.exec_driver_sql(f'SELECT EXISTS (SELECT 1 FROM "{child}" WHERE {matches})').scalar():
+                    continue  # nothing below: also ends the walk down a table that refers to itself
+                if fk["on_delete"] == "CASCADE":
+                    delete_cascading(connection, child, matches, _depth + 1)
+                elif fk["on_delete"] == "SET NULL":
+                    connection.exec_driver_sql(f'UPDATE "{child}" SET "{fk["from"]}" = NULL WHERE {matches}')
+    connection.exec_driver_sql(f'DELETE FROM "{table}" WHERE {where}')
 
 
 def current_revisions(store: Store) -> list[str]:

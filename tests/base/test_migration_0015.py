@@ -24,7 +24,7 @@ def counts(store) -> dict[str, int]:
 
 def run(store, action, target: str) -> None:
     cfg = migrate.alembic_config(store)
-    with store.writer_engine().begin() as connection:
+    with migrate.migration_connection(store) as connection:
         cfg.attributes["connection"] = connection
         action(cfg, target)
 

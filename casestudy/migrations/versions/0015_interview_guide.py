@@ -20,6 +20,8 @@ Revises: 0014_join_round3
 from alembic import op
 import sqlalchemy as sa
 
+from casestudy.migrate import delete_cascading
+
 
 revision = "0015_interview_guide"
 down_revision = "0014_join_round3"
@@ -98,7 +100,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Documents have no respondent: they cannot survive a schema that requires one.
-    op.execute("DELETE FROM interview WHERE respondent_id IS NULL")
+    delete_cascading(op.get_bind(), "interview", "respondent_id IS NULL")
     if op.get_bind().dialect.name == "sqlite":
         _rewrite_sqlite_interview(upgrade=False)
     else:
