@@ -41,7 +41,7 @@ from casestudy.panel import members as panel_members
 from casestudy.panel import questionnaire as panel_questionnaire
 from casestudy.panel.results import short_label
 from casestudy.reconstruction import membercheck as reconstruction_membercheck
-from tests.conftest import ROOT, require_chromium, streamlit_server, wait_for_app
+from tests.conftest import ROOT, require_chromium, streamlit_server, wait_for_app, wait_for_idle
 
 pytestmark = pytest.mark.browser
 
@@ -132,12 +132,7 @@ def _new_page(browser):
 def _idle(page) -> None:
     """Wait until the app has finished the rerun an action started (the script state Streamlit
     keeps on its root element; a short pause first lets a just-sent rerun begin)."""
-    page.wait_for_timeout(200)
-    page.wait_for_function(
-        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
-        " return app && !['running', 'rerunRequested'].includes(app.dataset.testScriptState); }",
-        timeout=60_000,
-    )
+    wait_for_idle(page, timeout=60_000)
 
 
 def _shot(page, name: str) -> None:
@@ -448,8 +443,12 @@ def _expert_rates_and_submits(browser, link: str, ratings: dict[str, tuple[int, 
         page.goto(link)
         wait_for_app(page)
         page.get_by_role("heading", name="Expert panel").wait_for()
+        heading = page.locator("h3").filter(has_text=re.compile(r"^Case [A-Z]$")).first
+        label = None
         for position in range(1, len(ratings) + 1):
-            heading = page.locator("h3").filter(has_text=re.compile(r"^Case [A-Z]$")).first
+            if label is not None:  # the next case's heading, not the last one's before the rerun replaced it
+                expect(heading).not_to_have_text(label, timeout=60_000)
+                _idle(page)
             heading.wait_for()
             label = heading.inner_text().strip()
             groups = page.get_by_test_id("stRadio")
