@@ -125,6 +125,12 @@ def span_query(study: Study, flt: SegmentFilter, with_period: bool = False):
     return _filtered(query, study, flt)
 
 
+def texts_query(interview_ids: Sequence[int]):
+    """(interview id, text) of the interviews ``interview_ids`` (at most 900: SQLite's limit of
+    bound parameters is 999 in older builds)."""
+    return select(Interview.id, Interview.text).where(Interview.id.in_(list(interview_ids)))
+
+
 def _filtered(query, study: Study, flt: SegmentFilter):
     """``query`` (joining Interview, Code / Respondent when ``flt`` names a level / role, and
     CasePeriod on the effective period when it names periods) narrowed to ``study`` and ``flt``."""
@@ -175,8 +181,7 @@ def _segment_rows(session: Session, study: Study, flt: SegmentFilter | None, wit
     interview_ids = sorted({r[4] for r in found})
     texts: dict[int, str] = {}
     for chunk in range(0, len(interview_ids), 900):
-        ids = interview_ids[chunk : chunk + 900]
-        texts.update(connection.execute(select(Interview.id, Interview.text).where(Interview.id.in_(ids))).all())
+        texts.update(connection.execute(texts_query(interview_ids[chunk : chunk + 900])).all())
     rows = []
     for r in found:
         text, start, end = texts[r[4]], r[9], r[10]
