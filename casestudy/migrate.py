@@ -95,14 +95,13 @@ def migration_connection(store: Store) -> Iterator:
     PostgreSQL alters tables in place and needs none of it.
     """
     with store.writer_engine().connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        driver = connection.connection.driver_connection
-        if sqlite:
+        driver = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+        if driver:
             driver.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction, so before BEGIN
         try:
             with connection.begin():
                 yield connection
-                if sqlite:
+                if driver:
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if dangling:
                         table, rowid, parent, _ = dangling[0]
@@ -110,7 +109,7 @@ def migration_connection(store: Store) -> Iterator:
                                         f"rows that do not exist (first: table {table}, row {rowid}, missing in {parent}); "
                                         "repair them or restore a backup, then upgrade again")
         finally:
-            if sqlite:
+            if driver:
                 driver.execute("PRAGMA foreign_keys=ON")
 
 

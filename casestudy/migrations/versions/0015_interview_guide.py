@@ -7,11 +7,12 @@ on ``coding`` how the passage came up (spontaneous or after a probe) and whether
 by hand.
 
 Making ``interview.respondent_id`` nullable: PostgreSQL alters the column. SQLite cannot alter
-a column, and rebuilding the table (Alembic's batch mode) would drop it while foreign keys are
-on, which deletes every coding, turn and sentence through ``ON DELETE CASCADE``. SQLite's
+a column. Rebuilding the table (Alembic's batch mode) would copy every transcript; SQLite's
 documented procedure for removing a NOT NULL constraint (https://sqlite.org/lang_altertable.html,
 "making other kinds of table schema changes", the writable_schema variant) rewrites only the
-stored CREATE statement, which leaves the rows untouched.
+stored CREATE statement, which leaves the rows untouched. (A rebuild under foreign-key
+enforcement would also have cascade-deleted every coding, turn and sentence; since then
+``migrate.migration_connection`` runs every SQLite migration with enforcement off.)
 
 Revision ID: 0015_interview_guide
 Revises: 0014_join_round3
@@ -107,7 +108,7 @@ def downgrade() -> None:
         for column, table in _REFERENCES:
             op.drop_constraint(f"fk_interview_{column}_{table}", "interview", type_="foreignkey")
         op.alter_column("interview", "respondent_id", existing_type=sa.Integer(), nullable=False)
-    # Plain DROP COLUMN (SQLite 3.35+): a batch rebuild would cascade-delete the child rows.
+    # Plain DROP COLUMN (SQLite 3.35+): no copy of the table, as on the way up.
     for column in ("elicitation_manual", "elicitation"):
         op.drop_column("coding", column)
     for column in ("checked_at", "observer_note", "session_status", "probe_start_turn", "guide_id", "document_type", "kind"):
