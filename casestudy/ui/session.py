@@ -55,7 +55,14 @@ def _cached_store(url: str) -> Store:
 
 
 def store() -> Store:
-    return _cached_store(config.database_url())
+    """The server's database. If it cannot be opened or upgraded (a UserError: a bad URL, an
+    upgrade rolled back), the page shows why and stops, instead of Streamlit's redacted error;
+    nothing is cached, so the next rerun tries again once the database is repaired."""
+    try:
+        return _cached_store(config.database_url())
+    except UserError as exc:
+        st.error(exc.message)
+        st.stop()
 
 
 def _resolve_token_principal(secret: str) -> Principal | None:

@@ -55,17 +55,22 @@ def test_released_database_upgrades_keeping_every_row(demo_store):
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforcement is back on
 
 
-def test_dangling_reference_rolls_the_whole_upgrade_back(demo_store):
-    if not demo_store.url.startswith("sqlite"):
+def released_with_a_dangling_reference(store) -> None:
+    """Take ``store`` (SQLite) down to the released revision and point one coding at no code."""
+    if not store.url.startswith("sqlite"):
         pytest.skip("SQLite only: PostgreSQL never lets a dangling reference in")
-    run(demo_store, command.downgrade, LAST_RELEASED)
-    path = demo_store.url.removeprefix("sqlite:///")
-    demo_store.dispose()
+    run(store, command.downgrade, LAST_RELEASED)
+    path = store.url.removeprefix("sqlite:///")
+    store.dispose()
     raw = sqlite3.connect(path)
     raw.execute("PRAGMA foreign_keys=OFF")
     raw.execute("UPDATE coding SET code_id = 999999 WHERE id = (SELECT min(id) FROM coding)")
     raw.commit()
     raw.close()
+
+
+def test_dangling_reference_rolls_the_whole_upgrade_back(demo_store):
+    released_with_a_dangling_reference(demo_store)
     before = row_counts(demo_store)
 
     with pytest.raises(UserError, match=r"rolled back and nothing was changed: 1 row\(s\) .* table coding"):
@@ -73,6 +78,17 @@ def test_dangling_reference_rolls_the_whole_upgrade_back(demo_store):
     assert migrate.current_revisions(demo_store) == [LAST_RELEASED]
     assert row_counts(demo_store) == before
 
+
+
+def test_the_app_shows_a_rolled_back_upgrade_as_one_message(demo_store, app_env):
+    released_with_a_dangling_reference(demo_store)
+    migrate._stores.pop(demo_store.url, None)
+    at = app_env(demo_store)()
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "the upgrade was rolled back and nothing was changed" in at.error[0].value
+    assert migrate.current_revisions(demo_store) == [LAST_RELEASED]
 
 def test_backup_from_the_released_revision_restores_keeping_every_row(demo_store, tmp_path, monkeypatch):
     """A backup written by the released version (at its revision) restores into a new SQLite
