@@ -73,6 +73,8 @@ class Converted:
 
 def normalise(text: str) -> str:
     """The one normalisation of stored text: every newline form to ``\\n`` and Unicode NFC."""
+    if text.isascii() and "\r" not in text:
+        return text  # ASCII is NFC and has no other newline forms (a scan spared per file)
     return unicodedata.normalize("NFC", _NEWLINES.sub("\n", text))
 
 
@@ -223,9 +225,13 @@ def parse_subtitles(file_name: str, text: str, fmt: str) -> tuple[list[Cue], lis
             continue
         match = _CUE_TIME.match(lines[index])
         body = " ".join(line.strip() for line in lines[index + 1 :] if line.strip())
-        voice = _VOICE.search(body)
+        voice = _VOICE.search(body) if "<" in body else None
         speaker = voice.group(1).strip() if voice else ""
-        body = " ".join(_TAG.sub("", body).split())
+        if voice is not None and voice.start() == 0 and "<" not in body[voice.end() :]:
+            body = body[voice.end() :]  # the usual cue: one leading voice tag (no regex pass)
+        elif "<" in body:
+            body = _TAG.sub("", body)
+        body = " ".join(body.split())
         if not speaker:
             label = _LABEL_IN_CUE.match(body)
             if label:

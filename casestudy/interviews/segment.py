@@ -300,11 +300,25 @@ class _Sentencizer:
         self._load_tokenizer = tokenizer
         self._tokenizer = None
         self.punct = rules.punct
-        chars = "".join(sorted(c for c in self.punct if len(c) == 1))
-        self.punct_char = re.compile("[" + re.escape(chars) + "]")
+        self.mark_chars = frozenset(c for c in self.punct if len(c) == 1)
+        self.punct_char = self._mark_pattern(self.mark_chars)
         self.chunk = re.compile(r"\S+")
         self.space = re.compile(r"\s")
         self.memo: dict[str, tuple[tuple[int, bool, bool], ...]] = {}
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _mark_pattern(chars: frozenset[str]) -> re.Pattern:
+        return re.compile("[" + re.escape("".join(sorted(chars))) + "]")
+
+    def marks_in(self, text: str) -> re.Pattern | None:
+        """A pattern of the sentence marks that occur in ``text`` (None: it has none).
+
+        Searching for the few marks a text holds is an order of magnitude faster than for all
+        128 of spaCy's (a character class that large is a slow scan); the set costs one pass.
+        """
+        present = self.mark_chars.intersection(text)
+        return self._mark_pattern(frozenset(present)) if present else None
 
     @property
     def tokenizer(self):
@@ -368,8 +382,12 @@ class _Sentencizer:
             offset += len(text)
         return tuple(tokens)
 
-    def starts(self, text: str, start: int, end: int) -> list[int]:
-        """Sentence starts after ``start`` within ``text[start:end]`` (one line, one turn)."""
+    def starts(self, text: str, start: int, end: int, marks: re.Pattern | None = None) -> list[int]:
+        """Sentence starts after ``start`` within ``text[start:end]`` (one line, one turn).
+
+        ``marks``: :meth:`marks_in` of ``text``, when the caller scans many pieces of one text.
+        """
+        marks = marks or self.punct_char
         result: list[int] = []
         position, pending = start, False
         while True:
@@ -379,7 +397,7 @@ class _Sentencizer:
                     return result
                 base, stop = match.span()
             else:
-                match = self.punct_char.search(text, position, end)
+                match = marks.search(text, position, end)
                 if match is None:
                     return result
                 base = match.start()
@@ -505,8 +523,9 @@ def find_sentences(text: str, turns: list[TurnSpan], language: str) -> list[Sent
             position = stop + 1
     splits: dict[int, list[int]] = {}  # piece index -> sentence starts after its first
     if sentencizer is not None:
-        for index, (start, end, _turn) in enumerate(pieces):
-            starts = sentencizer.starts(text, start, end)
+        marks = sentencizer.marks_in(text)
+        for index, (start, end, _turn) in enumerate(pieces if marks is not None else ()):
+            starts = sentencizer.starts(text, start, end, marks)
             if starts:
                 splits[index] = starts
     else:

@@ -248,6 +248,19 @@ def test_every_bad_input_gives_one_message_and_nothing_of_the_batch_is_stored(de
     assert counts(demo_store) == (0, 0, 0)
 
 
+def test_a_batch_resolves_labels_as_single_lookups_do(demo_store):
+    """The batch reads the study's cases and respondents once (``studies.Roster``): labels and
+    names still match trimmed and case-insensitively, by internal or public case label."""
+    with demo_store.write() as session:
+        study = studies.get_study(session)
+        internal = studies.get_case(session, study, "Case A").internal_label
+        imported = interviews_store.import_interviews(session, study, [
+            item("one.txt", case="  case a ", respondent="MARLEEN VERHOEF "),
+            item("two.txt", data=b"I: other\n", case=internal.upper(), respondent="thijs brandsma", role="therapist")])
+        assert [(i.case.public_label, i.respondent.name) for i in imported] == [("Case A", "Marleen Verhoef"), ("Case A", "Thijs Brandsma")]
+        assert studies.Roster(session, study).case("CASE A") is studies.get_case(session, study, "Case A")
+
+
 def test_size_limit_and_zip_bomb_in_a_batch(demo_store, monkeypatch):
     import zipfile
 
