@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -48,7 +48,7 @@ class CodeMatrix:
     measure: str
     combine: str
     coders: list[str]
-    passages: dict[tuple[int, int], list[Place]] = field(default_factory=dict)
+    passages: Mapping[tuple[int, int], list[Place]] = field(default_factory=dict)
 
     def links(self) -> list[list[str]]:
         """Per cell, the link to its first passage ("" for an empty cell)."""
@@ -56,8 +56,31 @@ class CodeMatrix:
                 for r in range(len(self.rows))]
 
 
+class _Passages(Mapping):
+    """``CodeMatrix.passages``: the cells' passages kept as (interview id, start, end) tuples and
+    made :class:`Place` objects when a cell is read (a matrix over 200,000 codings has ~190,000
+    passages; building them all cost a third of the matrix, and a page shows one cell's)."""
+
+    def __init__(self, runs: dict[tuple[int, int], list[tuple[int, int, int]]]):
+        self._runs = runs
+
+    def __getitem__(self, key: tuple[int, int]) -> list[Place]:
+        return [Place(*run) for run in self._runs[key]]
+
+    def __iter__(self):
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __contains__(self, key) -> bool:
+        return key in self._runs
+
+
 def _merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Overlapping spans joined into passages, in order."""
+    if len(spans) == 1:
+        return list(spans)
     passages: list[list[int]] = []
     for start, end in sorted(spans):
         if passages and start < passages[-1][1]:
@@ -115,16 +138,20 @@ def code_matrix(
     # (case id, or (case id, period id) by period; code id, coder id) -> interview id -> spans
     spans: dict[tuple, dict[int, list[tuple[int, int]]]] = {}
     periods_seen: dict[int, set[int | None]] = defaultdict(set)
-    for row in session.connection().execute(span_query(study, narrowed, with_period=by_period)).all():
-        interview_id, case_id, code_id, coder_id, start, end = row[:6]
+    for interview_id, case_id, code_id, coder_id, start, end, *period in session.connection().execute(
+            span_query(study, narrowed, with_period=by_period)).all():
         row_key = case_id
         if by_period:
-            row_key = (case_id, row[6])
-            periods_seen[case_id].add(row[6])
+            row_key = (case_id, period[0])
+            periods_seen[case_id].add(period[0])
         by_interview = spans.get((row_key, code_id, coder_id))
         if by_interview is None:
-            by_interview = spans[(row_key, code_id, coder_id)] = defaultdict(list)
-        by_interview[interview_id].append((start, end))
+            by_interview = spans[(row_key, code_id, coder_id)] = {}
+        found = by_interview.get(interview_id)
+        if found is None:
+            by_interview[interview_id] = [(start, end)]
+        else:
+            found.append((start, end))
     wanted = narrowed.coder_ids if coders is not None else {coder_id for _, _, coder_id in spans}
     chosen_users = session.execute(select(User.id, User.username).where(User.id.in_(list(wanted or []))).order_by(User.username)).all()
     chosen = [name for _, name in chosen_users]
@@ -134,7 +161,7 @@ def code_matrix(
     groups = [(f"{label} · {name}", case_id, [user_id]) for case_id, label in cases for user_id, name in chosen_users] \
         if combine == "each" else [(label, case_id, [user_id for user_id, _ in chosen_users]) for case_id, label in cases]
     code_ids = {code_id for _, code_id, _ in spans}
-    cells: dict[tuple[int, int], list[Place]] = {}
+    cells: dict[tuple[int, int], list[tuple[int, int, int]]] = {}  # (row, code id) -> (interview id, start, end)
     for row_index, (_, case_id, group) in enumerate(groups):
         for code_id in code_ids:
             per_coder = [spans.get((case_id, code_id, coder), {}) for coder in group]
@@ -145,17 +172,20 @@ def code_matrix(
                     runs = _merged(per_coder[0].get(interview_id, [])) if per_coder else []
                     for other in per_coder[1:]:
                         runs = _intersected(runs, _merged(other.get(interview_id, [])))
+                elif len(per_coder) == 1:
+                    runs = _merged(per_coder[0][interview_id])
                 else:
-                    runs = _merged([s for by_interview in per_coder for s in by_interview.get(interview_id, [])])
-                places += [Place(interview_id, a, b) for a, b in runs]
+                    runs = _merged([s for by_interview in per_coder for s in by_interview.get(interview_id, ())])
+                places += [(interview_id, a, b) for a, b in runs]
             if places:
                 cells[(row_index, code_id)] = places
     paths = codebook.code_paths(codebook.all_codes(session, study))
     columns = sorted({code_id for _, code_id in cells}, key=lambda i: paths.get(i, ""))
-    value = {"counts": len, "presence": lambda p: 1 if p else 0, "characters": lambda p: sum(x.end - x.start for x in p)}[measure]
+    value = {"counts": len, "presence": lambda p: 1 if p else 0, "characters": lambda p: sum(end - start for _, start, end in p)}[measure]
     matrix = [[value(cells.get((r, code_id), [])) for code_id in columns] for r in range(len(groups))]
     passages = {(r, c): cells[(r, code_id)] for r in range(len(groups)) for c, code_id in enumerate(columns) if (r, code_id) in cells}
-    return CodeMatrix([label for label, _, _ in groups], [paths.get(i, str(i)) for i in columns], matrix, measure, combine, chosen, passages)
+    return CodeMatrix([label for label, _, _ in groups], [paths.get(i, str(i)) for i in columns], matrix, measure, combine, chosen,
+                      _Passages(passages))
 
 
 def _case_periods(session: Session, study: Study, seen: dict[int, set[int | None]]) -> list[tuple[tuple[int, int | None], str]]:
