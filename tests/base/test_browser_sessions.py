@@ -189,19 +189,19 @@ def test_bookmark_opened_signed_out_shows_the_page_after_sign_in(browser_server,
         assert f"study={study_id}" in page.url, (path, how, page.url)
         if "case=" in path:
             case = path.split("case=")[1].replace("%20", " ")
-            _case_picker_shows(page, case)
+            _picker_shows(page, case)
             assert "case=Case" in page.url, (path, how, page.url)
         if how == "sign-in":
             _wait_for_cookie(page)  # F5 before the page collected its cookie would sign out
             page.reload()
 
 
-def _case_picker_shows(page, case: str) -> None:
-    """Wait until the main area's "Case" picker shows ``case`` (as text or as its input's value)."""
-    page.wait_for_function("""(wanted) => [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stSelectbox']")]
-        .filter(box => (box.querySelector('label')?.innerText || '').trim() === 'Case')
+def _picker_shows(page, value: str, label: str = "Case") -> None:
+    """Wait until the main area's picker ``label`` shows ``value`` (as text or as its input's value)."""
+    page.wait_for_function("""([wanted, label]) => [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stSelectbox']")]
+        .filter(box => (box.querySelector('label')?.innerText || '').trim() === label)
         .some(box => (box.innerText + ' ' + [...box.querySelectorAll('input')].map(i => i.value).join(' ')).includes(wanted))""",
-                           arg=case, timeout=PATIENCE_MS)
+                           arg=[value, label], timeout=PATIENCE_MS)
 
 
 def test_case_chosen_in_a_picker_stays_after_reload(browser_server, browser_page):
@@ -220,7 +220,32 @@ def test_case_chosen_in_a_picker_stays_after_reload(browser_server, browser_page
     assert "Case+E" in page.url or "Case%20E" in page.url, page.url
     page.reload()
     _settled(page)
-    _case_picker_shows(page, "Case E")
+    _picker_shows(page, "Case E")
+
+
+def test_interview_chosen_on_the_coding_page_stays_after_reload(browser_server, browser_page):
+    """The coding page keeps its interview in the URL (?interview=), so F5 reopens it (it
+    reopened the first interview), and choosing an interview keeps the mode the coder is in."""
+    page = _patient(browser_page)
+    base = browser_server["base"]
+    login_as_admin(page, base)
+    _wait_for_cookie(page)
+    page.goto(f"{base}/coding")
+    _settled(page)
+    mode = page.locator("[data-testid='stMain'] [data-testid='stButtonGroup']").get_by_role("radio", name="Sentences")
+    mode.click()
+    _settled(page)
+    picker = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Interview").first
+    picker.click()
+    page.get_by_role("option").filter(has_text="Ruben de Wit").first.click()
+    page.wait_for_function("() => location.search.includes('interview=')", timeout=PATIENCE_MS)
+    _settled(page)
+    _picker_shows(page, "Ruben de Wit", "Interview")
+    assert mode.get_attribute("aria-checked") == "true"
+    page.reload()
+    _settled(page)
+    _picker_shows(page, "Ruben de Wit", "Interview")
+    assert "interview=" in page.url and "study=" in page.url, page.url
 
 
 def test_reload_at_once_after_the_login_stays_signed_in(browser_server, browser_page):

@@ -57,14 +57,28 @@ def render() -> None:
         return
     _open_linked_place(choices)
     top = st.columns([4, 2, 5])
-    label = top[0].selectbox("Interview", list(choices), key="coding_interview")
+    label = top[0].selectbox("Interview", list(choices), key="coding_interview", on_change=_remember_interview, args=(choices,))
     blind = _blind_control(top[1], principal)
     can_code = principal.can_edit
     interview_id = choices[label]
     # Only the chosen mode is built on a rerun (tabs would build all three every time).
-    mode = top[2].segmented_control("Mode", list(MODES), default="Text", key="coding_mode") or "Text"
+    # The default through the state, not default=: a link sets the mode before the widget exists,
+    # and a widget with both logs Streamlit's warning.
+    st.session_state.setdefault("coding_mode", "Text")
+    mode = top[2].segmented_control("Mode", list(MODES), key="coding_mode") or "Text"
     MODES[mode](principal, interview_id, blind, can_code)
     signoff_panel(principal, signoffs.CODINGS, interview_id, f"codings_{interview_id}")
+
+
+def _remember_interview(choices: dict[str, int]) -> None:
+    """The chosen interview goes into the URL (``?interview=<id>``), so that a reload or a
+    bookmark opens it again; it counts as already opened, so the mode the coder is in stays."""
+    chosen = choices.get(st.session_state.get("coding_interview"))
+    if chosen is None:
+        return
+    st.query_params.pop("at", None)  # the other parameters (the study) stay
+    st.query_params["interview"] = str(chosen)
+    st.session_state[FOCUS_LINK] = places.parse_place(st.query_params).link
 
 
 def _open_linked_place(choices: dict[str, int]) -> None:
@@ -80,7 +94,8 @@ def _open_linked_place(choices: dict[str, int]) -> None:
         return
     st.session_state["coding_interview"] = label
     st.session_state["coding_mode"] = "Text"
-    st.session_state[FOCUS] = {"interview": place.interview_id, "start": place.start, "end": place.end}
+    if place.end > place.start:  # ``?interview=<id>`` alone (a reload) opens the interview, no passage
+        st.session_state[FOCUS] = {"interview": place.interview_id, "start": place.start, "end": place.end}
 
 
 def _blind_control(column, principal) -> bool:
