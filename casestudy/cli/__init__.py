@@ -71,6 +71,10 @@ OPERATOR = "cli"  # who the CLI is without --user: the operator, who holds the d
 
 # Set by :func:`run` (a process that ends with its command): freeze the heap once the store is open.
 _freeze_after_open = False
+_USUAL_GC_THRESHOLDS = gc.get_threshold()
+# While the modules load: the collector's passes over a heap that only grows (SQLAlchemy, the
+# table classes) cost 0.05-0.1 s of every start-up and free next to nothing.
+_START_UP_GC_THRESHOLDS = (100_000, 50, 1_000)
 
 
 class Context:
@@ -90,8 +94,10 @@ class Context:
             if _freeze_after_open:
                 # The tables, SQLAlchemy and the store are loaded now and live until exit:
                 # moving them out of the collector's reach spares every collection of the
-                # command's own work a walk over them (~0.1 s of a 50-transcript import).
+                # command's own work a walk over them (~0.1 s of a 50-transcript import), and
+                # the collector works at its usual pace again (see run()).
                 gc.freeze()
+                gc.set_threshold(*_USUAL_GC_THRESHOLDS)
         return self._store
 
     @property
@@ -354,11 +360,13 @@ def run() -> None:
     files checkpointed) and the heap is frozen (``gc.freeze``): the interpreter's final garbage
     collections then skip the objects of SQLAlchemy and the table classes, which otherwise cost
     0.1-0.3 s at exit. The heap is frozen once before as well, when the command opens its store
-    (see :attr:`Context.store`), so that the collections during a bulk command skip them too. Exit handlers and module finalisation still run. In-process callers
+    (see :attr:`Context.store`), so that the collections during a bulk command skip them too;
+    until then the collector runs rarely (start-up only adds long-lived objects). Exit handlers and module finalisation still run. In-process callers
     (tests) use :func:`main`, which leaves the process as it was.
     """
     global _freeze_after_open
     _freeze_after_open = True
+    gc.set_threshold(*_START_UP_GC_THRESHOLDS)  # until the store is open (Context.store)
     code = main()
     migrate = sys.modules.get("casestudy.migrate")  # loaded only if the command opened a store
     if migrate is not None:
