@@ -34,8 +34,11 @@ def load_demo_codebook(session: Session, study: Study) -> None:
     load_shipped(session, study, "mbt-implementation")
 
 
-def demo_steps() -> list[Callable[[Session, Study], None]]:
-    """The demo's stages in chain order (imported here, so plain library use stays light)."""
+def demo_steps() -> list[Callable[[Session, Study], list | None]]:
+    """The demo's stages in chain order (imported here, so plain library use stays light).
+
+    A stage too long for one short transaction returns its parts instead of doing all the work
+    (e.g. ``load_demo_codings``: one part per interview), see :func:`load_demo`."""
     from casestudy.demo.coding import load_demo_codings
     from casestudy.demo.focus import load_demo_focus_group
     from casestudy.demo.interviews import load_demo_interviews
@@ -82,7 +85,7 @@ LOAD_CLAIM = "demo-load"
 def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Load the demo into an empty database (or beside other studies with ``force``), step by step.
 
-    Each step is a short writing transaction of its own, so other writers (an expert of another
+    Each step (each part of a step that returns parts) is a short writing transaction of its own, so other writers (an expert of another
     study saving) take turns between the steps. Until the last one is in, the study is titled
     :data:`LOADING_TITLE`; if a step fails it is removed with every row hanging off it, and a
     load that did not finish at all (its process was killed) is removed by the next load. One
@@ -117,8 +120,7 @@ def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, s
         try:
             for done, step in enumerate(steps, start=1):
                 report(done, STEP_LABELS.get(step.__name__, step.__name__))
-                with store.write("demo") as session:
-                    step(session, session.get(Study, study_id))
+                _run_step(store, step, study_id)
             with store.write("demo") as session:
                 if is_loaded(session):
                     raise UserError(f"a study titled {DEMO_TITLE!r} was created while the demo loaded; the demo was removed again")
@@ -129,6 +131,16 @@ def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, s
             raise
         report(total, "done")
         return {"study_id": study.id, "title": study.title, "cases": len(DEMO_CASES), "admin": config.DEMO_ADMIN_USERNAME}
+
+
+def _run_step(store: Store, step: Callable, study_id: int) -> None:
+    """One step in a writing transaction of its own; a step that returns parts (a list of steps)
+    has them run after it the same way, in order, each in its own transaction."""
+    pending = [step]
+    while pending:
+        with store.write("demo") as session:
+            parts = pending.pop(0)(session, session.get(Study, study_id))
+        pending[:0] = parts or []
 
 
 def remove_unfinished(session: Session) -> int:

@@ -264,6 +264,14 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
 
 def import_manifest(session: Session, study: Study, manifest: str | Path, skip_missing: bool = False) -> list[Interview]:
     """Import every file a manifest lists (paths relative to the manifest's folder), all or none."""
+    items = manifest_items(manifest, skip_missing)
+    if not items and skip_missing:
+        return []
+    return import_interviews(session, study, items)
+
+
+def manifest_items(manifest: str | Path, skip_missing: bool = False) -> list[ImportItem]:
+    """The files a manifest lists, read, as items for :func:`import_interviews`."""
     manifest = Path(manifest)
     items = []
     for row in read_manifest(manifest):
@@ -273,9 +281,7 @@ def import_manifest(session: Session, study: Study, manifest: str | Path, skip_m
         name, data = read_file(path)
         items.append(ImportItem(name, data, row["case"], row["respondent"], row["role"] or None, row["language"] or None, row["date"] or None,
                                 kind=row["kind"].lower() or "interview", document_type=row["document_type"], period=row["period"] or None))
-    if not items and skip_missing:
-        return []
-    return import_interviews(session, study, items)
+    return items
 
 
 # --- reading -------------------------------------------------------------------------------
