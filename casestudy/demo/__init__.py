@@ -113,8 +113,7 @@ def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, s
             if is_loaded(session):
                 raise UserError("the demo study is already loaded")
             ensure_demo_users(session)
-            study = load_foundation(session)
-            study.title = LOADING_TITLE
+            study = load_foundation(session, LOADING_TITLE)
             add_demo_members(session, study)
             study_id = study.id
         try:
