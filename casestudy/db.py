@@ -297,16 +297,21 @@ class Store:
                 if held:
                     lock.release()
             return
-        with open(f"{database}.{name}.lock", "a") as handle:  # the file stays: removing a lock file races
+        try:
+            handle = open(f"{database}.{name}.lock", "a")  # the file stays: removing a lock file races
+        except OSError as exc:
+            raise UserError(f"cannot create the lock file beside the database {database!r}: {exc.strerror}")
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
             except BlockingIOError:
-                yield False
-                return
+                held = False
             try:
-                yield True
+                yield held
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                if held:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def writer_engine(self) -> Engine:
         """The engine whose transactions are serialised writers (BEGIN IMMEDIATE / advisory lock)."""

@@ -85,8 +85,9 @@ LOAD_CLAIM = "demo-load"
 def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Load the demo into an empty database (or beside other studies with ``force``), step by step.
 
-    Each step (each part of a step that returns parts) is a short writing transaction of its own, so other writers (an expert of another
-    study saving) take turns between the steps. Until the last one is in, the study is titled
+    Each step (each part of a step that returns parts) is a short writing transaction of its
+    own, so other writers (an expert of another study saving) take turns between the steps
+    (all in one transaction, a load held the write lock 15-170 s). Until the last one is in, the study is titled
     :data:`LOADING_TITLE`; if a step fails it is removed with every row hanging off it, and a
     load that did not finish at all (its process was killed) is removed by the next load. One
     process loads at a time (``Store.exclusive``); another one meanwhile is a UserError.

@@ -5,6 +5,9 @@ between the steps (it used to be one transaction of 15-170 s during which nobody
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -16,6 +19,7 @@ from casestudy.demo import panel as demo_panel
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Base, Interview, Study
 from tests.security import heavy_import
+from tests.security.test_bulk_lock import ROOT
 
 KEPT = {"audit_event", "user_account"}  # the log of what happened, and the shared demo accounts
 
@@ -100,3 +104,18 @@ def test_one_process_at_a_time_loads_the_demo(store):
         assert session.scalar(select(func.count(Study.id))) == 0
     with store.exclusive(demo.LOAD_CLAIM) as mine:
         assert mine  # released with the block
+
+
+def test_a_load_in_another_process_is_not_replaced(store):
+    code = ("import sys\nfrom casestudy import db, demo\nstore = db.Store(sys.argv[1])\n"
+            "with store.exclusive(demo.LOAD_CLAIM) as mine:\n    print('held' if mine else 'refused', flush=True)\n    sys.stdin.read()\n")
+    other = subprocess.Popen([sys.executable, "-c", code, store.url], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match="being loaded by another process"):
+            demo.load_demo(store)
+    finally:
+        other.communicate(timeout=60)  # closes its stdin: the other process ends and its claim with it
+    with store.exclusive(demo.LOAD_CLAIM) as mine:
+        assert mine
