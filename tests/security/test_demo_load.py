@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casestudy import demo
-from casestudy.demo import panel as demo_panel
+from casestudy.demo import outcomes as demo_outcomes
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Base, Interview, Study
 from tests.security import heavy_import
@@ -29,12 +29,12 @@ def _counts(store) -> dict[str, int]:
         return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables if t.name not in KEPT}
 
 
-def _stop(session, study):
+def _stop(session, study, case):
     raise UserError("stopped on purpose")
 
 
 def test_a_failed_step_leaves_no_demo_and_an_unfinished_load_is_replaced_by_the_next(store, demo_store, monkeypatch):
-    monkeypatch.setattr(demo_panel, "load_demo_delphi", _stop)  # a late step: most of the demo is in by then
+    monkeypatch.setattr(demo_outcomes, "_release_summary", _stop)  # in the last step: all but the summaries are in by then
     with pytest.raises(UserError, match="stopped on purpose"):
         demo.load_demo(store)
     assert set(_counts(store).values()) == {0}, "the failed load left rows behind"
