@@ -24,7 +24,7 @@ from casestudy.demo.cases import (
     load_foundation,
 )
 from casestudy.errors import UserError
-from casestudy.models import Study
+from casestudy.models import AuditEvent, Study
 
 
 def load_demo_codebook(session: Session, study: Study) -> None:
@@ -80,6 +80,7 @@ STEP_LABELS = {
 LOADING_TITLE = f"{DEMO_TITLE} - loading"
 # Store.exclusive claim of the process that loads the demo (one at a time, per database).
 LOAD_CLAIM = "demo-load"
+ACTOR = "demo"  # of every write of a load (its audit events)
 
 
 def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, str], None] | None = None) -> dict:
@@ -87,8 +88,8 @@ def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, s
 
     Each step (each part of a step that returns parts) is a short writing transaction of its
     own, so other writers (an expert of another study saving) take turns between the steps
-    (all in one transaction, a load held the write lock 15-170 s). Until the last one is in, the study is titled
-    :data:`LOADING_TITLE`; if a step fails it is removed with every row hanging off it, and a
+    (all in one transaction, a load held the write lock 15-170 s). Until the last one is in, the
+    study is titled :data:`LOADING_TITLE`; if a step fails it is removed with every row hanging off it, and a
     load that did not finish at all (its process was killed) is removed by the next load. One
     process loads at a time (``Store.exclusive``); another one meanwhile is a UserError.
 
@@ -107,7 +108,7 @@ def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, s
         if not mine:
             raise UserError("the demo is being loaded by another process; wait until it is done")
         report(0, "cases, respondents and consent")
-        with store.write("demo") as session:
+        with store.write(ACTOR) as session:
             remove_unfinished(session)
             if session.scalar(select(Study.id).limit(1)) is not None and not force:
                 raise UserError("the database already holds a study; use --force to add the demo beside it")
@@ -121,7 +122,7 @@ def load_demo(store: Store, force: bool = False, progress: Callable[[int, int, s
             for done, step in enumerate(steps, start=1):
                 report(done, STEP_LABELS.get(step.__name__, step.__name__))
                 _run_step(store, step, study_id)
-            with store.write("demo") as session:
+            with store.write(ACTOR) as session:
                 if is_loaded(session):
                     raise UserError(f"a study titled {DEMO_TITLE!r} was created while the demo loaded; the demo was removed again")
                 study = session.get(Study, study_id)
@@ -138,7 +139,7 @@ def _run_step(store: Store, step: Callable, study_id: int) -> None:
     has them run after it the same way, in order, each in its own transaction."""
     pending = [step]
     while pending:
-        with store.write("demo") as session:
+        with store.write(ACTOR) as session:
             parts = pending.pop(0)(session, session.get(Study, study_id))
         pending[:0] = parts or []
 
@@ -147,7 +148,10 @@ def remove_unfinished(session: Session) -> int:
     """Delete the demo studies whose load did not finish, with every row hanging off them (the
     schema's ON DELETE CASCADE, in the caller's transaction); returns how many. Only for the
     holder of :data:`LOAD_CLAIM`: anyone else could remove a load under way."""
-    removed = list(session.scalars(select(Study.id).where(Study.title == LOADING_TITLE)))
+    made_by_a_load = select(AuditEvent.id).where(AuditEvent.entity == "study", AuditEvent.action == "create",
+                                                AuditEvent.entity_id == Study.id, AuditEvent.actor == ACTOR)
+    # the title alone could be someone's study, named so by hand
+    removed = list(session.scalars(select(Study.id).where(Study.title == LOADING_TITLE, made_by_a_load.exists())))
     for study_id in removed:
         session.execute(delete(Study).where(Study.id == study_id))
         audit.record(session, "study", "delete", study_id, study_id, reason="the demo load did not finish")
@@ -157,7 +161,7 @@ def remove_unfinished(session: Session) -> int:
 def _remove_after_failure(store: Store) -> None:
     """A failed load takes back what it wrote; if even that fails, the next load removes it."""
     try:
-        with store.write("demo") as session:
+        with store.write(ACTOR) as session:
             remove_unfinished(session)
     except Exception:  # noqa: BLE001 - the load's own failure is the one to report
         pass

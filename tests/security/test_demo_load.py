@@ -119,3 +119,14 @@ def test_a_load_in_another_process_is_not_replaced(store):
         other.communicate(timeout=60)  # closes its stdin: the other process ends and its claim with it
     with store.exclusive(demo.LOAD_CLAIM) as mine:
         assert mine
+
+
+def test_a_study_titled_like_an_unfinished_demo_by_hand_is_kept(store):
+    from casestudy import study as studies
+
+    with store.write("admin") as session:
+        studies.create_study(session, demo.LOADING_TITLE)
+    with store.write("test") as session:
+        assert demo.remove_unfinished(session) == 0  # only a load's own study is removed
+    with store.read() as session:
+        assert list(session.scalars(select(Study.title))) == [demo.LOADING_TITLE]
