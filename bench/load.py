@@ -226,23 +226,6 @@ def _process_main(url, users, params, seconds, queue, think_ms):
     queue.put(results)
 
 
-def _refi_archive(folder: Path, rows: int, experts: int) -> Path:
-    """The heavy study with its ``rows`` codings as a .qdpx, made in a scratch SQLite database."""
-    from casestudy import study as studies
-    from casestudy.exchange import export as exchange_export
-
-    scratch = dbmod.Store(f"sqlite:///{folder / 'scratch.sqlite'}")
-    migrate.upgrade(scratch)
-    heavy = heavy_import.build(scratch, folder, rows=rows, experts=experts)
-    with scratch.write("bench") as session:
-        spans.import_codings_csv(session, studies.get_study(session, heavy.study_id), heavy.csv_path.read_text(encoding="utf-8"))
-    path = folder / "heavy.qdpx"
-    with scratch.read() as session:
-        exchange_export.export_qdpx(session, studies.get_study(session, heavy.study_id), path)
-    scratch.dispose()
-    return path
-
-
 def _bulk_import(url, heavy, into: dict, started: float, refi: Path | None = None) -> None:
     """The administrator's ``codings import`` of the prepared file (or ``exchange import qdpx`` of
     ``refi``), in its own process."""
@@ -258,7 +241,7 @@ def _bulk_import(url, heavy, into: dict, started: float, refi: Path | None = Non
 def run(url: str, experts: int, coders: int, seconds: float, processes: int, think_ms: float = 0.0, bulk_rows: int = 0,
         refi: bool = False) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="casestudy-load-csv-"))
-    archive = _refi_archive(folder, bulk_rows, max(1, experts)) if refi and bulk_rows else None
+    archive = heavy_import.refi_archive(folder, bulk_rows, max(1, experts)) if refi and bulk_rows else None
     store = dbmod.Store(url)
     migrate.upgrade(store)
     demo.load_demo(store)

@@ -25,7 +25,7 @@ from typing import Any
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Column, MetaData, Table, insert, select
+from sqlalchemy import JSON, Column, MetaData, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from casestudy import audit
@@ -177,17 +177,28 @@ def stage_rows(session: Session, table: Any, rows: Iterable[Mapping[str, Any]]) 
     return Staged(target, stage, tuple(columns), count)
 
 
-def insert_staged(session: Session, staged: Staged, *, study_id: int | None = None, audit_event: bool = True, **detail: Any) -> int:
+def insert_staged(session: Session, staged: Staged, *, mapped: Mapping[str, Mapping[Any, Any]] | None = None,
+                  study_id: int | None = None, audit_event: bool = True, **detail: Any) -> int:
     """Move staged rows into their table in the caller's (writing) transaction; drops the stage.
+
+    ``mapped`` names columns whose staged values are placeholders for what is known only in the
+    writing transaction (the ids of rows it has just created), each with its map placeholder ->
+    value; every staged placeholder must be in its map. The maps go into temporary tables too,
+    so the move stays one statement however many rows and placeholders there are.
 
     Returns the number of rows inserted. A clash with a constraint (a row stored meanwhile by
     someone else, a code deleted meanwhile) is a UserError and nothing is inserted.
     """
     connection = session.connection()
+    maps: list[Table] = []
     try:
         if staged.rows:
             names = list(staged.columns)
-            statement = insert(staged.target).from_select(names, select(*(staged.stage.c[name] for name in names)))
+            values = {name: staged.stage.c[name] for name in names}
+            for name, mapping in (mapped or {}).items():
+                values[name], table = _mapped_value(connection, staged, name, mapping)
+                maps.append(table)
+            statement = insert(staged.target).from_select(names, select(*(values[name] for name in names)))
             try:
                 connection.execute(statement)
             except Exception as exc:
@@ -196,18 +207,41 @@ def insert_staged(session: Session, staged: Staged, *, study_id: int | None = No
                 raise UserError(f"the rows for {staged.target.name} clash with data saved meanwhile ({_first_line(exc)}); "
                                 "nothing was saved; try again")
     finally:
+        for table in maps:
+            _drop(connection, table)
         drop_stage(session, staged)
     if audit_event and staged.rows:
         audit.record(session, staged.target.name, "bulk_insert", study_id=study_id, rows=staged.rows, **detail)
     return staged.rows
 
 
-def drop_stage(session: Session, staged: Staged) -> None:
-    """Drop the temporary table (it would otherwise live as long as the pooled connection)."""
+def _mapped_value(connection, staged: Staged, name: str, mapping: Mapping[Any, Any]):
+    """(the mapped value of column ``name`` for each staged row, the temporary table of the map)."""
+    if name not in staged.columns:
+        raise ValueError(f"{name} is not a staged column of {staged.target.name}")
+    column = staged.stage.c[name]
+    table = Table(f"{staged.stage.name}_{name}", MetaData(), Column("key", column.type, primary_key=True),
+                  Column("value", staged.target.c[name].type), prefixes=["TEMPORARY"])
+    table.create(connection)
+    if mapping:
+        connection.execute(insert(table), [{"key": key, "value": value} for key, value in mapping.items()])
+    unmapped = connection.scalar(select(func.count()).select_from(staged.stage)
+                                 .where(~select(table.c.key).where(table.c.key == column).exists()))
+    if unmapped:
+        raise ValueError(f"{unmapped} staged row(s) of {staged.target.name} have a {name} placeholder missing from its map")
+    return select(table.c.value).where(table.c.key == column).scalar_subquery(), table
+
+
+def _drop(connection, table: Table) -> None:
     try:
-        staged.stage.drop(session.connection(), checkfirst=True)
+        table.drop(connection, checkfirst=True)
     except Exception:  # noqa: BLE001 - the transaction failed; the temporary table goes with the connection
         pass
+
+
+def drop_stage(session: Session, staged: Staged) -> None:
+    """Drop the temporary table (it would otherwise live as long as the pooled connection)."""
+    _drop(session.connection(), staged.stage)
 
 
 def _first_line(exc: Exception) -> str:

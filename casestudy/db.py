@@ -21,14 +21,16 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -183,6 +185,10 @@ class WriterQueue:
                 self._held = False
 
 
+# Store.exclusive for in-memory SQLite databases, which no other process can open.
+_LOCAL_CLAIMS: dict[tuple[str, str], threading.Lock] = {}
+
+
 class Store:
     """One database. ``read()`` and ``write()`` hand out sessions inside a transaction."""
 
@@ -260,6 +266,52 @@ class Store:
             except BaseException:
                 connection.invalidate()
                 raise
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Whether this caller is now the only holder of ``name`` among all the processes (and
+        threads) using this database: True, held to the end of the block; False when someone
+        else holds it (nothing waits). The holder's end releases it, also when its process dies
+        (a killed load leaves no stale claim): PostgreSQL's session advisory lock, else an
+        ``flock`` on a file beside the SQLite database (a process-local lock for an in-memory one).
+        """
+        if self.is_postgres:
+            with self.engine.connect() as connection:
+                key = zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+                held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:k1, :k2)"), {"k1": WRITE_LOCK_KEY, "k2": key}))
+                connection.commit()  # the session-level lock outlives the transaction
+                try:
+                    yield held
+                finally:
+                    if held:
+                        connection.execute(text("SELECT pg_advisory_unlock(:k1, :k2)"), {"k1": WRITE_LOCK_KEY, "k2": key})
+                        connection.commit()
+            return
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            lock = _LOCAL_CLAIMS.setdefault((self.url, name), threading.Lock())
+            held = lock.acquire(blocking=False)
+            try:
+                yield held
+            finally:
+                if held:
+                    lock.release()
+            return
+        try:
+            handle = open(f"{database}.{name}.lock", "a")  # the file stays: removing a lock file races
+        except OSError as exc:
+            raise UserError(f"cannot create the lock file beside the database {database!r}: {exc.strerror}")
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+            except BlockingIOError:
+                held = False
+            try:
+                yield held
+            finally:
+                if held:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def writer_engine(self) -> Engine:
         """The engine whose transactions are serialised writers (BEGIN IMMEDIATE / advisory lock)."""

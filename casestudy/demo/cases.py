@@ -61,10 +61,10 @@ DEMO_CASES = (
 CONSENT_DATE = dt.date(2024, 3, 4)
 
 
-def load_foundation(session: Session) -> Study:
+def load_foundation(session: Session, title: str = DEMO_TITLE) -> Study:
     study = studies.create_study(
         session,
-        DEMO_TITLE,
+        title,
         language="en",
         description="Synthetic demo modelled on a multiple case study of seven MBT programmes in six institutions.",
     )

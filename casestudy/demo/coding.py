@@ -8,14 +8,17 @@ done by people on the coding page.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from collections.abc import Callable, Iterator
 
 from sqlalchemy.orm import Session
 
 from casestudy.codebook import tree as codebook
 from casestudy.coding import elicitation, spans
 from casestudy.interviews import store
-from casestudy.models import Study
+from casestudy.models import Interview, Study
 
 RULES = [
     (r"\bbudget|money|financ|costs?\b|expens", "Organization/Organisational commitment and support/Financial support and budget"),
@@ -37,31 +40,39 @@ ALTERNATIVE = {  # coder2's occasional different reading of the same passage
 }
 
 
-def load_demo_codings(session: Session, study: Study) -> None:
-    """DEMO_EXTENSIONS hook (after the transcripts and the codebook)."""
+def load_demo_codings(session: Session, study: Study) -> list[Callable[[Session, Study], None]]:
+    """Demo step (after the transcripts and the codebook): its parts, one interview's codings
+    each, then the hand marks; ``demo.load_demo`` runs each in a writing transaction of its own
+    (all at once the step held the write lock 5-30 s)."""
+    counter = itertools.count(1)  # runs on over the interviews: coder2's misses and other readings
+    parts: list[Callable[[Session, Study], None]] = [
+        functools.partial(_code_interview, interview_id=interview.id, counter=counter) for interview in store.list_interviews(session, study)]
+    return parts + [_mark_by_hand]
+
+
+def _code_interview(session: Session, study: Study, interview_id: int, counter: Iterator[int]) -> None:
+    """The two coders' codings of one interview (see the module docstring)."""
     coders = [spans.get_coder(session, "coder1"), spans.get_coder(session, "coder2")]
     codes = {path: codebook.get_code(session, study, path) for _, path in RULES}
     codes.update({p: codebook.get_code(session, study, p) for p in ALTERNATIVE.values()})
     compiled = [(re.compile(pattern, re.IGNORECASE), path) for pattern, path in RULES]
-    counter = 0
-    for interview in store.list_interviews(session, study):
-        turns = store.turns_of(session, interview)
-        interviewer_turns = {t.ordinal for t in turns if t.role == "interviewer"}
-        for sentence in store.sentences_of(session, interview):
-            if sentence.turn_ordinal in interviewer_turns:
+    interview = session.get(Interview, interview_id)
+    turns = store.turns_of(session, interview)
+    interviewer_turns = {t.ordinal for t in turns if t.role == "interviewer"}
+    for sentence in store.sentences_of(session, interview):
+        if sentence.turn_ordinal in interviewer_turns:
+            continue
+        text = interview.text[sentence.start : sentence.end]
+        for pattern, path in compiled:
+            if not pattern.search(text):
                 continue
-            text = interview.text[sentence.start : sentence.end]
-            for pattern, path in compiled:
-                if not pattern.search(text):
-                    continue
-                counter += 1
-                spans.apply_codes(session, interview, [codes[path]], coders[0], sentence.start, sentence.end)
-                if counter % 5 == 0:
-                    continue  # coder2 missed this one
-                second = ALTERNATIVE.get(path, path) if counter % 7 == 0 else path
-                spans.apply_codes(session, interview, [codes[second]], coders[1], sentence.start, sentence.end)
-                break
-    _mark_by_hand(session, study)
+            number = next(counter)
+            spans.apply_codes(session, interview, [codes[path]], coders[0], sentence.start, sentence.end)
+            if number % 5 == 0:
+                continue  # coder2 missed this one
+            second = ALTERNATIVE.get(path, path) if number % 7 == 0 else path
+            spans.apply_codes(session, interview, [codes[second]], coders[1], sentence.start, sentence.end)
+            break
 
 
 # A researcher's correction of the suggestion: this turn lies in the probe stage, but the question

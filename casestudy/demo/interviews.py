@@ -3,12 +3,14 @@ interview sessions and the study's interview guide (``demo/data/interview-guide.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from casestudy.interviews import guide as guides
-from casestudy.interviews.store import import_manifest, list_interviews, turns_of, update_metadata
+from casestudy.interviews.store import ImportItem, import_interviews, list_interviews, manifest_items, turns_of, update_metadata
 from casestudy.models import Study
 
 DATA_FOLDER = Path(__file__).resolve().parent / "data"
@@ -22,11 +24,21 @@ OBSERVER = "Demo Observer"
 PROBE_STARTS = {"case-f-manager.txt": "steun van het hoger management"}
 
 
-def load_demo_interviews(session: Session, study: Study) -> None:
-    """Import every transcript listed in ``demo/data/manifest.csv`` into the demo study, store
-    the interview guide, and record the sessions: each interview held by the demo researcher
-    with an observer, transcribed; Case A's and Case B's checked by the observer."""
-    import_manifest(session, study, DATA_FOLDER / "manifest.csv")
+def load_demo_interviews(session: Session, study: Study) -> list[Callable[[Session, Study], None]]:
+    """Demo step: every transcript listed in ``demo/data/manifest.csv`` (all read and checked
+    first), then the interview guide and the sessions; its parts, one transcript each and then
+    the rest (``demo.load_demo`` runs each in a writing transaction of its own)."""
+    items = manifest_items(DATA_FOLDER / "manifest.csv")
+    return [functools.partial(_import_one, item=item) for item in items] + [_guide_and_sessions]
+
+
+def _import_one(session: Session, study: Study, item: ImportItem) -> None:
+    import_interviews(session, study, [item])
+
+
+def _guide_and_sessions(session: Session, study: Study) -> None:
+    """Store the interview guide and record the sessions: each interview held by the demo
+    researcher with an observer, transcribed; Case A's and Case B's checked by the observer."""
     guide = guides.read_guide(GUIDE_FILE.name, GUIDE_FILE.read_bytes())
     guides.store_guide(session, study, guide, "demo", "the demo's guide")
     for interview in list_interviews(session, study):

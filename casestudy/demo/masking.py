@@ -3,13 +3,16 @@ and the masked, released texts of the agreed demo reconstructions."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from casestudy import tabular
 from casestudy.demo.cases import DEMO_CASES
 from casestudy.demo.interviews import DATA_FOLDER
 from casestudy.masking import workflow
-from casestudy.models import Study
+from casestudy.models import Case, Study
 from casestudy.reconstruction import membercheck
 from casestudy.study import list_cases
 
@@ -45,17 +48,21 @@ def demo_register_csv() -> str:
 
 
 # --- loading ---------------------------------------------------------------------------
-def release_agreed_demo(session: Session, study: Study) -> None:
-    """Demo step: mask, accept and release every agreed demo reconstruction."""
-    for case in list_cases(session, study):
-        if membercheck.agreed_version(session, case) is None:
-            continue
-        masked = workflow.generate_from_agreed(session, case)
-        workflow.accept_all(session, masked.id)
-        for index, candidate in enumerate(masked.candidates):
-            if candidate.get("status") == "open":
-                workflow.decide_candidate(session, masked.id, index, "keep")
-        workflow.release(session, masked.id, "demo")
+def release_agreed_demo(session: Session, study: Study) -> list[Callable[[Session, Study], None]]:
+    """Demo step: mask, accept and release every agreed demo reconstruction; its parts, one case
+    each (``demo.load_demo`` runs each in a writing transaction of its own)."""
+    return [functools.partial(_release_agreed, case_id=case.id) for case in list_cases(session, study)
+            if membercheck.agreed_version(session, case) is not None]
+
+
+def _release_agreed(session: Session, study: Study, case_id: int) -> None:
+    """Mask, accept and release the case's agreed reconstruction."""
+    masked = workflow.generate_from_agreed(session, session.get(Case, case_id))
+    workflow.accept_all(session, masked.id)
+    for index, candidate in enumerate(masked.candidates):
+        if candidate.get("status") == "open":
+            workflow.decide_candidate(session, masked.id, index, "keep")
+    workflow.release(session, masked.id, "demo")
 
 
 def load_demo_register(session: Session, study: Study) -> None:

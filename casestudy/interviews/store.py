@@ -42,6 +42,7 @@ from casestudy.errors import UserError
 from casestudy.interviews import convert, sessions
 from casestudy.interviews.constants import SOURCE_KINDS
 from casestudy.interviews.segment import (
+    ParsedTranscript,
     check_speaker_role,
     line_index,
     parse_transcript,
@@ -79,6 +80,9 @@ class ImportItem:
     kind: str = "interview"
     document_type: str = ""
     period: str | None = None
+    #: ``parse_transcript`` of exactly these bytes, file name, language and respondent, done
+    #: ahead (the REFI-QDA import parses in the read phase of a staged write); None: parsed here.
+    parsed: ParsedTranscript | None = None
 
 
 def _parse_date(file_name: str, value) -> dt.date | None:
@@ -155,7 +159,7 @@ def import_interviews(session: Session, study: Study, items: list[ImportItem]) -
         language = (item.language or study.language or "en").strip().lower()
         if item.duration_minutes is not None and item.duration_minutes < 0:
             raise UserError(f"{item.file_name}: the duration cannot be negative")
-        parsed = parse_transcript(item.file_name, item.data, language, respondent.name if respondent else "", item.interviewer)
+        parsed = item.parsed or parse_transcript(item.file_name, item.data, language, respondent.name if respondent else "", item.interviewer)
         if item.speaker_roles:
             parsed.apply_roles(item.speaker_roles)
         if parsed.sha256 in seen:
@@ -262,6 +266,14 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
 
 def import_manifest(session: Session, study: Study, manifest: str | Path, skip_missing: bool = False) -> list[Interview]:
     """Import every file a manifest lists (paths relative to the manifest's folder), all or none."""
+    items = manifest_items(manifest, skip_missing)
+    if not items and skip_missing:
+        return []
+    return import_interviews(session, study, items)
+
+
+def manifest_items(manifest: str | Path, skip_missing: bool = False) -> list[ImportItem]:
+    """The files a manifest lists, read, as items for :func:`import_interviews`."""
     manifest = Path(manifest)
     items = []
     for row in read_manifest(manifest):
@@ -271,9 +283,7 @@ def import_manifest(session: Session, study: Study, manifest: str | Path, skip_m
         name, data = read_file(path)
         items.append(ImportItem(name, data, row["case"], row["respondent"], row["role"] or None, row["language"] or None, row["date"] or None,
                                 kind=row["kind"].lower() or "interview", document_type=row["document_type"], period=row["period"] or None))
-    if not items and skip_missing:
-        return []
-    return import_interviews(session, study, items)
+    return items
 
 
 # --- reading -------------------------------------------------------------------------------

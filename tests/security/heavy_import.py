@@ -4,7 +4,8 @@
 questionnaire, ``experts`` invited experts, a 300,000-character interview, one code and a coder,
 and writes ``codings.csv`` with ``rows`` distinct codings of that interview. ``save_by_link`` is
 the expert page's save path: the link's token checked on every rerun (``access.resolve_token``),
-then one short writing transaction with ``panel.answers.save_answer``.
+then one short writing transaction with ``panel.answers.save_answer``. ``refi_archive`` exports
+such a study with its ``rows`` codings as a REFI-QDA project (a heavy ``import qdpx``).
 """
 
 from __future__ import annotations
@@ -84,6 +85,29 @@ def build(store, folder: Path, rows: int = 50_000, experts: int = 4, seed: int =
     with store.read() as session:
         labels = tuple(c.label for c in panel_answers.expert_view(session, principal).cases)
     return HeavyImport(study_id, path, rows, tuple(secrets), labels)
+
+
+def refi_archive(folder: Path, rows: int, experts: int = 1) -> Path:
+    """The heavy study with its ``rows`` codings as ``folder/heavy.qdpx``, made in a scratch SQLite
+    database of its own (``folder/scratch``)."""
+    from casestudy import db, migrate
+    from casestudy.coding import spans
+    from casestudy.exchange import export
+
+    scratch_folder = folder / "scratch"
+    scratch_folder.mkdir(parents=True, exist_ok=True)
+    scratch = db.Store(f"sqlite:///{scratch_folder / 'scratch.sqlite'}")
+    try:
+        migrate.upgrade(scratch)
+        heavy = build(scratch, scratch_folder, rows=rows, experts=experts)
+        with scratch.write(ACTOR) as session:
+            spans.import_codings_csv(session, studies.get_study(session, heavy.study_id), heavy.csv_path.read_text(encoding="utf-8"))
+        path = folder / "heavy.qdpx"
+        with scratch.read() as session:
+            export.export_qdpx(session, studies.get_study(session, heavy.study_id), path)
+    finally:
+        scratch.dispose()
+    return path
 
 
 def save_by_link(store, secret: str, item_key: str, value, case_label: str | None = None) -> dict:
