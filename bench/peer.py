@@ -31,11 +31,14 @@ other load on the machine slows both. A second table gives the same workloads in
 on a loaded machine wall clocks stretch unevenly, CPU seconds do not. This script prints; it
 asserts nothing.
 
-Where the time goes (cProfile with a CPU clock, 2026-12-02): a CLI call spends 0.7-0.9 CPU s
-starting (measured as ``study list``, the least of three calls; SQLAlchemy ~0.4, our models
-~0.25, mapper configuration ~0.1-0.15). ``cases list`` was the start-up measure once, but at
-1,000 transcripts it lists 500 cases with three lazy loads each (0.2-0.4 CPU s of work), so the
-work of the other commands came out too small.
+Where the time goes (cProfile with a CPU clock, and timers around each phase, 2026-12-02): a
+CLI call spends 0.48-0.59 CPU s starting on a quiet machine (measured as ``study list``; 0.7-0.9
+s on a loaded one): ``import sqlalchemy.orm, yaml`` alone ~0.35, the declarative mapping of our
+~57 table classes ~0.15, mapper configuration ~0.05, the command's parser ~0.05. The garbage
+collector's passes over that growing heap cost 0.05-0.1 s more until the CLI ran it rarely during
+start-up. ``cases list`` was the start-up measure once, but at 1,000 transcripts it lists 500
+cases with three lazy loads each (0.2-0.4 CPU s of work), so the work of the other commands came
+out too small.
 
 * Import: spaCy cost about 1.1 CPU s per call (``import spacy``: pydantic schemas, thinc, numpy;
   then a blank pipeline). The sentencizer now decides a chunk (``enough.``, ``drop-out.``,
@@ -68,19 +71,19 @@ work of the other commands came out too small.
 * Peak memory importing 1,000 VTT transcripts (3.7 M words) in one call: 262 MB max RSS
   (``/usr/bin/time``; target < 500 MB).
 
-Measured 2026-12-02 on two shared cores (other sessions ran: load average 10-19). At 1,000
-transcripts, load 18.9, one run: CPU seconds, Taguette's server / our CLI call (start-up 0.84 s):
-import VTT 22.92 / 15.40 (1.5x whole, 1.6x work), TXT 11.76 (1.9x / 2.1x against Taguette's
-VTT); 1,000 highlights x 2 codes 40.19 / 1.12 (35.8x whole, 142x work); export 1.05 / 0.96
-(8.7x work); retrieval of one tag 0.05 / 0.89. Wall clocks in that run (145 s / 135 s import,
-401 s / 9.96 s coding = 40.3x) mostly measure waiting for a core. The whole-call coding target
-(>= 50x) is bounded by the start-up: with Taguette's 34-40 CPU s of requests, 50x leaves 0.7-0.8
-CPU s for the whole call, about our start-up alone. Alone at load 4-6 (Taguette not running)
-the same call took 1.25-2.5 s wall and 0.95-1.2 CPU s.
-At 50 transcripts, load 4.3, one run (start-up 0.78 s): import VTT 1.21 / 1.49 (0.8x whole,
-1.7x work; it was 0.8x work before spaCy became lazy), TXT 1.31 (2.3x work); coding 33.23 /
-1.00 (33x whole, 148x work); wall clocks: import VTT 2.67 s / 2.24 s (1.19x), coding 67.57 s /
-1.46 s (46x), export 0.71 s / 1.05 s, retrieval 0.045 s / 0.81 s (our figure is a whole CLI call).
+Measured 2026-12-02 evening on two cores with nothing else running (load average 0.8-1.2), our
+figures the least of 3 calls, CPU seconds (Taguette's server / our whole CLI call; ratio whole,
+ratio without our start-up). At 1,000 transcripts (3.7 M words; start-up 0.48-0.54 s), two runs:
+import VTT 16.49-17.29 / 4.23-4.41 (3.7-4.1x whole, 4.3-4.6x work), TXT 4.10-5.37 against
+Taguette's VTT (3.1-4.2x whole); 1,000 highlights x 2 codes 23.74-25.39 / 0.57 (42-45x whole,
+280x+ work); export 0.45-0.60 / 0.47-0.60 (5.4x+ work); peak memory of the import 257 MB. Wall
+clocks: import 17.75 s / 4.47 s (3.97x), coding 26.57 s / 0.57 s (46.4x). At 50 transcripts
+(start-up 0.59 s): import VTT 1.10 / 0.90 (1.2x whole, 3.5x work), TXT 3.8x work; coding 32.07 /
+0.73 (44x whole, 218x work); export 0.70 / 0.73 (4.9x work). The one target not met is the
+whole-call coding ratio (>= 50x): with Taguette's 24-32 CPU s for the 1,000 requests it leaves
+0.47-0.64 s for our whole call, which our start-up alone (bounded by the stage-packages issue at
+1.5x a bare SQLAlchemy import) nearly fills; the import, check and store of the 2,000 codings
+take 0.03-0.15 s of it.
 """
 
 from __future__ import annotations
