@@ -24,6 +24,20 @@ conflicts (refused with the newer version shown, as intended), failed saves (an 
 the user), and LOST saves (reported as saved but not in the database afterwards, or
 overwritten: must be 0). The machine's load average is printed with each run.
 
+Measured 2026-12-02 on two cores with nothing else running (load average 1.0-2.2 from the load
+itself), 15 s per run, 30 experts + 5 coders in 4 processes, no think time; the expert's real save
+path, p50 / p95 / max ms and saves per second; 0 failed and 0 lost in every run:
+
+| run | SQLite | PostgreSQL 15 |
+|---|---|---|
+| load alone | 52 / 914 / 2,221 ms, 168/s | 280 / 523 / 1,027 ms, 99/s |
+| with a 50,000-row `codings import` (3.1 s / 4.6 s) | 57 / 1,075 / 2,554 ms, 152/s | 320 / 599 / 1,204 ms, 83/s |
+| with a 20,000-coding REFI-QDA import (4.9 s / 7.1 s) | 62 / 717 / 3,463 ms, 159/s | 317 / 882 / 1,647 ms, 73/s |
+
+The tails are the queue of 35 writers with no pause between saves (each waits for the others'
+short transactions), not the import: its phase under the write lock is 0.015 s (codings) and
+0.3-0.4 s (REFI, from 3.7-3.8 s before the read phase planned its writes).
+
 Workloads are pluggable: add a ``Workload`` to ``WORKLOADS`` (role "expert" or "coder") with
 ``setup`` (once, ``(store, heavy)`` -> picklable params), ``action`` (one save; returns a receipt or
 raises UserError) and ``verify`` (returns the number of lost saves).
