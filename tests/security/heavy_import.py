@@ -11,11 +11,16 @@ such a study with its ``rows`` codings as a REFI-QDA project (a heavy ``import q
 from __future__ import annotations
 
 import csv
+import os
 import random
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from casestudy import access, users
+from casestudy.errors import UserError
 from casestudy import study as studies
 from casestudy.codebook import tree as codebook
 from casestudy.interviews import store as interviews_store
@@ -115,3 +120,43 @@ def save_by_link(store, secret: str, item_key: str, value, case_label: str | Non
     principal = access.resolve_token(store, secret)
     with store.write(principal.actor) as session:
         return panel_answers.save_answer(session, principal, item_key, value, case_label)
+
+
+@dataclass
+class SavesDuring:
+    """What an expert's saves met while a CLI command ran: the command's exit code and output,
+    how many saves were stored, the save latencies (seconds, sorted) and the failures' messages."""
+
+    returncode: int
+    out: str
+    err: str
+    saved: int
+    latencies: list[float]
+    failures: list[str]
+
+
+def saves_during_cli(store, setup: HeavyImport, *args: str, what: str = "the import") -> SavesDuring:
+    """Run ``python -m casestudy --db <store> *args`` in its own process (as an administrator does
+    beside the server) while the first expert of ``setup`` saves back to back by link until it ends."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen([sys.executable, "-m", "casestudy", "--db", store.url, *args], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    latencies, failures, saved = [], [], 0
+    try:
+        while process.poll() is None:
+            started = time.perf_counter()
+            try:
+                save_by_link(store, setup.secrets[0], "team", saved % 6, setup.case_labels[saved % len(setup.case_labels)])
+                saved += 1
+            except UserError as exc:
+                failures.append(exc.message)
+            latencies.append(time.perf_counter() - started)
+        out, err = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    latencies.sort()
+    print(f"{saved} saves during {what}; latency p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+          f"max {latencies[-1] * 1000:.0f} ms; {len(failures)} failed")
+    return SavesDuring(process.returncode, out, err, saved, latencies, failures)

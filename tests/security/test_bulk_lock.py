@@ -9,12 +9,6 @@ the lock and holds it only for the final move, so every save completes within on
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 from sqlalchemy import func, select
 
 from casestudy import access
@@ -23,7 +17,6 @@ from casestudy.models import AccessToken, Answer, Coding
 
 from tests.security import heavy_import
 
-ROOT = Path(__file__).resolve().parents[2]
 # A save must never wait for the import as a whole: before staged writes a 50,000-row import held
 # the write lock 2.8-5.5 s and a save waited that long. On a quiet machine the slowest save takes
 # 0.6-0.9 s (SQLite and PostgreSQL); the bound leaves room for a loaded CI runner, below the old wait.
@@ -32,35 +25,15 @@ SAVE_BOUND_S = 2.0
 
 def test_expert_saves_complete_within_a_second_during_a_50000_row_import(store, tmp_path):
     setup = heavy_import.build(store, tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "casestudy", "--db", store.url, "codings", "import", str(setup.csv_path)]
-    importer = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    latencies, failures, saved = [], [], 0
-    try:
-        while importer.poll() is None:
-            score = saved % 6
-            started = time.perf_counter()
-            try:
-                heavy_import.save_by_link(store, setup.secrets[0], "team", score, setup.case_labels[saved % len(setup.case_labels)])
-                saved += 1
-            except UserError as exc:
-                failures.append(exc.message)
-            latencies.append(time.perf_counter() - started)
-        out, err = importer.communicate(timeout=600)
-    finally:
-        if importer.poll() is None:
-            importer.kill()
-    ordered = sorted(latencies)
-    print(f"{saved} saves during the import; latency p50 {ordered[len(ordered) // 2] * 1000:.0f} ms, "
-          f"max {ordered[-1] * 1000:.0f} ms; {len(failures)} failed")
-    assert importer.returncode == 0, err
-    assert f"read {setup.rows} row(s) from codings.csv: stored {setup.rows} new coding(s)" in out
+    run = heavy_import.saves_during_cli(store, setup, "codings", "import", str(setup.csv_path))
+    assert run.returncode == 0, run.err
+    assert f"read {setup.rows} row(s) from codings.csv: stored {setup.rows} new coding(s)" in run.out
     with store.read() as session:
         assert session.scalar(select(func.count(Coding.id)).where(Coding.study_id == setup.study_id)) == setup.rows
-        assert session.scalar(select(func.count(Answer.id))) == min(saved, len(setup.case_labels))
-    assert failures == []
-    assert saved >= 20, f"only {saved} saves while the import ran"  # the saves covered the import's run
-    assert ordered[-1] < SAVE_BOUND_S, f"slowest save {ordered[-1]:.2f} s"
+        assert session.scalar(select(func.count(Answer.id))) == min(run.saved, len(setup.case_labels))
+    assert run.failures == []
+    assert run.saved >= 20, f"only {run.saved} saves while the import ran"  # the saves covered the import's run
+    assert run.latencies[-1] < SAVE_BOUND_S, f"slowest save {run.latencies[-1]:.2f} s"
 
 
 def test_a_failed_bulk_import_stores_nothing_and_keeps_the_connection_clean(store, tmp_path):

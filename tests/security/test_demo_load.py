@@ -19,7 +19,7 @@ from casestudy.demo import outcomes as demo_outcomes
 from casestudy.errors import UserError
 from casestudy.models import AuditEvent, Base, Interview, Study
 from tests.security import heavy_import
-from tests.security.test_bulk_lock import ROOT
+from tests.conftest import ROOT
 
 KEPT = {"audit_event", "user_account"}  # the log of what happened, and the shared demo accounts
 

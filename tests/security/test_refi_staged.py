@@ -3,9 +3,6 @@ stays all or nothing (``importer.import_qdpx_staged``, used by the CLI and the E
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 from sqlalchemy import func, select
@@ -23,7 +20,7 @@ from tests.exchange.test_refi_qda import (
     snapshot,
 )
 from tests.security import heavy_import
-from tests.security.test_bulk_lock import ROOT, SAVE_BOUND_S
+from tests.security.test_bulk_lock import SAVE_BOUND_S
 
 TEXT = "The costs were high and the support was thin."
 
@@ -85,30 +82,12 @@ def test_expert_saves_complete_within_a_second_during_a_large_refi_import(store,
     save waiting behind it took as long; now it holds it about 0.3-0.4 s."""
     archive_path = heavy_import.refi_archive(tmp_path / "archive", rows=20_000)
     setup = heavy_import.build(store, tmp_path, rows=1, experts=1)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "casestudy", "--db", store.url, "import", "qdpx", str(archive_path), "--title", "Large import"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    latencies, failures, saved = [], [], 0
-    try:
-        while process.poll() is None:
-            started = time.perf_counter()
-            try:
-                heavy_import.save_by_link(store, setup.secrets[0], "team", saved % 6, setup.case_labels[saved % len(setup.case_labels)])
-                saved += 1
-            except UserError as exc:
-                failures.append(exc.message)
-            latencies.append(time.perf_counter() - started)
-        out, err = process.communicate(timeout=600)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    ordered = sorted(latencies)
-    print(f"{saved} saves during the REFI import; latency p50 {ordered[len(ordered) // 2] * 1000:.0f} ms, "
-          f"max {ordered[-1] * 1000:.0f} ms; {len(failures)} failed")
-    assert process.returncode == 0, err
+    run = heavy_import.saves_during_cli(store, setup, "import", "qdpx", str(archive_path), "--title", "Large import",
+                                        what="the REFI import")
+    assert run.returncode == 0, run.err
     with store.read() as session:
         study_id = session.scalar(select(Study.id).where(Study.title == "Large import"))
         assert session.scalar(select(func.count(Coding.id)).where(Coding.study_id == study_id)) == 20_000
-    assert failures == []
-    assert saved >= 20, f"only {saved} saves while the import ran"  # the saves covered the import's run
-    assert ordered[-1] < SAVE_BOUND_S, f"slowest save {ordered[-1]:.2f} s"
+    assert run.failures == []
+    assert run.saved >= 20, f"only {run.saved} saves while the import ran"  # the saves covered the import's run
+    assert run.latencies[-1] < SAVE_BOUND_S, f"slowest save {run.latencies[-1]:.2f} s"
