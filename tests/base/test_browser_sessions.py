@@ -204,17 +204,26 @@ def _picker_shows(page, value: str, label: str = "Case") -> None:
                            arg=[value, label], timeout=PATIENCE_MS)
 
 
-def test_case_chosen_in_a_picker_stays_after_reload(browser_server, browser_page):
-    """The case picker's choice is kept in the URL (?case=), so F5 reopens the same case."""
+def _signed_in_at(browser_page, base: str, path: str):
+    """The patient page, signed in as the administrator (cookie stored), settled on ``path``."""
     page = _patient(browser_page)
-    base = browser_server["base"]
     login_as_admin(page, base)
     _wait_for_cookie(page)
-    page.goto(f"{base}/reconstructions")
+    page.goto(f"{base}/{path}")
     _settled(page)
-    picker = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Case").first
-    picker.click()
-    page.get_by_role("option").filter(has_text="Case E").first.click()
+    return page
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the main area's picker whose text holds ``label``."""
+    page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+
+
+def test_case_chosen_in_a_picker_stays_after_reload(browser_server, browser_page):
+    """The case picker's choice is kept in the URL (?case=), so F5 reopens the same case."""
+    page = _signed_in_at(browser_page, browser_server["base"], "reconstructions")
+    _choose(page, "Case", "Case E")
     page.wait_for_function("() => location.search.includes('case=Case')", timeout=PATIENCE_MS)
     _settled(page)
     assert "Case+E" in page.url or "Case%20E" in page.url, page.url
@@ -226,18 +235,11 @@ def test_case_chosen_in_a_picker_stays_after_reload(browser_server, browser_page
 def test_interview_chosen_on_the_coding_page_stays_after_reload(browser_server, browser_page):
     """The coding page keeps its interview in the URL (?interview=), so F5 reopens it (it
     reopened the first interview), and choosing an interview keeps the mode the coder is in."""
-    page = _patient(browser_page)
-    base = browser_server["base"]
-    login_as_admin(page, base)
-    _wait_for_cookie(page)
-    page.goto(f"{base}/coding")
-    _settled(page)
+    page = _signed_in_at(browser_page, browser_server["base"], "coding")
     mode = page.locator("[data-testid='stMain'] [data-testid='stButtonGroup']").get_by_role("radio", name="Sentences")
     mode.click()
     _settled(page)
-    picker = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Interview").first
-    picker.click()
-    page.get_by_role("option").filter(has_text="Ruben de Wit").first.click()
+    _choose(page, "Interview", "Ruben de Wit")
     page.wait_for_function("() => location.search.includes('interview=')", timeout=PATIENCE_MS)
     _settled(page)
     _picker_shows(page, "Ruben de Wit", "Interview")
